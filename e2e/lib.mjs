@@ -1,0 +1,112 @@
+// Shared by the end-to-end tests: a static server for dist/ on 127.0.0.1 that records every
+// request, and Debian's Chromium launched headless with WebGPU on SwiftShader (or without it).
+import { createServer } from 'node:http';
+import { readFile, stat, mkdir } from 'node:fs/promises';
+import { extname, join, normalize, resolve } from 'node:path';
+import { chromium } from 'playwright-core';
+
+export const ROOT = resolve(new URL('..', import.meta.url).pathname);
+export const SHOTS = join(ROOT, 'e2e', 'screenshots');
+
+const TYPES = {
+  '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.css': 'text/css',
+  '.svg': 'image/svg+xml', '.json': 'application/json', '.shard': 'application/octet-stream',
+  '.webmanifest': 'application/manifest+json', '.md': 'text/plain', '.dlw': 'application/octet-stream',
+};
+
+/** Serve `dir` under `prefix` (e.g. "/" or "/lab/"). Returns { url, requests, close, fail, corrupt }. */
+export async function serve(dir, prefix = '/') {
+  const requests = [];
+  const failing = new Set();
+  const corrupting = new Set();
+  const server = createServer(async (req, res) => {
+    const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+    requests.push(path);
+    if (!path.startsWith(prefix)) { res.writeHead(404).end(); return; }
+    if ([...failing].some((f) => path.endsWith(f))) { res.writeHead(500).end('injected failure'); return; }
+    let file = normalize(join(dir, path.slice(prefix.length)));
+    if (!file.startsWith(dir)) { res.writeHead(403).end(); return; }
+    try {
+      if ((await stat(file)).isDirectory()) file = join(file, 'index.html');
+      let body = await readFile(file);
+      if ([...corrupting].some((f) => path.endsWith(f))) { body = Buffer.from(body); body[body.length >> 1] ^= 0xff; }
+      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-cache' });
+      res.end(body);
+    } catch {
+      res.writeHead(404).end('not found');
+    }
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${server.address().port}${prefix}`;
+  return {
+    url, requests,
+    close: () => new Promise((r) => server.close(r)),
+    fail: (suffix) => failing.add(suffix),
+    corrupt: (suffix) => corrupting.add(suffix),
+    heal: () => { failing.clear(); corrupting.clear(); },
+  };
+}
+
+const COMMON = [
+  '--no-sandbox', '--disable-gpu-sandbox', '--disable-background-networking', '--disable-component-update',
+  '--disable-sync', '--no-first-run', '--disable-quic', '--disable-dev-shm-usage',
+];
+const WEBGPU = ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-vulkan=swiftshader', '--use-webgpu-adapter=swiftshader'];
+
+/** Debian's Chromium, headless, a fresh profile; `webgpu: false` leaves WebGPU off. */
+export async function launch({ webgpu = true } = {}) {
+  const { mkdtemp } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const profile = await mkdtemp(join(tmpdir(), 'distill-lab-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args: [...COMMON, ...(webgpu ? WEBGPU : ['--disable-features=WebGPU'])],
+    viewport: { width: 1280, height: 900 },
+  });
+  const logs = [];
+  const page = context.pages()[0] ?? (await context.newPage());
+  const watch = (p) => {
+    p.on('console', (m) => logs.push(`[${m.type()}] ${m.text()}`));
+    p.on('pageerror', (e) => logs.push(`[pageerror] ${e.message}`));
+  };
+  watch(page);
+  context.on('page', watch);
+  // Workers log too.
+  page.on('worker', (w) => w.on('console', (m) => logs.push(`[worker ${m.type()}] ${m.text()}`)));
+  return { context, page, logs, close: () => context.close() };
+}
+
+export async function screenshot(page, name) {
+  await mkdir(SHOTS, { recursive: true });
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+/** Wait for `fn` (run in the page) to return truthy, polling; prints the console on timeout. */
+export async function waitFor(page, logs, what, fn, arg, timeout = 300_000) {
+  try {
+    await page.waitForFunction(fn, arg, { timeout, polling: 500 });
+  } catch (e) {
+    console.log(`--- timed out waiting for ${what}; browser console:\n${logs.join('\n')}`);
+    throw e;
+  }
+}
+
+/** The run history the page offers as a download (settings, curves, results). */
+export async function history(page) {
+  const href = await page.locator('#download-history').getAttribute('href');
+  return JSON.parse(decodeURIComponent(href.slice(href.indexOf(',') + 1)));
+}
+
+export const mean = (v) => v.reduce((a, b) => a + b, 0) / v.length;
+
+/** Start a run from a URL and wait until it is done; returns the history. */
+export async function runToEnd(b, url, timeout = 600_000) {
+  await b.page.goto(url);
+  await b.page.click('#start');
+  await waitFor(b.page, b.logs, 'the run to finish', () => /^(Done|Stopped|Failed)/.test(document.querySelector('#status')?.textContent ?? '')
+    || document.querySelector('.messages .error'), null, timeout);
+  const errors = await b.page.locator('.messages .error').allTextContents();
+  if (errors.length) { console.log(b.logs.join('\n')); throw new Error(`the page reported: ${errors.join(' | ')}`); }
+  return history(b.page);
+}

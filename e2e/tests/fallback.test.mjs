@@ -1,0 +1,74 @@
+// Without WebGPU the lab trains on the CPU (burn's flex backend in wasm) and says so; the second
+// visit loads the shards from the browser cache; a broken shard or missing data is named.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { serve, launch, waitFor, runToEnd, mean, screenshot, ROOT } from '../lib.mjs';
+
+const DIST = join(ROOT, 'dist');
+const RUN = '?dataset=fashion-mnist&subset=2048&val=512&epochs=2&batch=64';
+
+test('CPU fallback trains, and a second visit loads from the cache', { timeout: 600_000 }, async () => {
+  const srv = await serve(DIST);
+  const b = await launch({ webgpu: false });
+  try {
+    const h = await runToEnd(b, srv.url + RUN);
+    const device = b.page.locator('#device');
+    assert.equal(await device.getAttribute('data-backend'), 'cpu');
+    assert.match(await device.textContent(), /WebGPU|adapter/, 'the page says why it is on the CPU');
+    for (const role of ['teacher', 'baseline', 'distilled']) {
+      const c = h.curves[role];
+      assert.equal(c.epochs.length, 2, `${role}: two epochs`);
+      assert.ok(mean(c.steps.slice(-5).map((s) => s.loss)) < mean(c.steps.slice(0, 5).map((s) => s.loss)), `${role} loss falls`);
+      assert.ok(c.epochs[1].val_accuracy > 0.5, `${role} val accuracy ${c.epochs[1].val_accuracy}`);
+    }
+    const shardsFirst = srv.requests.filter((p) => p.endsWith('.shard')).length;
+    assert.equal(shardsFirst, 2, 'one train and one test shard hold this subset');
+    await screenshot(b.page, 'lab-cpu');
+
+    // Second visit, same browser profile: no shard crosses the network.
+    await b.page.reload();
+    await b.page.click('#start');
+    await waitFor(b.page, b.logs, 'the shards', () => document.querySelector('#load-summary')?.dataset.done === 'true');
+    assert.match(await b.page.locator('#load-summary').textContent(), /2 from the browser cache/);
+    await b.page.click('#stop');
+    assert.equal(srv.requests.filter((p) => p.endsWith('.shard')).length, shardsFirst, 'no shard fetched again');
+  } finally {
+    await b.close();
+    await srv.close();
+  }
+});
+
+test('a corrupt or failing shard is named and retried; missing data shows the command', async () => {
+  const srv = await serve(DIST);
+  const b = await launch({ webgpu: false });
+  const errorText = () => b.page.locator('.messages .error').first().textContent();
+  const waitError = () => waitFor(b.page, b.logs, 'an error', () => document.querySelector('.messages .error'), null, 60_000);
+  try {
+    srv.corrupt('test-000.shard');
+    await b.page.goto(srv.url + RUN);
+    await b.page.click('#start');
+    await waitError();
+    const corrupt = await errorText();
+    assert.match(corrupt, /test-000\.shard/);
+    assert.match(corrupt, /sha256 mismatch: expected [0-9a-f]{64}, got [0-9a-f]{64}/);
+    assert.equal(srv.requests.filter((p) => p.endsWith('test-000.shard')).length, 2, 'retried once');
+
+    srv.heal();
+    srv.fail('train-000.shard');
+    await b.page.reload();
+    await b.page.click('#start');
+    await waitError();
+    assert.match(await errorText(), /train-000\.shard.*HTTP 500.*tried twice/s);
+
+    await b.page.goto(srv.url + '?dataset=kmnist');
+    await b.page.click('#start');
+    await waitError();
+    const missing = await errorText();
+    assert.match(missing, /not prepared/);
+    assert.match(missing, /cargo run --release --bin distill -- prepare --dataset kmnist --out data/);
+  } finally {
+    await b.close();
+    await srv.close();
+  }
+});

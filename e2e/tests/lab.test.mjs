@@ -1,0 +1,100 @@
+// The lab on WebGPU (SwiftShader here): a real teacher CNN and two students trained on real
+// Fashion-MNIST shards, the temperature explorer, share links, and no third-party requests.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { serve, launch, screenshot, waitFor, runToEnd, mean, ROOT } from '../lib.mjs';
+
+const DIST = join(ROOT, 'dist');
+// SwiftShader runs the teacher at a few samples per second: keep the workload tiny.
+const RUN = '?dataset=fashion-mnist&subset=256&val=128&epochs=1&batch=32&opt=adam';
+
+test('WebGPU: teacher and students train on real data, and the explorer softens', { timeout: 900_000 }, async () => {
+  const srv = await serve(DIST);
+  const b = await launch({ webgpu: true });
+  const origins = new Set();
+  b.context.on('request', (r) => origins.add(new URL(r.url()).origin));
+  try {
+    const h = await runToEnd(b, srv.url + RUN);
+    const device = b.page.locator('#device');
+    assert.equal(await device.getAttribute('data-backend'), 'webgpu', await device.textContent());
+    assert.match(await device.textContent(), /swiftshader/i);
+
+    for (const role of ['teacher', 'baseline', 'distilled']) {
+      const loss = h.curves[role].steps.map((s) => s.loss);
+      assert.equal(loss.length, 8, `${role}: 256 samples at batch 32 is 8 steps`);
+      assert.ok(mean(loss.slice(-3)) < mean(loss.slice(0, 3)), `${role} loss should fall: ${loss}`);
+      const acc = h.curves[role].epochs.at(-1).val_accuracy;
+      assert.ok(acc > 0.25, `${role} validation accuracy ${acc} should be well above chance (0.1)`);
+    }
+    assert.deepEqual(h.results.map((r) => r.role).sort(), ['Baseline', 'Distilled', 'Teacher']);
+
+    // The explorer: the first sample is picked; teacher bars at T = 1 and 10, entropy rises.
+    const sample = await b.page.locator('article.sample').first().getAttribute('data-index');
+    const t1 = b.page.locator(`#teacher-${sample}-t1`);
+    const t10 = b.page.locator(`#teacher-${sample}-t10`);
+    assert.equal(await t1.locator('rect').count(), 10, 'one bar per class');
+    const e1 = Number(await t1.getAttribute('data-entropy'));
+    const e10 = Number(await t10.getAttribute('data-entropy'));
+    assert.ok(e10 > e1, `entropy at T=10 (${e10}) should exceed T=1 (${e1})`);
+    assert.ok(await b.page.locator(`#distilled-${sample}-chosen`).count() === 1, 'distilled student shown at the chosen T');
+
+    // Moving the slider re-softens on the page, without the worker.
+    await b.page.locator('#explorer-t').fill('40');
+    const e40 = Number(await b.page.locator(`#teacher-${sample}-chosen`).getAttribute('data-entropy'));
+    assert.ok(e40 >= e10, `T=40 entropy ${e40} vs T=10 ${e10}`);
+
+    await screenshot(b.page, 'lab-webgpu');
+    await b.page.setViewportSize({ width: 390, height: 844 });
+    await screenshot(b.page, 'lab-narrow');
+
+    const foreign = [...origins].filter((o) => o !== new URL(srv.url).origin && o !== 'null');
+    assert.deepEqual(foreign, [], 'every network request must be same-origin');
+  } catch (e) {
+    console.log(b.logs.join('\n'));
+    await screenshot(b.page, 'lab-webgpu-failure').catch(() => {});
+    throw e;
+  } finally {
+    await b.close();
+    await srv.close();
+  }
+});
+
+test('a share link reopens with the same controls; bad values are clamped and said', async () => {
+  const srv = await serve(DIST);
+  const b = await launch({ webgpu: false });
+  try {
+    await b.page.goto(srv.url + '?dataset=fashion-mnist');
+    await b.page.selectOption('#ctl-loss', 'hinton');
+    await b.page.fill('#ctl-T', '4');
+    await b.page.locator('#ctl-T').dispatchEvent('change');
+    await b.page.fill('#ctl-epochs', '7');
+    await b.page.locator('#ctl-epochs').dispatchEvent('change');
+    await b.page.selectOption('#ctl-opt', 'adam');
+    const link = await b.page.locator('#share-link').inputValue();
+    assert.match(link, /loss=hinton/);
+    assert.match(await b.page.locator('#loss-in-use').textContent(), /hinton: 0\.5·CE\(y, s\) \+ 0\.5·4²·KL/);
+
+    const again = await b.context.newPage();
+    await again.goto(link);
+    assert.equal(await again.locator('#ctl-loss').inputValue(), 'hinton');
+    assert.equal(await again.locator('#ctl-T').inputValue(), '4');
+    assert.equal(await again.locator('#ctl-epochs').inputValue(), '7');
+    assert.equal(await again.locator('#ctl-opt').inputValue(), 'adam');
+    assert.equal(await again.locator('#ctl-dataset').inputValue(), 'fashion-mnist');
+
+    // Classroom link: hidden controls, and values out of range are clamped with a message.
+    await again.goto(srv.url + '?T=500&epochs=abc&hide=seed,lr,bogus');
+    const warnings = await again.locator('#url-warnings').textContent();
+    assert.match(warnings, /T=500 is above 50; using 50/);
+    assert.match(warnings, /epochs=abc is not a valid number/);
+    assert.match(warnings, /no control called bogus/);
+    assert.equal(await again.locator('#ctl-T').inputValue(), '50');
+    assert.equal(await again.locator('#ctl-seed').count(), 0);
+    assert.equal(await again.locator('#ctl-lr').count(), 0);
+    assert.equal(await again.locator('#ctl-epochs').count(), 1);
+  } finally {
+    await b.close();
+    await srv.close();
+  }
+});

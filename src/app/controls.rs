@@ -1,0 +1,168 @@
+//! The settings panel: every control is a native, labelled input (keyboard-usable), hidden when
+//! the URL's `hide=` names it, disabled while a run goes.
+
+use crate::distill::LossForm;
+use crate::settings::{self, DevicePref, Settings};
+use crate::train::OptimizerKind;
+use web_sys::{HtmlInputElement, HtmlSelectElement};
+use yew::prelude::*;
+
+#[derive(Properties, PartialEq)]
+pub struct ControlsProps {
+    pub settings: Settings,
+    pub running: bool,
+    pub paused: bool,
+    pub on_change: Callback<Settings>,
+    pub on_start: Callback<()>,
+    pub on_pause: Callback<bool>,
+    pub on_stop: Callback<()>,
+}
+
+/// A number field: `key` is the URL key (and the element id), `apply` writes the parsed value.
+fn number(
+    p: &ControlsProps,
+    key: &'static str,
+    label: &str,
+    value: String,
+    step: &str,
+    (min, max): (f64, f64),
+    apply: fn(&mut Settings, f64),
+) -> Html {
+    if p.settings.hidden(key) {
+        return html! {};
+    }
+    let (s, cb) = (p.settings.clone(), p.on_change.clone());
+    let onchange = Callback::from(move |e: Event| {
+        let input: HtmlInputElement = e.target_unchecked_into();
+        if let Ok(v) = input.value().trim().parse::<f64>() {
+            let mut next = s.clone();
+            apply(&mut next, v.clamp(min, max));
+            cb.emit(next);
+        }
+    });
+    html! {
+        <label class="control" for={format!("ctl-{key}")}>
+            <span>{ label }</span>
+            <input id={format!("ctl-{key}")} type="number" value={value} step={step.to_string()}
+                min={min.to_string()} max={max.to_string()} disabled={p.running} {onchange} />
+        </label>
+    }
+}
+
+fn select(
+    p: &ControlsProps,
+    key: &'static str,
+    label: &str,
+    value: &str,
+    options: &[(&str, &str)],
+    apply: fn(&mut Settings, &str),
+) -> Html {
+    if p.settings.hidden(key) {
+        return html! {};
+    }
+    let (s, cb) = (p.settings.clone(), p.on_change.clone());
+    let onchange = Callback::from(move |e: Event| {
+        let el: HtmlSelectElement = e.target_unchecked_into();
+        let mut next = s.clone();
+        apply(&mut next, &el.value());
+        cb.emit(next);
+    });
+    html! {
+        <label class="control" for={format!("ctl-{key}")}>
+            <span>{ label }</span>
+            <select id={format!("ctl-{key}")} disabled={p.running} {onchange}>
+                { for options.iter().map(|(v, text)| html! {
+                    <option value={v.to_string()} selected={*v == value}>{ *text }</option>
+                }) }
+            </select>
+        </label>
+    }
+}
+
+#[function_component(Controls)]
+pub fn controls(p: &ControlsProps) -> Html {
+    let s = &p.settings;
+    let f = |v: (usize, usize)| (v.0 as f64, v.1 as f64);
+    let share = {
+        // From the settings, not the address bar: the bar is updated after this render.
+        let url = web_sys::window()
+            .map(|w| {
+                let l = w.location();
+                let q = s.to_query();
+                let base = format!(
+                    "{}{}",
+                    l.origin().unwrap_or_default(),
+                    l.pathname().unwrap_or_default()
+                );
+                if q.is_empty() {
+                    base
+                } else {
+                    format!("{base}?{q}")
+                }
+            })
+            .unwrap_or_default();
+        html! {
+            <label class="control share" for="share-link">
+                <span>{ "Share link" }</span>
+                <input id="share-link" type="text" readonly=true value={url}
+                    onfocus={Callback::from(|e: FocusEvent| e.target_unchecked_into::<HtmlInputElement>().select())} />
+            </label>
+        }
+    };
+    let start = p.on_start.clone();
+    let stop = p.on_stop.clone();
+    let pause = p.on_pause.clone();
+    let paused = p.paused;
+    html! {
+        <section class="controls" aria-label="Settings">
+            <div class="grid">
+                { if s.hidden("dataset") { html! {} } else {
+                    let (st, cb) = (s.clone(), p.on_change.clone());
+                    html! {
+                        <label class="control" for="ctl-dataset">
+                            <span>{ "Dataset" }</span>
+                            <input id="ctl-dataset" type="text" value={s.dataset.clone()} disabled={p.running}
+                                onchange={Callback::from(move |e: Event| {
+                                    let v = e.target_unchecked_into::<HtmlInputElement>().value();
+                                    let (parsed, _) = Settings::from_query(&format!("dataset={v}"));
+                                    let mut next = st.clone();
+                                    next.dataset = parsed.dataset;
+                                    cb.emit(next);
+                                })} />
+                        </label>
+                    }
+                } }
+                { number(p, "epochs", "Epochs", s.epochs.to_string(), "1", f(settings::EPOCHS), |s, v| s.epochs = v as usize) }
+                { number(p, "batch", "Batch size", s.batch.to_string(), "1", f(settings::BATCH), |s, v| s.batch = v as usize) }
+                { number(p, "lr", "Learning rate", format!("{}", s.lr()), "any", settings::LR, |s, v| s.lr = Some(v)) }
+                { select(p, "opt", "Optimizer", s.optimizer.name(), &[("adadelta", "Adadelta (the study)"), ("adam", "Adam")],
+                    |s, v| { s.optimizer = v.parse().unwrap_or(OptimizerKind::Adadelta); s.lr = None; }) }
+                { number(p, "T", "Temperature T", s.temperature.to_string(), "0.5",
+                    (settings::TEMPERATURE.0 as f64, settings::TEMPERATURE.1 as f64), |s, v| s.temperature = v as f32) }
+                { number(p, "lambda", if s.loss == LossForm::Keras { "λ (hard-label weight)" } else { "α (soft-target weight)" },
+                    s.lambda.to_string(), "0.05", (0.0, 1.0), |s, v| s.lambda = v as f32) }
+                { select(p, "loss", "Loss", s.loss.name(),
+                    &[("keras", "keras: λ·CE + soft CE (the study, no T²)"), ("hinton", "hinton: (1−α)·CE + α·T²·KL")],
+                    |s, v| s.loss = v.parse().unwrap_or(LossForm::Keras)) }
+                { number(p, "subset", "Training samples", s.subset.to_string(), "1000", f(settings::SUBSET), |s, v| s.subset = v as usize) }
+                { number(p, "val", "Validation samples", s.val.to_string(), "500", f(settings::VAL), |s, v| s.val = v as usize) }
+                { number(p, "seed", "Seed", s.seed.to_string(), "1", (0.0, 1e15), |s, v| s.seed = v as u64) }
+                { select(p, "sched", "LR schedule", if s.schedule { "on" } else { "off" },
+                    &[("on", "plateau ×0.1 + early stop (study)"), ("off", "constant, all epochs")],
+                    |s, v| s.schedule = v == "on") }
+                { select(p, "device", "Device", if s.device == DevicePref::Cpu { "cpu" } else { "auto" },
+                    &[("auto", "WebGPU if available"), ("cpu", "CPU")],
+                    |s, v| s.device = if v == "cpu" { DevicePref::Cpu } else { DevicePref::Auto }) }
+                { share }
+            </div>
+            <p class="loss-in-use" id="loss-in-use">{ format!("Loss in use — {}", crate::distill::DistillConfig { form: s.loss, temperature: s.temperature, weight: s.lambda }.describe()) }</p>
+            <div class="buttons">
+                <button id="start" class="primary" disabled={p.running} onclick={Callback::from(move |_| start.emit(()))}>{ "Start" }</button>
+                <button id="pause" disabled={!p.running} onclick={Callback::from(move |_| pause.emit(!paused))}>
+                    { if paused { "Resume" } else { "Pause" } }
+                </button>
+                <button id="stop" disabled={!p.running} onclick={Callback::from(move |_| stop.emit(()))}>{ "Stop" }</button>
+            </div>
+        </section>
+    }
+}

@@ -1,0 +1,196 @@
+//! The temperature explorer: pick test samples, see the teacher's softmax at T = 1, 2, 5, 10, 20
+//! with their entropies, slide T anywhere in [1, 50], and compare the baseline and distilled
+//! students at T = 1 and at the chosen T. Classes beyond the top one that carry real mass — the
+//! "dark knowledge" — are highlighted. Softening happens here from raw logits, so the slider
+//! never waits for the worker.
+
+use super::State;
+use super::thumb;
+use crate::distill::probs;
+use web_sys::HtmlInputElement;
+use yew::prelude::*;
+
+pub const MAX_SELECTED: usize = 3;
+pub const FIXED_T: [f32; 5] = [1.0, 2.0, 5.0, 10.0, 20.0];
+/// A wrong class is "dark knowledge" when it holds at least this many times the average share of
+/// the wrong classes (see [`probs::dark_knowledge`]).
+const DARK: f32 = 2.0;
+const VERMILLION: &str = "#D55E00";
+const SKY: &str = "#56B4E9";
+const GREY: &str = "#999999";
+
+#[derive(Properties, PartialEq)]
+pub struct ExplorerProps {
+    pub state: UseReducerHandle<State>,
+    pub on_select: Callback<usize>,
+    pub on_temperature: Callback<f32>,
+    pub on_refresh: Callback<()>,
+}
+
+/// A bar chart of one distribution. `truth` is outlined; the top class is blue; dark-knowledge
+/// classes are vermillion and labelled.
+fn bars(id: String, title: String, p: &[f32], classes: &[String], truth: u8) -> Html {
+    let (w, h, top_pad, bottom) = (300.0f32, 120.0f32, 14.0f32, 16.0f32);
+    let n = p.len().max(1) as f32;
+    let bw = w / n;
+    let top = probs::argmax(p);
+    let dark = probs::dark_knowledge(p, DARK);
+    let y_max = p.iter().cloned().fold(0.0f32, f32::max).max(1e-6);
+    let short = |c: &String| {
+        c.chars()
+            .take(if classes.len() > 12 { 1 } else { 3 })
+            .collect::<String>()
+    };
+    html! {
+        <figure class="bars" id={id} data-entropy={format!("{:.4}", probs::entropy_bits(p))}>
+            <figcaption>{ title }</figcaption>
+            <svg viewBox={format!("0 0 {w} {h}")} role="img"
+                aria-label={format!("probabilities over {} classes; top {}", p.len(), classes.get(top).cloned().unwrap_or_default())}>
+                { for p.iter().enumerate().map(|(i, &v)| {
+                    let bh = v / y_max * (h - top_pad - bottom);
+                    let x = i as f32 * bw;
+                    let fill = if i == top { SKY } else if dark.iter().any(|d| d.0 == i) { VERMILLION } else { GREY };
+                    html! {
+                        <g class={classes!("bar", (i == top).then_some("top"), dark.iter().any(|d| d.0 == i).then_some("dark"))}>
+                            <rect x={(x + 0.5).to_string()} y={(h - bottom - bh).to_string()} width={(bw - 1.0).max(0.5).to_string()}
+                                height={bh.to_string()} fill={fill} stroke={if i == truth as usize { "#000" } else { "none" }}>
+                                <title>{ format!("{}: {:.1} %", classes.get(i).cloned().unwrap_or_default(), v * 100.0) }</title>
+                            </rect>
+                            <text x={(x + bw / 2.0).to_string()} y={(h - 4.0).to_string()} text-anchor="middle"
+                                class={if i == truth as usize { "truth" } else { "" }}>{ classes.get(i).map(short).unwrap_or_default() }</text>
+                        </g>
+                    }
+                }) }
+                <text x="2" y="10" class="ymax">{ format!("max {:.0} %", y_max * 100.0) }</text>
+            </svg>
+        </figure>
+    }
+}
+
+fn dark_text(p: &[f32], classes: &[String]) -> String {
+    let d = probs::dark_knowledge(p, DARK);
+    if d.is_empty() {
+        return "none: the other classes share the rest evenly".into();
+    }
+    d.iter()
+        .take(5)
+        .map(|(i, m)| {
+            format!(
+                "{} {:.0} %",
+                classes.get(*i).cloned().unwrap_or_default(),
+                m * 100.0
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[function_component(Explorer)]
+pub fn explorer(props: &ExplorerProps) -> Html {
+    let s = &props.state;
+    if s.thumbs.is_empty() {
+        return html! {};
+    }
+    let t = s.explorer_t;
+    let on_t = {
+        let cb = props.on_temperature.clone();
+        Callback::from(move |e: InputEvent| {
+            if let Ok(v) = e
+                .target_unchecked_into::<HtmlInputElement>()
+                .value()
+                .parse::<f32>()
+            {
+                cb.emit(v.clamp(1.0, 50.0));
+            }
+        })
+    };
+    let refresh = props.on_refresh.clone();
+    html! {
+        <section class="explorer" aria-label="Temperature explorer">
+            <h2>{ "Temperature explorer" }</h2>
+            <p class="hint">{ "Pick up to three test samples. Bars: probability per class (blue: the top class; vermillion: the wrong classes the network finds most similar, at least twice the average of the rest — the dark knowledge; outlined: the true class)." }</p>
+            <div class="thumbs" role="group" aria-label="Test samples">
+                { for s.thumbs.iter().map(|th| {
+                    let sel = s.selected.contains(&th.index);
+                    let cb = props.on_select.clone();
+                    let index = th.index;
+                    let label = s.classes.get(th.label as usize).cloned().unwrap_or_default();
+                    html! {
+                        <button class={classes!("thumb", sel.then_some("selected"))} aria-pressed={sel.to_string()}
+                            data-index={index.to_string()} title={format!("test sample {index}: {label}")}
+                            onclick={Callback::from(move |_| cb.emit(index))}>
+                            <img src={thumb::data_url(&th.pixels, 28)} alt={format!("test sample {index}, a {label}")} width="42" height="42" />
+                            <span>{ label }</span>
+                        </button>
+                    }
+                }) }
+            </div>
+            <div class="slider">
+                <label for="explorer-t">{ format!("Chosen temperature T = {t:.1}") }</label>
+                <input id="explorer-t" type="range" min="1" max="50" step="0.5" value={t.to_string()} oninput={on_t} />
+                <button id="refresh" onclick={Callback::from(move |_| refresh.emit(()))}>{ "Refresh from the latest weights" }</button>
+            </div>
+            { for s.selected.iter().map(|&index| sample_view(s, index, t)) }
+        </section>
+    }
+}
+
+fn sample_view(s: &State, index: usize, t: f32) -> Html {
+    let Some(th) = s.thumbs.iter().find(|x| x.index == index) else {
+        return html! {};
+    };
+    let label = s
+        .classes
+        .get(th.label as usize)
+        .cloned()
+        .unwrap_or_default();
+    let row = |v: &Option<Vec<Vec<f32>>>| {
+        let pos = s.logits.samples.iter().position(|&i| i == index)?;
+        v.as_ref()?.get(pos).cloned()
+    };
+    let teacher = row(&s.logits.teacher);
+    let baseline = row(&s.logits.baseline);
+    let distilled = row(&s.logits.distilled);
+    let chart = |id: String, who: &str, logits: &[f32], temp: f32| {
+        let p = probs::softmax_t(logits, temp);
+        let title = format!("{who} T = {temp} · H = {:.2} bits", probs::entropy_bits(&p));
+        html! {
+            <div class="dist">
+                { bars(id, title, &p, &s.classes, th.label) }
+                <p class="dark-list">{ format!("dark knowledge: {}", dark_text(&p, &s.classes)) }</p>
+            </div>
+        }
+    };
+    html! {
+        <article class="sample" data-index={index.to_string()}>
+            <h3>
+                <img src={thumb::data_url(&th.pixels, 28)} alt="" width="28" height="28" />
+                { format!(" Test sample {index} — true class {label}") }
+            </h3>
+            { match &teacher {
+                None => html! { <p class="waiting">{ "The teacher's distributions appear after its first epoch." }</p> },
+                Some(z) => html! {
+                    <>
+                        <h4>{ "Teacher, softened" }</h4>
+                        <div class="dist-row teacher-row">
+                            { for FIXED_T.iter().map(|&tt| chart(format!("teacher-{index}-t{tt}"), "teacher", z, tt)) }
+                        </div>
+                        <h4>{ format!("At the chosen T = {t}, next to the students") }</h4>
+                        <div class="dist-row">
+                            { chart(format!("teacher-{index}-chosen"), "teacher", z, t) }
+                            { for [("baseline", &baseline), ("distilled", &distilled)].into_iter().map(|(who, z)| match z {
+                                None => html! { <div class="dist waiting">{ format!("{who} student: after its first epoch") }</div> },
+                                Some(z) => html! {
+                                    <>
+                                        { chart(format!("{who}-{index}-t1"), &format!("{who} student"), z, 1.0) }
+                                        { chart(format!("{who}-{index}-chosen"), &format!("{who} student"), z, t) }
+                                    </>
+                                },
+                            }) }
+                        </div>
+                    </>
+                },
+            } }
+        </article>
+    }
+}

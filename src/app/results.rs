@@ -1,0 +1,67 @@
+//! The results table, like the study's: parameters, validation accuracy, gain over the
+//! baseline, next to the study's own numbers.
+
+use super::State;
+use crate::protocol::Role;
+use yew::prelude::*;
+
+/// The Keras study on EMNIST letters (validation accuracy, %).
+const STUDY: [(Role, f32); 3] = [
+    (Role::Teacher, 94.4),
+    (Role::Baseline, 91.6),
+    (Role::Distilled, 92.2),
+];
+
+#[derive(Properties, PartialEq)]
+pub struct ResultsProps {
+    pub state: UseReducerHandle<State>,
+}
+
+#[function_component(Results)]
+pub fn results(p: &ResultsProps) -> Html {
+    let s = &p.state;
+    let acc = |r: Role| {
+        s.results
+            .iter()
+            .find(|x| x.role == r)
+            .map(|x| x.val_accuracy * 100.0)
+    };
+    let base = acc(Role::Baseline);
+    html! {
+        <section class="results" aria-label="Results">
+            <h2>{ "Results" }</h2>
+            <table id="results">
+                <thead>
+                    <tr><th scope="col">{ "Network" }</th><th scope="col">{ "Parameters" }</th><th scope="col">{ "Epochs" }</th>
+                        <th scope="col">{ "Validation accuracy" }</th><th scope="col">{ "Gain over baseline" }</th>
+                        <th scope="col">{ "The study (EMNIST letters)" }</th></tr>
+                </thead>
+                <tbody>
+                    { for STUDY.iter().map(|&(role, study)| {
+                        let row = s.results.iter().find(|x| x.role == role);
+                        let gain = match (role, acc(role), base) {
+                            (Role::Distilled, Some(a), Some(b)) => format!("{:+.2} points", a - b),
+                            _ => String::new(),
+                        };
+                        let study_gain = if role == Role::Distilled { " (+0.6)" } else { "" };
+                        html! {
+                            <tr data-role={role.key()}>
+                                <th scope="row">{ role.label() }</th>
+                                <td>{ row.map(|r| r.params.to_string()).unwrap_or_default() }</td>
+                                <td>{ row.map(|r| r.epochs.to_string()).unwrap_or_default() }</td>
+                                <td class="acc" data-acc={acc(role).map(|a| (a / 100.0).to_string()).unwrap_or_default()}>{ acc(role).map(|a| format!("{a:.2} %")).unwrap_or_else(|| "—".into()) }</td>
+                                <td>{ gain }</td>
+                                <td class="study">{ format!("{study:.1} %{study_gain}") }</td>
+                            </tr>
+                        }
+                    }) }
+                </tbody>
+            </table>
+            if !s.curve(Role::Teacher).steps.is_empty() {
+                <p><a id="download-history" download="distill-lab-run.json"
+                    href={format!("data:application/json;charset=utf-8,{}", js_sys::encode_uri_component(&s.history_json()))}>
+                    { "Download this run's history (JSON)" }</a></p>
+            }
+        </section>
+    }
+}

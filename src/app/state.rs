@@ -1,0 +1,221 @@
+//! The page's one state, changed only through [`Action`]s.
+
+use crate::device::DeviceInfo;
+use crate::protocol::{
+    FromWorker, Logits, Phase, ResultRow, Role, ShardProgress, StepPoint, Thumb,
+};
+use crate::settings::Settings;
+use crate::train::EpochRecord;
+use std::rc::Rc;
+use yew::Reducible;
+
+/// Most step points kept per curve; older ones are thinned to every other point.
+const MAX_POINTS: usize = 2000;
+
+/// Everything known about one network's training.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
+pub struct Curve {
+    pub steps: Vec<StepPoint>,
+    pub epochs: Vec<EpochRecord>,
+    pub samples_per_sec: f32,
+    pub steps_per_epoch: usize,
+    pub planned_epochs: usize,
+    /// Steps taken (the newest point's step, kept exact when points are thinned).
+    pub step: usize,
+}
+
+impl Curve {
+    /// Seconds left at the current speed, if known.
+    pub fn eta_secs(&self, batch: usize) -> Option<f32> {
+        let total = self.steps_per_epoch * self.planned_epochs;
+        if self.samples_per_sec <= 0.0 || total == 0 {
+            return None;
+        }
+        let left = total.saturating_sub(self.step) as f32;
+        Some(left * batch as f32 / self.samples_per_sec)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct State {
+    pub settings: Settings,
+    /// Adjusted URL values.
+    pub warnings: Vec<String>,
+    pub phase: Phase,
+    pub paused: bool,
+    pub device: Option<DeviceInfo>,
+    pub dataset: Option<String>,
+    pub classes: Vec<String>,
+    pub shards_total: usize,
+    pub bytes_total: usize,
+    pub shards: Vec<ShardProgress>,
+    pub curves: [Curve; 3],
+    pub results: Vec<ResultRow>,
+    pub thumbs: Vec<Thumb>,
+    pub selected: Vec<usize>,
+    pub logits: Logits,
+    /// The explorer's free temperature (the slider).
+    pub explorer_t: f32,
+    pub errors: Vec<String>,
+    pub notices: Vec<String>,
+}
+
+pub enum Action {
+    Worker(FromWorker),
+    SetSettings(Settings),
+    Started,
+    Paused(bool),
+    Select(Vec<usize>),
+    ExplorerT(f32),
+    Dismiss(usize),
+}
+
+pub fn index(role: Role) -> usize {
+    match role {
+        Role::Teacher => 0,
+        Role::Baseline => 1,
+        Role::Distilled => 2,
+    }
+}
+
+impl State {
+    pub fn from_query(query: &str) -> State {
+        let (settings, warnings) = Settings::from_query(query);
+        State {
+            explorer_t: settings.temperature,
+            settings,
+            warnings,
+            phase: Phase::Idle,
+            paused: false,
+            device: None,
+            dataset: None,
+            classes: Vec::new(),
+            shards_total: 0,
+            bytes_total: 0,
+            shards: Vec::new(),
+            curves: Default::default(),
+            results: Vec::new(),
+            thumbs: Vec::new(),
+            selected: Vec::new(),
+            logits: Logits::default(),
+            errors: Vec::new(),
+            notices: Vec::new(),
+        }
+    }
+
+    pub fn curve(&self, role: Role) -> &Curve {
+        &self.curves[index(role)]
+    }
+
+    /// The run's history as JSON: settings, device, curves and results (the page's download).
+    pub fn history_json(&self) -> String {
+        let curves: serde_json::Map<String, serde_json::Value> = Role::ALL
+            .iter()
+            .map(|&r| {
+                (
+                    r.key().to_string(),
+                    serde_json::to_value(self.curve(r)).unwrap_or_default(),
+                )
+            })
+            .collect();
+        serde_json::json!({
+            "settings": self.settings,
+            "share_query": self.settings.to_query(),
+            "device": self.device,
+            "dataset": self.dataset,
+            "classes": self.classes,
+            "curves": curves,
+            "results": self.results,
+        })
+        .to_string()
+    }
+
+    fn worker(&mut self, msg: FromWorker) {
+        match msg {
+            FromWorker::Device(d) => self.device = Some(d),
+            FromWorker::Dataset {
+                dataset,
+                classes,
+                shards,
+                bytes,
+            } => {
+                self.dataset = Some(dataset);
+                self.classes = classes;
+                self.shards_total = shards;
+                self.bytes_total = bytes;
+            }
+            FromWorker::Shard(p) => self.shards.push(p),
+            FromWorker::Samples(t) => {
+                if self.selected.is_empty()
+                    && let Some(first) = t.first()
+                {
+                    self.selected = vec![first.index];
+                }
+                self.thumbs = t;
+            }
+            FromWorker::Phase(p) => {
+                self.phase = p;
+                if matches!(p, Phase::Done | Phase::Stopped | Phase::Failed) {
+                    self.paused = false;
+                }
+            }
+            FromWorker::Steps {
+                role,
+                points,
+                steps_per_epoch,
+                epochs,
+                samples_per_sec,
+            } => {
+                let c = &mut self.curves[index(role)];
+                if let Some(last) = points.last() {
+                    c.step = last.step;
+                }
+                c.steps.extend(points);
+                if c.steps.len() > MAX_POINTS {
+                    c.steps = c.steps.iter().step_by(2).copied().collect();
+                }
+                c.steps_per_epoch = steps_per_epoch;
+                c.planned_epochs = epochs;
+                c.samples_per_sec = samples_per_sec;
+            }
+            FromWorker::Epoch { role, record } => self.curves[index(role)].epochs.push(record),
+            FromWorker::Logits(l) => self.logits = l,
+            FromWorker::Result(r) => {
+                self.results.retain(|x| x.role != r.role);
+                self.results.push(r);
+            }
+            FromWorker::Error { message, .. } => self.errors.push(message),
+            FromWorker::Notice(n) => self.notices.push(n),
+        }
+    }
+}
+
+impl Reducible for State {
+    type Action = Action;
+
+    fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
+        let mut s = (*self).clone();
+        match action {
+            Action::Worker(msg) => s.worker(msg),
+            Action::SetSettings(settings) => {
+                s.explorer_t = settings.temperature;
+                s.settings = settings;
+            }
+            Action::Started => {
+                let keep = (s.settings.clone(), s.selected.clone(), s.explorer_t);
+                s = State::from_query("");
+                (s.settings, s.selected, s.explorer_t) = keep;
+                s.phase = Phase::Loading;
+            }
+            Action::Paused(p) => s.paused = p,
+            Action::Select(sel) => s.selected = sel,
+            Action::ExplorerT(t) => s.explorer_t = t,
+            Action::Dismiss(i) => {
+                if i < s.errors.len() {
+                    s.errors.remove(i);
+                }
+            }
+        }
+        Rc::new(s)
+    }
+}

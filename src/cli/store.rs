@@ -1,0 +1,132 @@
+//! The prepared folder on disk: written atomically, read back with checksums verified.
+
+use crate::data::prepare::{Prepared, Split};
+use crate::data::{DataError, Manifest, SplitKind, sha256_hex, shard};
+use anyhow::{Context, Result, bail};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// Write `bytes` to `path` through a temporary file and a rename, so a reader never sees half.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = path.with_file_name(format!(
+        ".{}.tmp",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("file")
+    ));
+    fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
+    fs::rename(&tmp, path).with_context(|| format!("cannot rename to {}", path.display()))?;
+    Ok(())
+}
+
+/// What writing a prepared set did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Written {
+    /// The folder already held exactly these shards: nothing was touched.
+    Unchanged,
+    Files(usize),
+}
+
+/// Write the shards, then the manifest (last, so a folder with a manifest is complete).
+/// Re-running on the same input changes nothing.
+pub fn write_prepared(dir: &Path, prepared: &Prepared) -> Result<Written> {
+    let json = prepared.manifest.to_json();
+    let manifest_path = dir.join("manifest.json");
+    let same_manifest = fs::read_to_string(&manifest_path).is_ok_and(|old| old == json);
+    let same_files = prepared
+        .files
+        .iter()
+        .all(|f| fs::read(dir.join(&f.name)).is_ok_and(|old| old == f.bytes));
+    if same_manifest && same_files {
+        return Ok(Written::Unchanged);
+    }
+    fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    for f in &prepared.files {
+        write_atomic(&dir.join(&f.name), &f.bytes)?;
+    }
+    write_atomic(&manifest_path, json.as_bytes())?;
+    // Shards of an earlier preparation that the new manifest no longer lists.
+    let keep: Vec<&str> = prepared.files.iter().map(|f| f.name.as_str()).collect();
+    for entry in fs::read_dir(dir)? {
+        let name = entry?.file_name().to_string_lossy().into_owned();
+        if name.ends_with(".shard") && !keep.contains(&name.as_str()) {
+            fs::remove_file(dir.join(&name))?;
+        }
+    }
+    Ok(Written::Files(prepared.files.len()))
+}
+
+/// A prepared set read back into memory.
+pub struct Loaded {
+    pub dir: PathBuf,
+    pub manifest: Manifest,
+    pub train: Split,
+    pub test: Split,
+}
+
+/// The exact command that prepares the set a missing folder was meant to hold.
+pub fn prepare_hint(dir: &Path) -> String {
+    let name = dir
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("emnist-letters");
+    let out = dir
+        .parent()
+        .map(|p| p.display().to_string())
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| ".".into());
+    let source = if name == "fashion-mnist" {
+        " --source /usr/share/datasets/fashion-mnist"
+    } else {
+        ""
+    };
+    format!("cargo run --release --bin distill -- prepare --dataset {name}{source} --out {out}")
+}
+
+/// Read `dir/manifest.json` and the shards needed for the first `train_limit` training and
+/// `test_limit` test samples, verifying every shard's sha256.
+pub fn load(dir: &Path, train_limit: usize, test_limit: usize) -> Result<Loaded> {
+    let manifest_path = dir.join("manifest.json");
+    let text = match fs::read_to_string(&manifest_path) {
+        Ok(t) => t,
+        Err(_) => bail!(
+            "{} not found: the dataset is not prepared. Run:\n  {}",
+            manifest_path.display(),
+            prepare_hint(dir)
+        ),
+    };
+    let manifest = Manifest::from_json(&text)?;
+    let mut splits = [Split::default(), Split::default()];
+    for (slot, (kind, limit)) in splits.iter_mut().zip([
+        (SplitKind::Train, train_limit),
+        (SplitKind::Test, test_limit),
+    ]) {
+        for info in manifest.shards_for(kind, limit) {
+            let path = dir.join(&info.file);
+            let bytes = fs::read(&path).with_context(|| {
+                format!(
+                    "{} is listed in the manifest but missing; prepare the data again: {}",
+                    path.display(),
+                    prepare_hint(dir)
+                )
+            })?;
+            let actual = sha256_hex(&bytes);
+            if actual != info.sha256 {
+                return Err(DataError::Checksum {
+                    file: path.display().to_string(),
+                    expected: info.sha256.clone(),
+                    actual,
+                }
+                .into());
+            }
+            let data = shard::decode(&info.file, &bytes)?;
+            slot.labels.extend_from_slice(&data.labels);
+            slot.pixels.extend_from_slice(&data.pixels);
+        }
+    }
+    let [train, test] = splits;
+    Ok(Loaded {
+        dir: dir.to_path_buf(),
+        manifest,
+        train,
+        test,
+    })
+}

@@ -1,0 +1,31 @@
+//! Datasets: the official files in (gzip IDX, zip archives, MATLAB v5), shards out.
+//!
+//! Everything here is pure: functions take bytes (or a [`zip::RangeRead`]) and return values.
+//! The CLI does the file and network I/O, the browser worker does the fetching.
+
+pub mod batch;
+pub mod dataset;
+pub mod error;
+pub mod idx;
+pub mod manifest;
+pub mod mat;
+pub mod prepare;
+pub mod shard;
+pub mod zip;
+
+pub use dataset::DatasetKind;
+pub use error::DataError;
+pub use manifest::{Manifest, ShardInfo, SplitKind};
+pub use prepare::{RawSet, Split};
+
+use sha2::{Digest, Sha256};
+
+/// Lower-case hex sha256 of `bytes`, the form the manifest and the official README use.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    let mut out = String::with_capacity(64);
+    for b in digest.iter() {
+        out.push_str(&format!("{b:02x}"));
+    }
+    out
+}

@@ -1,0 +1,145 @@
+//! The IDX format of MNIST and its family: big-endian, magic `0x00000801` for labels and
+//! `0x00000803` for images (yann.lecun.com/exdb/mnist, and shared/emnist/README.md).
+
+use super::DataError;
+use flate2::read::GzDecoder;
+use std::io::Read;
+
+pub const LABELS_MAGIC: u32 = 0x0000_0801;
+pub const IMAGES_MAGIC: u32 = 0x0000_0803;
+
+/// Images as stored: `count` images of `rows x cols` bytes each, in file order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IdxImages {
+    pub count: usize,
+    pub rows: usize,
+    pub cols: usize,
+    pub pixels: Vec<u8>,
+}
+
+/// Decompress a gzip file, naming it in the error.
+pub fn gunzip(file: &str, bytes: &[u8]) -> Result<Vec<u8>, DataError> {
+    let mut out = Vec::with_capacity(bytes.len() * 4);
+    GzDecoder::new(bytes)
+        .read_to_end(&mut out)
+        .map_err(|e| DataError::Gzip {
+            file: file.to_string(),
+            detail: e.to_string(),
+        })?;
+    Ok(out)
+}
+
+fn be_u32(bytes: &[u8], at: usize) -> u32 {
+    u32::from_be_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
+}
+
+fn header(file: &str, bytes: &[u8], words: usize) -> Result<(), DataError> {
+    if bytes.len() < 4 * words {
+        return Err(DataError::Truncated {
+            file: file.to_string(),
+            expected: 4 * words,
+            found: bytes.len(),
+        });
+    }
+    Ok(())
+}
+
+fn check_magic(
+    file: &str,
+    bytes: &[u8],
+    expected: u32,
+    what: &'static str,
+) -> Result<(), DataError> {
+    let found = be_u32(bytes, 0);
+    if found != expected {
+        return Err(DataError::IdxMagic {
+            file: file.to_string(),
+            found,
+            expected,
+            what,
+        });
+    }
+    Ok(())
+}
+
+/// Parse an uncompressed IDX label file.
+pub fn parse_labels(file: &str, bytes: &[u8]) -> Result<Vec<u8>, DataError> {
+    header(file, bytes, 1)?;
+    check_magic(file, bytes, LABELS_MAGIC, "labels, idx1")?;
+    header(file, bytes, 2)?;
+    let count = be_u32(bytes, 4) as usize;
+    let expected = 8 + count;
+    if bytes.len() != expected {
+        return Err(DataError::Truncated {
+            file: file.to_string(),
+            expected,
+            found: bytes.len(),
+        });
+    }
+    Ok(bytes[8..].to_vec())
+}
+
+/// Parse an uncompressed IDX image file.
+pub fn parse_images(file: &str, bytes: &[u8]) -> Result<IdxImages, DataError> {
+    header(file, bytes, 1)?;
+    check_magic(file, bytes, IMAGES_MAGIC, "images, idx3")?;
+    header(file, bytes, 4)?;
+    let count = be_u32(bytes, 4) as usize;
+    let rows = be_u32(bytes, 8) as usize;
+    let cols = be_u32(bytes, 12) as usize;
+    if rows != 28 || cols != 28 {
+        return Err(DataError::ImageSize {
+            file: file.to_string(),
+            rows,
+            cols,
+        });
+    }
+    let expected = 16 + count * rows * cols;
+    if bytes.len() != expected {
+        return Err(DataError::Truncated {
+            file: file.to_string(),
+            expected,
+            found: bytes.len(),
+        });
+    }
+    Ok(IdxImages {
+        count,
+        rows,
+        cols,
+        pixels: bytes[16..].to_vec(),
+    })
+}
+
+/// Encode labels as an IDX file (used to write fixtures and to export subsets).
+pub fn encode_labels(labels: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(8 + labels.len());
+    out.extend_from_slice(&LABELS_MAGIC.to_be_bytes());
+    out.extend_from_slice(&(labels.len() as u32).to_be_bytes());
+    out.extend_from_slice(labels);
+    out
+}
+
+/// Encode images (`count` x `rows` x `cols`, file order) as an IDX file.
+pub fn encode_images(rows: usize, cols: usize, pixels: &[u8]) -> Vec<u8> {
+    let count = pixels.len() / (rows * cols);
+    let mut out = Vec::with_capacity(16 + pixels.len());
+    out.extend_from_slice(&IMAGES_MAGIC.to_be_bytes());
+    for v in [count, rows, cols] {
+        out.extend_from_slice(&(v as u32).to_be_bytes());
+    }
+    out.extend_from_slice(pixels);
+    out
+}
+
+/// Transpose every `side x side` image in place: EMNIST's column-major storage to upright.
+pub fn transpose_images(pixels: &mut [u8], side: usize) {
+    let mut tmp = vec![0u8; side * side];
+    for img in pixels.chunks_exact_mut(side * side) {
+        for r in 0..side {
+            for c in 0..side {
+                tmp[r * side + c] = img[c * side + r];
+            }
+        }
+        img.copy_from_slice(&tmp);
+    }
+}

@@ -1,0 +1,577 @@
+//! MATLAB level-5 MAT files (MathWorks, "MAT-File Format", R2024a, chapter 1), as far as
+//! EMNIST's `matlab.zip` needs: numeric and char arrays, structs, cells, compressed elements.
+//! `emnist-letters.mat` holds one variable, `dataset`, a struct with `train` and `test`
+//! (each with `images` N x 784 uint8, `labels` N x 1, `writers`) and `mapping`.
+
+use super::DataError;
+use super::dataset::DatasetKind;
+use super::idx::IdxImages;
+use super::prepare::{PIXELS, RawSet, SIDE, to_split};
+use flate2::read::ZlibDecoder;
+use std::io::Read;
+
+// Data types (table 1-1) and array classes (table 1-3).
+const MI_INT8: u32 = 1;
+const MI_UINT8: u32 = 2;
+const MI_INT16: u32 = 3;
+const MI_UINT16: u32 = 4;
+const MI_INT32: u32 = 5;
+const MI_UINT32: u32 = 6;
+const MI_SINGLE: u32 = 7;
+const MI_DOUBLE: u32 = 9;
+const MI_INT64: u32 = 12;
+const MI_UINT64: u32 = 13;
+const MI_MATRIX: u32 = 14;
+const MI_COMPRESSED: u32 = 15;
+const MI_UTF8: u32 = 16;
+const MI_UTF16: u32 = 17;
+const MX_CELL: u8 = 1;
+const MX_STRUCT: u8 = 2;
+const MX_CHAR: u8 = 4;
+const MX_SPARSE: u8 = 5;
+
+/// A numeric array's raw data as stored: MATLAB may store a double array as uint8 to save space.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NumData {
+    pub mi_type: u32,
+    pub bytes: Vec<u8>,
+}
+
+impl NumData {
+    pub fn len(&self) -> usize {
+        self.bytes.len() / elem_size(self.mi_type).unwrap_or(1)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+
+    /// Element `i` as f64.
+    pub fn get(&self, i: usize) -> f64 {
+        let b = &self.bytes;
+        macro_rules! at {
+            ($t:ty, $n:expr) => {
+                <$t>::from_le_bytes(b[i * $n..i * $n + $n].try_into().expect("sized")) as f64
+            };
+        }
+        match self.mi_type {
+            MI_INT8 => b[i] as i8 as f64,
+            MI_UINT8 => b[i] as f64,
+            MI_INT16 => at!(i16, 2),
+            MI_UINT16 => at!(u16, 2),
+            MI_INT32 => at!(i32, 4),
+            MI_UINT32 => at!(u32, 4),
+            MI_SINGLE => at!(f32, 4),
+            MI_DOUBLE => at!(f64, 8),
+            MI_INT64 => at!(i64, 8),
+            MI_UINT64 => at!(u64, 8),
+            _ => f64::NAN,
+        }
+    }
+
+    /// All elements as bytes, refusing anything that is not an integer in 0..=255.
+    pub fn to_u8(&self, what: &str) -> Result<Vec<u8>, String> {
+        if self.mi_type == MI_UINT8 {
+            return Ok(self.bytes.clone());
+        }
+        (0..self.len())
+            .map(|i| {
+                let v = self.get(i);
+                if v.fract() == 0.0 && (0.0..=255.0).contains(&v) {
+                    Ok(v as u8)
+                } else {
+                    Err(format!("{what}[{i}] = {v} is not a byte value"))
+                }
+            })
+            .collect()
+    }
+}
+
+fn elem_size(mi_type: u32) -> Option<usize> {
+    match mi_type {
+        MI_INT8 | MI_UINT8 | MI_UTF8 => Some(1),
+        MI_INT16 | MI_UINT16 | MI_UTF16 => Some(2),
+        MI_INT32 | MI_UINT32 | MI_SINGLE => Some(4),
+        MI_DOUBLE | MI_INT64 | MI_UINT64 => Some(8),
+        _ => None,
+    }
+}
+
+/// A MATLAB value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MatValue {
+    Numeric {
+        dims: Vec<usize>,
+        class: u8,
+        data: NumData,
+    },
+    Char {
+        dims: Vec<usize>,
+        text: String,
+    },
+    /// `values[element * fields.len() + field]`, elements in column-major order.
+    Struct {
+        dims: Vec<usize>,
+        fields: Vec<String>,
+        values: Vec<MatValue>,
+    },
+    Cell {
+        dims: Vec<usize>,
+        values: Vec<MatValue>,
+    },
+}
+
+impl MatValue {
+    /// Field `name` of a 1x1 struct.
+    pub fn field(&self, name: &str) -> Option<&MatValue> {
+        match self {
+            MatValue::Struct { fields, values, .. } => fields
+                .iter()
+                .position(|f| f == name)
+                .and_then(|i| values.get(i)),
+            _ => None,
+        }
+    }
+
+    pub fn dims(&self) -> &[usize] {
+        match self {
+            MatValue::Numeric { dims, .. }
+            | MatValue::Char { dims, .. }
+            | MatValue::Struct { dims, .. }
+            | MatValue::Cell { dims, .. } => dims,
+        }
+    }
+
+    fn kind(&self) -> &'static str {
+        match self {
+            MatValue::Numeric { .. } => "numeric array",
+            MatValue::Char { .. } => "char array",
+            MatValue::Struct { .. } => "struct",
+            MatValue::Cell { .. } => "cell array",
+        }
+    }
+}
+
+struct Parser<'a> {
+    b: &'a [u8],
+    p: usize,
+}
+
+impl<'a> Parser<'a> {
+    /// One data element: (type, data). Handles the small-element form and 8-byte padding.
+    fn element(&mut self) -> Result<(u32, &'a [u8]), String> {
+        if self.p + 8 > self.b.len() {
+            return Err(format!("truncated at byte {}", self.p));
+        }
+        let w0 = u32::from_le_bytes(self.b[self.p..self.p + 4].try_into().expect("4"));
+        if w0 >> 16 != 0 {
+            let (ty, n) = (w0 & 0xFFFF, (w0 >> 16) as usize);
+            if n > 4 {
+                return Err(format!("bad small element at byte {}", self.p));
+            }
+            let data = &self.b[self.p + 4..self.p + 4 + n];
+            self.p += 8;
+            return Ok((ty, data));
+        }
+        let n = u32::from_le_bytes(self.b[self.p + 4..self.p + 8].try_into().expect("4")) as usize;
+        let start = self.p + 8;
+        if start + n > self.b.len() {
+            return Err(format!(
+                "element at byte {} claims {n} bytes but only {} remain; the file is truncated",
+                self.p,
+                self.b.len() - start
+            ));
+        }
+        let pad = if w0 == MI_COMPRESSED {
+            0
+        } else {
+            (8 - n % 8) % 8
+        };
+        self.p = (start + n + pad).min(self.b.len());
+        Ok((w0, &self.b[start..start + n]))
+    }
+
+    fn done(&self) -> bool {
+        self.p >= self.b.len()
+    }
+}
+
+fn int32s(data: &[u8]) -> Vec<i64> {
+    data.chunks_exact(4)
+        .map(|c| i32::from_le_bytes(c.try_into().expect("4")) as i64)
+        .collect()
+}
+
+/// Parse a miMATRIX element's body into (name, value).
+fn matrix(body: &[u8]) -> Result<(String, MatValue), String> {
+    let mut p = Parser { b: body, p: 0 };
+    let (_, flags) = p.element()?;
+    if flags.len() < 8 {
+        return Err("array flags are missing".into());
+    }
+    let class = flags[0];
+    let complex = flags[1] & 0x08 != 0;
+    let (_, dims) = p.element()?;
+    let dims: Vec<usize> = int32s(dims)
+        .into_iter()
+        .map(|d| d.max(0) as usize)
+        .collect();
+    let (_, name) = p.element()?;
+    let name = String::from_utf8_lossy(name).into_owned();
+    let count: usize = dims.iter().product();
+    let value = match class {
+        MX_STRUCT => {
+            let (_, len) = p.element()?;
+            let len = *int32s(len)
+                .first()
+                .ok_or("struct field-name length missing")? as usize;
+            let (_, names) = p.element()?;
+            let fields: Vec<String> = if len == 0 {
+                Vec::new()
+            } else {
+                names
+                    .chunks(len)
+                    .map(|c| {
+                        String::from_utf8_lossy(c)
+                            .trim_end_matches('\0')
+                            .to_string()
+                    })
+                    .collect()
+            };
+            let mut values = Vec::with_capacity(count * fields.len());
+            for _ in 0..count * fields.len() {
+                values.push(sub_matrix(&mut p)?);
+            }
+            MatValue::Struct {
+                dims,
+                fields,
+                values,
+            }
+        }
+        MX_CELL => {
+            let mut values = Vec::with_capacity(count);
+            for _ in 0..count {
+                values.push(sub_matrix(&mut p)?);
+            }
+            MatValue::Cell { dims, values }
+        }
+        MX_CHAR => {
+            let (ty, data) = if p.done() {
+                (MI_UTF8, &[][..])
+            } else {
+                p.element()?
+            };
+            let text = match ty {
+                MI_UINT16 | MI_UTF16 => String::from_utf16_lossy(
+                    &data
+                        .chunks_exact(2)
+                        .map(|c| u16::from_le_bytes([c[0], c[1]]))
+                        .collect::<Vec<_>>(),
+                ),
+                _ => String::from_utf8_lossy(data).into_owned(),
+            };
+            MatValue::Char { dims, text }
+        }
+        MX_SPARSE => {
+            return Err(format!(
+                "'{name}' is a sparse array, which is not supported"
+            ));
+        }
+        6..=15 => {
+            if complex {
+                return Err(format!("'{name}' is complex, which is not supported"));
+            }
+            let (mi_type, data) = if p.done() {
+                (MI_UINT8, &[][..])
+            } else {
+                p.element()?
+            };
+            let size =
+                elem_size(mi_type).ok_or(format!("'{name}' has unknown data type {mi_type}"))?;
+            if data.len() != count * size {
+                return Err(format!(
+                    "'{name}' is {dims:?} but holds {} elements; the file is damaged",
+                    data.len() / size
+                ));
+            }
+            MatValue::Numeric {
+                dims,
+                class,
+                data: NumData {
+                    mi_type,
+                    bytes: data.to_vec(),
+                },
+            }
+        }
+        c => return Err(format!("'{name}' has unsupported array class {c}")),
+    };
+    Ok((name, value))
+}
+
+fn sub_matrix(p: &mut Parser) -> Result<MatValue, String> {
+    let (ty, body) = p.element()?;
+    if ty != MI_MATRIX {
+        return Err(format!("expected a matrix element, found type {ty}"));
+    }
+    if body.is_empty() {
+        // An empty field: MATLAB writes a zero-length miMATRIX.
+        return Ok(MatValue::Numeric {
+            dims: vec![0, 0],
+            class: 6,
+            data: NumData {
+                mi_type: MI_DOUBLE,
+                bytes: Vec::new(),
+            },
+        });
+    }
+    Ok(matrix(body)?.1)
+}
+
+/// Parse a whole MAT v5 file into its named variables.
+pub fn parse(file: &str, bytes: &[u8]) -> Result<Vec<(String, MatValue)>, DataError> {
+    let bad = |detail: String| DataError::Mat {
+        file: file.to_string(),
+        detail,
+    };
+    if bytes.len() < 128 {
+        return Err(bad(
+            "shorter than the 128-byte MAT header; the file is truncated".into(),
+        ));
+    }
+    let text = String::from_utf8_lossy(&bytes[..116]);
+    if text.contains("MATLAB 7.3") || bytes.starts_with(b"\x89HDF") {
+        return Err(bad("MATLAB 7.3 (HDF5) files are not supported; use the official matlab.zip, whose files are level 5".into()));
+    }
+    if !text.starts_with("MATLAB 5.0 MAT-file") {
+        return Err(bad(
+            "not a MATLAB level-5 MAT-file (header text does not start with 'MATLAB 5.0 MAT-file')"
+                .into(),
+        ));
+    }
+    if &bytes[126..128] != b"IM" {
+        return Err(bad("big-endian MAT files are not supported".into()));
+    }
+    let mut p = Parser { b: bytes, p: 128 };
+    let mut vars = Vec::new();
+    while !p.done() {
+        let (ty, body) = p.element().map_err(bad)?;
+        let inflated;
+        let body = if ty == MI_COMPRESSED {
+            let mut out = Vec::new();
+            ZlibDecoder::new(body)
+                .read_to_end(&mut out)
+                .map_err(|e| bad(format!("corrupt compressed element ({e})")))?;
+            inflated = out;
+            let mut inner = Parser { b: &inflated, p: 0 };
+            let (ty, body) = inner.element().map_err(bad)?;
+            if ty != MI_MATRIX {
+                continue;
+            }
+            body
+        } else if ty == MI_MATRIX {
+            body
+        } else {
+            continue;
+        };
+        vars.push(matrix(body).map_err(bad)?);
+    }
+    Ok(vars)
+}
+
+/// Read an EMNIST `.mat` (e.g. `emnist-letters.mat`) into the canonical set. The images matrix
+/// is N x 784, column-major in the file; each row is the same 784 bytes as the IDX file's image.
+pub fn emnist_from_mat(kind: DatasetKind, file: &str, bytes: &[u8]) -> Result<RawSet, DataError> {
+    let bad = |detail: String| DataError::Mat {
+        file: file.to_string(),
+        detail,
+    };
+    let vars = parse(file, bytes)?;
+    let names: Vec<_> = vars.iter().map(|(n, _)| n.as_str()).collect();
+    let dataset = vars
+        .iter()
+        .find(|(n, _)| n == "dataset")
+        .map(|(_, v)| v)
+        .ok_or_else(|| {
+            bad(format!(
+                "no 'dataset' struct (variables: {}); expected an official EMNIST .mat",
+                names.join(", ")
+            ))
+        })?;
+    if !matches!(dataset, MatValue::Struct { .. }) {
+        return Err(bad(format!(
+            "'dataset' is a {}, expected a struct",
+            dataset.kind()
+        )));
+    }
+    let split = |name: &str| -> Result<_, DataError> {
+        let s = dataset
+            .field(name)
+            .ok_or_else(|| bad(format!("'dataset' has no '{name}' field")))?;
+        let images = s
+            .field("images")
+            .ok_or_else(|| bad(format!("'dataset.{name}' has no 'images'")))?;
+        let labels = s
+            .field("labels")
+            .ok_or_else(|| bad(format!("'dataset.{name}' has no 'labels'")))?;
+        let (MatValue::Numeric { dims, data, .. }, MatValue::Numeric { data: ldata, .. }) =
+            (images, labels)
+        else {
+            return Err(bad(format!(
+                "'dataset.{name}.images' and '.labels' must be numeric arrays"
+            )));
+        };
+        if dims.len() != 2 || dims[1] != PIXELS {
+            return Err(bad(format!(
+                "'dataset.{name}.images' is {dims:?}, expected N x {PIXELS}"
+            )));
+        }
+        let n = dims[0];
+        let col_major = data.to_u8(&format!("dataset.{name}.images")).map_err(bad)?;
+        let mut pixels = vec![0u8; n * PIXELS];
+        for j in 0..PIXELS {
+            for (i, &v) in col_major[j * n..(j + 1) * n].iter().enumerate() {
+                pixels[i * PIXELS + j] = v;
+            }
+        }
+        let labels = ldata
+            .to_u8(&format!("dataset.{name}.labels"))
+            .map_err(bad)?;
+        let images = IdxImages {
+            count: n,
+            rows: SIDE,
+            cols: SIDE,
+            pixels,
+        };
+        to_split(
+            kind,
+            name,
+            images,
+            labels,
+            &format!("{file}: dataset.{name}.labels"),
+        )
+    };
+    Ok(RawSet {
+        kind,
+        source: "official MATLAB file".to_string(),
+        train: split("train")?,
+        test: split("test")?,
+    })
+}
+
+/// Write a MAT v5 file (little-endian). The tests use it to build fixtures.
+pub fn write(vars: &[(&str, MatValue)], compress: bool) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut header = b"MATLAB 5.0 MAT-file, written by distill-lab tests".to_vec();
+    header.resize(116, b' ');
+    out.extend_from_slice(&header);
+    out.extend_from_slice(&[0u8; 8]);
+    out.extend_from_slice(&0x0100u16.to_le_bytes());
+    out.extend_from_slice(b"IM");
+    for (name, value) in vars {
+        let m = matrix_element(name, value);
+        if compress {
+            use flate2::{Compression, write::ZlibEncoder};
+            use std::io::Write;
+            let mut enc = ZlibEncoder::new(Vec::new(), Compression::default());
+            enc.write_all(&m).expect("Vec write");
+            let z = enc.finish().expect("Vec write");
+            out.extend_from_slice(&MI_COMPRESSED.to_le_bytes());
+            out.extend_from_slice(&(z.len() as u32).to_le_bytes());
+            out.extend_from_slice(&z);
+        } else {
+            out.extend_from_slice(&m);
+        }
+    }
+    out
+}
+
+fn push_element(out: &mut Vec<u8>, ty: u32, data: &[u8]) {
+    out.extend_from_slice(&ty.to_le_bytes());
+    out.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    out.extend_from_slice(data);
+    out.resize(out.len().div_ceil(8) * 8, 0);
+}
+
+fn matrix_element(name: &str, value: &MatValue) -> Vec<u8> {
+    let mut body = Vec::new();
+    let class = match value {
+        MatValue::Numeric { class, .. } => *class,
+        MatValue::Char { .. } => MX_CHAR,
+        MatValue::Struct { .. } => MX_STRUCT,
+        MatValue::Cell { .. } => MX_CELL,
+    };
+    let mut flags = [0u8; 8];
+    flags[0] = class;
+    push_element(&mut body, MI_UINT32, &flags);
+    let dims: Vec<u8> = value
+        .dims()
+        .iter()
+        .flat_map(|&d| (d as i32).to_le_bytes())
+        .collect();
+    push_element(&mut body, MI_INT32, &dims);
+    push_element(&mut body, MI_INT8, name.as_bytes());
+    match value {
+        MatValue::Numeric { data, .. } => push_element(&mut body, data.mi_type, &data.bytes),
+        MatValue::Char { text, .. } => {
+            let units: Vec<u8> = text.encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+            push_element(&mut body, MI_UINT16, &units);
+        }
+        MatValue::Struct { fields, values, .. } => {
+            let len = 32usize;
+            push_element(&mut body, MI_INT32, &(len as i32).to_le_bytes());
+            let mut names = Vec::new();
+            for f in fields {
+                let mut b = f.as_bytes().to_vec();
+                b.resize(len, 0);
+                names.extend_from_slice(&b);
+            }
+            push_element(&mut body, MI_INT8, &names);
+            for v in values {
+                body.extend_from_slice(&matrix_element("", v));
+            }
+        }
+        MatValue::Cell { values, .. } => {
+            for v in values {
+                body.extend_from_slice(&matrix_element("", v));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    push_element(&mut out, MI_MATRIX, &body);
+    out
+}
+
+/// A uint8 matrix value (column-major data), for building fixtures.
+pub fn uint8_matrix(rows: usize, cols: usize, col_major: Vec<u8>) -> MatValue {
+    MatValue::Numeric {
+        dims: vec![rows, cols],
+        class: 9,
+        data: NumData {
+            mi_type: MI_UINT8,
+            bytes: col_major,
+        },
+    }
+}
+
+/// A double matrix value (column-major data), for building fixtures.
+pub fn double_matrix(rows: usize, cols: usize, col_major: &[f64]) -> MatValue {
+    MatValue::Numeric {
+        dims: vec![rows, cols],
+        class: 6,
+        data: NumData {
+            mi_type: MI_DOUBLE,
+            bytes: col_major.iter().flat_map(|v| v.to_le_bytes()).collect(),
+        },
+    }
+}
+
+/// A 1x1 struct value.
+pub fn struct_value(fields: Vec<(&str, MatValue)>) -> MatValue {
+    let (names, values): (Vec<_>, Vec<_>) =
+        fields.into_iter().map(|(n, v)| (n.to_string(), v)).unzip();
+    MatValue::Struct {
+        dims: vec![1, 1],
+        fields: names,
+        values,
+    }
+}

@@ -1,0 +1,55 @@
+//! The one place a device is chosen. Natively: flex (CPU) by default, wgpu on request. In the
+//! browser: WebGPU, initialised asynchronously in the worker, with flex as the fallback.
+
+use burn::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// What runs the tensors, for the page and the printouts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeviceInfo {
+    /// "webgpu", "wgpu" or "cpu".
+    pub backend: String,
+    /// Adapter or CPU description.
+    pub name: String,
+    /// Why this device (e.g. why WebGPU was not used).
+    pub reason: String,
+}
+
+/// The CPU device (burn's flex backend), native or wasm.
+pub fn cpu() -> (Device, DeviceInfo) {
+    (
+        Device::flex(),
+        DeviceInfo {
+            backend: "cpu".into(),
+            name: "burn flex (CPU)".into(),
+            reason: String::new(),
+        },
+    )
+}
+
+/// A native wgpu device (Vulkan, Metal, DX12 or GL, whichever the machine has).
+#[cfg(all(feature = "wgpu", not(target_arch = "wasm32")))]
+pub fn native_wgpu() -> Result<(Device, DeviceInfo), String> {
+    let device = Device::wgpu_options()
+        .init()
+        .map_err(|e| format!("no usable GPU adapter for wgpu: {e}"))?;
+    Ok((
+        device,
+        DeviceInfo {
+            backend: "wgpu".into(),
+            name: "wgpu default adapter".into(),
+            reason: String::new(),
+        },
+    ))
+}
+
+/// WebGPU in the browser, or the reason it is not available.
+#[cfg(target_arch = "wasm32")]
+pub async fn webgpu() -> Result<Device, String> {
+    use burn::tensor::wgpu::WgpuBackend;
+    Device::wgpu_options()
+        .graphics_api(WgpuBackend::WebGpu)
+        .init_async()
+        .await
+        .map_err(|e| format!("{e}"))
+}

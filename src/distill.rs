@@ -1,0 +1,153 @@
+//! Knowledge distillation: temperature softmax, entropy, and the two loss forms.
+//!
+//! - `keras` (the study's): `λ·CE(y, softmax(s)) + CE(softmax(t/T), softmax(s/T))`, no T².
+//! - `hinton` (Hinton, Vinyals & Dean 2015, "Distilling the Knowledge in a Neural Network"):
+//!   `(1−α)·CE(y, softmax(s)) + α·T²·KL(softmax(t/T) ‖ softmax(s/T))`. The soft term's gradient
+//!   scales as 1/T², so T² keeps its weight roughly constant as T changes (section 2.1).
+//!
+//! The pure-`f32` helpers in [`probs`] carry no burn dependency: the UI uses them for the
+//! temperature explorer, so it can re-soften logits at any T without asking the worker.
+
+pub mod probs;
+
+use burn::prelude::*;
+use burn::tensor::activation::{log_softmax, softmax};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// Which distillation loss.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LossForm {
+    /// The Keras study's: hard term weighted by λ, soft cross-entropy unweighted, no T².
+    #[default]
+    Keras,
+    /// Hinton et al.: (1−α) hard + α·T² soft KL.
+    Hinton,
+}
+
+impl LossForm {
+    pub fn name(self) -> &'static str {
+        match self {
+            LossForm::Keras => "keras",
+            LossForm::Hinton => "hinton",
+        }
+    }
+}
+
+impl fmt::Display for LossForm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for LossForm {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "keras" => Ok(LossForm::Keras),
+            "hinton" => Ok(LossForm::Hinton),
+            _ => Err(format!("unknown loss '{s}'; expected keras or hinton")),
+        }
+    }
+}
+
+/// A distillation objective. `weight` is λ for `keras` and α for `hinton`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct DistillConfig {
+    pub form: LossForm,
+    pub temperature: f32,
+    pub weight: f32,
+}
+
+impl DistillConfig {
+    /// The study's setting: keras form, T = 10, λ = 0.5.
+    pub fn study() -> Self {
+        DistillConfig {
+            form: LossForm::Keras,
+            temperature: 10.0,
+            weight: 0.5,
+        }
+    }
+
+    /// The loss written out with its numbers, for every printout and the page.
+    pub fn describe(&self) -> String {
+        let (t, w) = (self.temperature, self.weight);
+        match self.form {
+            LossForm::Keras => {
+                format!("keras: {w}·CE(y, s) + CE(softmax(t/{t}), softmax(s/{t})) (no T²)")
+            }
+            LossForm::Hinton => format!(
+                "hinton: {}·CE(y, s) + {w}·{t}²·KL(softmax(t/{t}) ‖ softmax(s/{t}))",
+                1.0 - w
+            ),
+        }
+    }
+}
+
+/// `softmax(logits / t)` over classes. `[batch, classes]` → `[batch, classes]`.
+pub fn softmax_t(logits: Tensor<2>, t: f32) -> Tensor<2> {
+    softmax(logits.div_scalar(t), 1)
+}
+
+/// Mean cross-entropy of `logits` `[batch, classes]` against class indices `targets` `[batch]`.
+/// Returns `[1]`.
+pub fn cross_entropy(logits: Tensor<2>, targets: Tensor<1, Int>) -> Tensor<1> {
+    let [batch, _] = logits.dims();
+    let logp = log_softmax(logits, 1);
+    let picked = logp.gather(1, targets.reshape([batch, 1])); // [B, 1]
+    picked.mean().neg()
+}
+
+/// Mean soft cross-entropy `CE(softmax(t/T), softmax(s/T)) = −Σ p_t · log q_s`. Returns `[1]`.
+pub fn soft_cross_entropy(student: Tensor<2>, teacher: Tensor<2>, t: f32) -> Tensor<1> {
+    let [batch, _] = student.dims();
+    let p = softmax_t(teacher, t);
+    let logq = log_softmax(student.div_scalar(t), 1);
+    (p * logq).sum().div_scalar(batch as f32).neg()
+}
+
+/// Mean `KL(softmax(t/T) ‖ softmax(s/T)) = Σ p_t · (log p_t − log q_s)`. Returns `[1]`.
+pub fn kl_divergence(student: Tensor<2>, teacher: Tensor<2>, t: f32) -> Tensor<1> {
+    let [batch, _] = student.dims();
+    let logp = log_softmax(teacher.div_scalar(t), 1);
+    let logq = log_softmax(student.div_scalar(t), 1);
+    (logp.clone().exp() * (logp - logq))
+        .sum()
+        .div_scalar(batch as f32)
+}
+
+/// The distillation loss and its two terms (each `[1]`), as weighted in the total.
+pub struct DistillLoss {
+    pub total: Tensor<1>,
+    pub hard: Tensor<1>,
+    pub soft: Tensor<1>,
+}
+
+/// The distillation loss for `student` logits against cached `teacher` logits (both
+/// `[batch, classes]`) and the true `targets` `[batch]`.
+pub fn distill_loss(
+    cfg: &DistillConfig,
+    student: Tensor<2>,
+    teacher: Tensor<2>,
+    targets: Tensor<1, Int>,
+) -> DistillLoss {
+    let t = cfg.temperature;
+    let ce = cross_entropy(student.clone(), targets);
+    let (hard, soft) = match cfg.form {
+        LossForm::Keras => (
+            ce.mul_scalar(cfg.weight),
+            soft_cross_entropy(student, teacher, t),
+        ),
+        LossForm::Hinton => (
+            ce.mul_scalar(1.0 - cfg.weight),
+            kl_divergence(student, teacher, t).mul_scalar(cfg.weight * t * t),
+        ),
+    };
+    DistillLoss {
+        total: hard.clone() + soft.clone(),
+        hard,
+        soft,
+    }
+}

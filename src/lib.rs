@@ -1,0 +1,20 @@
+//! Distill Lab: watch knowledge distillation happen.
+//!
+//! The core ([`data`], [`model`], [`distill`], [`train`]) does no I/O and knows nothing of the
+//! browser; the CLI ([`cli`], native) and the worker and UI (wasm) are shells around it.
+
+pub mod data;
+pub mod device;
+pub mod distill;
+pub mod model;
+pub mod protocol;
+pub mod settings;
+pub mod train;
+
+#[cfg(not(target_arch = "wasm32"))]
+pub mod cli;
+
+#[cfg(target_arch = "wasm32")]
+pub mod app;
+#[cfg(target_arch = "wasm32")]
+pub mod worker;

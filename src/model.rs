@@ -1,0 +1,65 @@
+//! The study's two networks. Both take flattened, normalised images `[batch, 784]` and return
+//! class logits `[batch, classes]`, so trainers and the logit cache treat them alike.
+
+pub mod snapshot;
+pub mod student;
+pub mod teacher;
+
+pub use student::{Student, StudentConfig};
+pub use teacher::{Teacher, TeacherConfig};
+
+use burn::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// A network that maps images to logits.
+pub trait Classifier: Module {
+    /// `[batch, 784]` normalised pixels → `[batch, classes]` logits.
+    fn logits(&self, images: Tensor<2>) -> Tensor<2>;
+}
+
+/// Which network: the CLI's `--model` and the saved weights' `architecture`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Arch {
+    /// The teacher CNN (`--model cnn`).
+    Cnn,
+    /// The student MLP, trained alone (`--model mlp`) or distilled (`--model student`).
+    Mlp,
+}
+
+impl Arch {
+    pub fn name(self) -> &'static str {
+        match self {
+            Arch::Cnn => "cnn",
+            Arch::Mlp => "mlp",
+        }
+    }
+
+    /// Parameter count for `classes` outputs with the study's widths.
+    pub fn params(self, classes: usize) -> usize {
+        let device = Device::flex();
+        match self {
+            Arch::Cnn => TeacherConfig::new(classes).init(&device).num_params(),
+            Arch::Mlp => StudentConfig::new(classes).init(&device).num_params(),
+        }
+    }
+}
+
+impl fmt::Display for Arch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Arch {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "cnn" | "teacher" => Ok(Arch::Cnn),
+            "mlp" | "student" => Ok(Arch::Mlp),
+            _ => Err(format!("unknown model '{s}'; expected cnn, mlp or student")),
+        }
+    }
+}

@@ -1,0 +1,226 @@
+//! Weights files: burn's record format (burnpack) behind a small header of metadata, so a file
+//! says what it holds (architecture, dataset, classes, training) before anything is loaded.
+//!
+//! ```text
+//! magic "DLWEIGHT" | u32 LE json length | metadata JSON | burnpack record bytes
+//! ```
+//!
+//! The same file comes out of `distill train` and out of the page's "download", and goes into
+//! both. Reading parameters is async ([`record_bytes`]): on WebGPU every read is.
+
+use super::{Arch, Classifier, StudentConfig, TeacherConfig};
+use burn::module::{ModuleMapper, ModuleVisitor, Param};
+use burn::prelude::*;
+use burn::store::ModuleRecord;
+use burn::tensor::{Bytes, Transaction};
+use serde::{Deserialize, Serialize};
+
+pub const MAGIC: &[u8; 8] = b"DLWEIGHT";
+pub const FORMAT: u32 = 1;
+
+/// What a weights file holds, readable without loading it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WeightsMeta {
+    pub format: u32,
+    pub arch: Arch,
+    /// "teacher", "baseline" or "distilled".
+    pub role: String,
+    pub dataset: String,
+    pub classes: Vec<String>,
+    pub params: usize,
+    /// The network's config (`TeacherConfig` or `StudentConfig`) as JSON.
+    pub network: serde_json::Value,
+    /// Training settings (optimizer, epochs, loss, T, λ...) as JSON.
+    pub training: serde_json::Value,
+    pub epochs: usize,
+    pub val_acc: Option<f32>,
+    pub created_by: String,
+}
+
+/// Why a weights file was refused. Each message says what to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WeightsError {
+    NotWeights(String),
+    Damaged(String),
+    Mismatch(String),
+}
+
+impl std::fmt::Display for WeightsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WeightsError::NotWeights(s) | WeightsError::Damaged(s) | WeightsError::Mismatch(s) => {
+                f.write_str(s)
+            }
+        }
+    }
+}
+
+impl std::error::Error for WeightsError {}
+
+pub fn encode(meta: &WeightsMeta, record: &[u8]) -> Vec<u8> {
+    let json = serde_json::to_vec(meta).expect("metadata serialises");
+    let mut out = Vec::with_capacity(12 + json.len() + record.len());
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&(json.len() as u32).to_le_bytes());
+    out.extend_from_slice(&json);
+    out.extend_from_slice(record);
+    out
+}
+
+/// Split a weights file into its metadata and record bytes. `name` is for messages.
+pub fn decode(name: &str, bytes: &[u8]) -> Result<(WeightsMeta, Vec<u8>), WeightsError> {
+    if bytes.len() < 12 || &bytes[..8] != MAGIC {
+        return Err(WeightsError::NotWeights(format!(
+            "{name} is not a Distill Lab weights file (expected one saved by `distill train` or the page's download)"
+        )));
+    }
+    let len = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes")) as usize;
+    let json = bytes.get(12..12 + len).ok_or_else(|| {
+        WeightsError::Damaged(format!(
+            "{name} is truncated (metadata cut short); save or download it again"
+        ))
+    })?;
+    let meta: WeightsMeta = serde_json::from_slice(json)
+        .map_err(|e| WeightsError::Damaged(format!("{name} has damaged metadata ({e})")))?;
+    if meta.format != FORMAT {
+        return Err(WeightsError::Mismatch(format!(
+            "{name} is weights format {}, this version reads format {FORMAT}",
+            meta.format
+        )));
+    }
+    Ok((meta, bytes[12 + len..].to_vec()))
+}
+
+impl WeightsMeta {
+    /// Refuse weights for another architecture or dataset, naming both.
+    pub fn check(
+        &self,
+        name: &str,
+        arch: Arch,
+        dataset: &str,
+        classes: &[String],
+    ) -> Result<(), WeightsError> {
+        if self.arch != arch {
+            return Err(WeightsError::Mismatch(format!(
+                "{name} holds a {} ({}) but a {} is needed here; pick the {} file",
+                self.arch.name(),
+                self.role,
+                arch.name(),
+                arch.name()
+            )));
+        }
+        if self.dataset != dataset || self.classes != classes {
+            return Err(WeightsError::Mismatch(format!(
+                "{name} was trained on {} ({} classes) but the data is {dataset} ({} classes); use weights trained on {dataset}",
+                self.dataset,
+                self.classes.len(),
+                classes.len()
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Build the network a weights file describes (fresh parameters; load the record next).
+pub fn network_from_meta(meta: &WeightsMeta, device: &Device) -> Result<Network, WeightsError> {
+    let bad =
+        |e: serde_json::Error| WeightsError::Damaged(format!("network config unreadable ({e})"));
+    Ok(match meta.arch {
+        Arch::Cnn => Network::Teacher(
+            serde_json::from_value::<TeacherConfig>(meta.network.clone())
+                .map_err(bad)?
+                .init(device),
+        ),
+        Arch::Mlp => Network::Student(
+            serde_json::from_value::<StudentConfig>(meta.network.clone())
+                .map_err(bad)?
+                .init(device),
+        ),
+    })
+}
+
+/// Either network, for code that loads whatever a file holds. (Both variants are handles to
+/// device tensors; the size difference is a few hundred bytes of handles, moved rarely.)
+#[allow(clippy::large_enum_variant)]
+#[derive(Module, Debug)]
+pub enum Network {
+    Teacher(super::Teacher),
+    Student(super::Student),
+}
+
+impl Classifier for Network {
+    fn logits(&self, images: Tensor<2>) -> Tensor<2> {
+        match self {
+            Network::Teacher(m) => m.forward(images),
+            Network::Student(m) => m.forward(images),
+        }
+    }
+}
+
+/// Apply record bytes to `model`; a record of another shape is refused, `model` is unchanged.
+pub fn load_record<M: Module>(name: &str, model: M, record: Vec<u8>) -> Result<M, WeightsError> {
+    let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(record))
+        .map_err(|e| WeightsError::Damaged(format!("{name}: the weights are damaged ({e})")))?;
+    model.try_load_record(record).map_err(|e| {
+        WeightsError::Mismatch(format!("{name}: the weights do not fit this network ({e})"))
+    })
+}
+
+/// Collects every float parameter into one transaction.
+struct Collect(Option<Transaction>);
+
+impl ModuleVisitor for Collect {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        let tx = self.0.take().expect("transaction present");
+        self.0 = Some(tx.register(param.transform_for_save().val()));
+    }
+}
+
+/// Replaces every float parameter, in visiting order, by the data read, on `device`.
+struct Replace {
+    data: std::vec::IntoIter<TensorData>,
+    device: Device,
+}
+
+impl ModuleMapper for Replace {
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        let data = self.data.next().expect("one datum per parameter");
+        let device = self.device.clone();
+        param.map(|_| Tensor::from_data(data, &device))
+    }
+}
+
+/// The record bytes of `model`, read from its device in one async transaction (never a
+/// blocking read, so this works on WebGPU), then serialised on the CPU.
+pub async fn record_bytes<M: Module>(model: &M) -> Result<Vec<u8>, String> {
+    let model = model.valid();
+    let mut collect = Collect(Some(Transaction::default()));
+    model.visit(&mut collect);
+    let data = collect
+        .0
+        .expect("transaction present")
+        .execute_async()
+        .await
+        .map_err(|e| format!("reading the weights from the device failed: {e:?}"))?;
+    let cpu = model.map(&mut Replace {
+        data: data.into_iter(),
+        device: Device::flex(),
+    });
+    let bytes = cpu
+        .into_record()
+        .into_bytes()
+        .map_err(|e| format!("serialising the weights failed: {e}"))?;
+    Ok(bytes.to_vec())
+}
+
+impl From<super::Teacher> for Network {
+    fn from(m: super::Teacher) -> Self {
+        Network::Teacher(m)
+    }
+}
+
+impl From<super::Student> for Network {
+    fn from(m: super::Student) -> Self {
+        Network::Student(m)
+    }
+}

@@ -1,0 +1,53 @@
+//! The student MLP of the Keras study: flatten → dense 512 relu → dropout .2 → dense C.
+//! For C = 26: 415,258 parameters (401,920 + 13,338).
+
+use super::Classifier;
+use super::teacher::GLOROT;
+use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig, Relu};
+use burn::prelude::*;
+
+#[derive(Config, Debug)]
+pub struct StudentConfig {
+    pub classes: usize,
+    #[config(default = 512)]
+    pub hidden: usize,
+    #[config(default = 0.2)]
+    pub dropout: f64,
+}
+
+#[derive(Module, Debug)]
+pub struct Student {
+    fc1: Linear,
+    dropout: Dropout,
+    fc2: Linear,
+    relu: Relu,
+}
+
+impl StudentConfig {
+    pub fn init(&self, device: &Device) -> Student {
+        Student {
+            fc1: LinearConfig::new(28 * 28, self.hidden)
+                .with_initializer(GLOROT)
+                .init(device),
+            dropout: DropoutConfig::new(self.dropout).init(),
+            fc2: LinearConfig::new(self.hidden, self.classes)
+                .with_initializer(GLOROT)
+                .init(device),
+            relu: Relu::new(),
+        }
+    }
+}
+
+impl Student {
+    /// `[batch, 784]` → `[batch, classes]`.
+    pub fn forward(&self, images: Tensor<2>) -> Tensor<2> {
+        let x = self.relu.forward(self.fc1.forward(images)); // [B, 512]
+        self.fc2.forward(self.dropout.forward(x)) // [B, classes]
+    }
+}
+
+impl Classifier for Student {
+    fn logits(&self, images: Tensor<2>) -> Tensor<2> {
+        self.forward(images)
+    }
+}

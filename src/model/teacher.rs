@@ -1,0 +1,90 @@
+//! The teacher CNN, layer for layer the Keras study's:
+//! conv 64 3x3 (valid) relu → maxpool 2 → dropout .25 → conv 128 3x3 relu → maxpool 2 →
+//! dropout .25 → dense 1024 relu → dropout .5 → dense C. For C = 26: 3,378,970 parameters
+//! (640 + 73,856 + 3,277,824 + 26,650).
+
+use super::Classifier;
+use burn::nn::{
+    Dropout, DropoutConfig, Initializer, Linear, LinearConfig, Relu,
+    conv::{Conv2d, Conv2dConfig},
+    pool::{MaxPool2d, MaxPool2dConfig},
+};
+use burn::prelude::*;
+
+/// Keras' default kernel initialiser (glorot_uniform), which the study used.
+pub(crate) const GLOROT: Initializer = Initializer::XavierUniform { gain: 1.0 };
+
+#[derive(Config, Debug)]
+pub struct TeacherConfig {
+    pub classes: usize,
+    #[config(default = 64)]
+    pub conv1: usize,
+    #[config(default = 128)]
+    pub conv2: usize,
+    #[config(default = 1024)]
+    pub hidden: usize,
+    #[config(default = 0.25)]
+    pub dropout_conv: f64,
+    #[config(default = 0.5)]
+    pub dropout_hidden: f64,
+}
+
+#[derive(Module, Debug)]
+pub struct Teacher {
+    conv1: Conv2d,
+    conv2: Conv2d,
+    pool: MaxPool2d,
+    dropout_conv: Dropout,
+    fc1: Linear,
+    dropout_hidden: Dropout,
+    fc2: Linear,
+    relu: Relu,
+}
+
+impl TeacherConfig {
+    pub fn init(&self, device: &Device) -> Teacher {
+        // 28 → conv 3x3 valid → 26 → pool → 13 → conv → 11 → pool (floor) → 5.
+        let flat = self.conv2 * 5 * 5;
+        Teacher {
+            conv1: Conv2dConfig::new([1, self.conv1], [3, 3])
+                .with_initializer(GLOROT)
+                .init(device),
+            conv2: Conv2dConfig::new([self.conv1, self.conv2], [3, 3])
+                .with_initializer(GLOROT)
+                .init(device),
+            pool: MaxPool2dConfig::new([2, 2]).init(),
+            dropout_conv: DropoutConfig::new(self.dropout_conv).init(),
+            fc1: LinearConfig::new(flat, self.hidden)
+                .with_initializer(GLOROT)
+                .init(device),
+            dropout_hidden: DropoutConfig::new(self.dropout_hidden).init(),
+            fc2: LinearConfig::new(self.hidden, self.classes)
+                .with_initializer(GLOROT)
+                .init(device),
+            relu: Relu::new(),
+        }
+    }
+}
+
+impl Teacher {
+    /// `[batch, 784]` → `[batch, classes]`.
+    pub fn forward(&self, images: Tensor<2>) -> Tensor<2> {
+        let [batch, _] = images.dims();
+        let x = images.reshape([batch, 1, 28, 28]);
+        let x = self.relu.forward(self.conv1.forward(x)); // [B, 64, 26, 26]
+        let x = self.dropout_conv.forward(self.pool.forward(x)); // [B, 64, 13, 13]
+        let x = self.relu.forward(self.conv2.forward(x)); // [B, 128, 11, 11]
+        let x = self.dropout_conv.forward(self.pool.forward(x)); // [B, 128, 5, 5]
+        let x = x.flatten(1, 3); // [B, 3200]
+        let x = self
+            .dropout_hidden
+            .forward(self.relu.forward(self.fc1.forward(x))); // [B, 1024]
+        self.fc2.forward(x) // [B, classes]
+    }
+}
+
+impl Classifier for Teacher {
+    fn logits(&self, images: Tensor<2>) -> Tensor<2> {
+        self.forward(images)
+    }
+}

@@ -1,0 +1,150 @@
+//! The messages between the page (UI thread) and the training worker: one enum per direction,
+//! small payloads. The worker fetches the shards itself; megabytes never cross `postMessage`.
+
+use crate::device::DeviceInfo;
+use crate::settings::Settings;
+use crate::train::EpochRecord;
+use serde::{Deserialize, Serialize};
+
+/// The three networks of the experiment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Role {
+    Teacher,
+    Baseline,
+    Distilled,
+}
+
+impl Role {
+    pub const ALL: [Role; 3] = [Role::Teacher, Role::Baseline, Role::Distilled];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Teacher => "teacher CNN",
+            Role::Baseline => "baseline student",
+            Role::Distilled => "distilled student",
+        }
+    }
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Role::Teacher => "teacher",
+            Role::Baseline => "baseline",
+            Role::Distilled => "distilled",
+        }
+    }
+}
+
+/// UI → worker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ToWorker {
+    /// Load the data and run the experiment with these settings.
+    Start(Settings),
+    Pause,
+    Resume,
+    Stop,
+    /// Test samples to show in the temperature explorer; their logits come back now and after
+    /// every epoch.
+    Inspect(Vec<usize>),
+}
+
+/// Progress of one shard.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShardProgress {
+    pub file: String,
+    /// 0-based position among the shards this run needs.
+    pub index: usize,
+    pub of: usize,
+    pub bytes: usize,
+    pub samples: usize,
+    /// Served from the browser cache, not the network.
+    pub cached: bool,
+    pub decode_ms: f64,
+}
+
+/// A test sample for the explorer's grid: its label and 28x28 pixels.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Thumb {
+    pub index: usize,
+    pub label: u8,
+    pub pixels: Vec<u8>,
+}
+
+/// Where the run is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Phase {
+    Idle,
+    Loading,
+    Training(Role),
+    /// Computing the teacher's logits over the training set (once).
+    Caching,
+    /// Baseline and distilled students, side by side.
+    Students,
+    Done,
+    Stopped,
+    Failed,
+}
+
+/// Training throughput, reported with each batch of steps.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct StepPoint {
+    pub step: usize,
+    pub epoch: usize,
+    pub loss: f32,
+    pub accuracy: f32,
+}
+
+/// Logits of the inspected samples, `[sample][class]`, for each network that exists yet.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Logits {
+    pub samples: Vec<usize>,
+    pub teacher: Option<Vec<Vec<f32>>>,
+    pub baseline: Option<Vec<Vec<f32>>>,
+    pub distilled: Option<Vec<Vec<f32>>>,
+}
+
+/// One row of the results table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResultRow {
+    pub role: Role,
+    pub params: usize,
+    pub val_accuracy: f32,
+    pub epochs: usize,
+}
+
+/// Worker → UI.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum FromWorker {
+    /// Which device runs the tensors, and why.
+    Device(DeviceInfo),
+    /// The manifest arrived: what will be loaded.
+    Dataset {
+        dataset: String,
+        classes: Vec<String>,
+        shards: usize,
+        bytes: usize,
+    },
+    Shard(ShardProgress),
+    /// Test samples for the explorer grid.
+    Samples(Vec<Thumb>),
+    Phase(Phase),
+    Steps {
+        role: Role,
+        points: Vec<StepPoint>,
+        steps_per_epoch: usize,
+        epochs: usize,
+        samples_per_sec: f32,
+    },
+    Epoch {
+        role: Role,
+        record: EpochRecord,
+    },
+    Logits(Logits),
+    Result(ResultRow),
+    /// Something went wrong: what, and what to do. `fatal` ends the run.
+    Error {
+        message: String,
+        fatal: bool,
+    },
+    /// Information worth showing (e.g. "early stopping after epoch 7").
+    Notice(String),
+}

@@ -1,0 +1,278 @@
+//! The experiment's settings and their URL form: every setting lives in the query string, so a
+//! link reproduces the setup, and `hide=` hides controls for a classroom. Bad values are clamped
+//! and reported, never fatal.
+
+use crate::distill::LossForm;
+use crate::train::OptimizerKind;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DevicePref {
+    /// WebGPU if the browser has it, else the CPU.
+    Auto,
+    /// The CPU backend even where WebGPU exists.
+    Cpu,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Settings {
+    /// Folder under `data/`.
+    pub dataset: String,
+    pub epochs: usize,
+    pub batch: usize,
+    /// `None`: the optimizer's Keras default.
+    pub lr: Option<f64>,
+    pub optimizer: OptimizerKind,
+    pub temperature: f32,
+    /// λ for the keras loss, α for hinton.
+    pub lambda: f32,
+    pub loss: LossForm,
+    /// Training samples (a subset for a quick classroom run).
+    pub subset: usize,
+    /// Validation samples, from the test split.
+    pub val: usize,
+    pub seed: u64,
+    /// ReduceLROnPlateau and EarlyStopping, as in the study.
+    pub schedule: bool,
+    pub device: DevicePref,
+    /// Controls hidden from view (by their URL key).
+    pub hide: Vec<String>,
+}
+
+/// The URL keys of the controls, in display order.
+pub const KEYS: [&str; 13] = [
+    "dataset", "epochs", "batch", "lr", "opt", "T", "lambda", "loss", "subset", "val", "seed",
+    "sched", "device",
+];
+
+impl Default for Settings {
+    /// A quick classroom run: 10k samples, 5 epochs, the study's batch, T, λ and optimizer.
+    fn default() -> Self {
+        Settings {
+            dataset: "emnist-letters".into(),
+            epochs: 5,
+            batch: 256,
+            lr: None,
+            optimizer: OptimizerKind::Adadelta,
+            temperature: 10.0,
+            lambda: 0.5,
+            loss: LossForm::Keras,
+            subset: 10_000,
+            val: 2_000,
+            seed: 0,
+            schedule: true,
+            device: DevicePref::Auto,
+            hide: Vec::new(),
+        }
+    }
+}
+
+/// Limits, shared by the URL parser and the controls.
+pub const EPOCHS: (usize, usize) = (1, 100);
+pub const BATCH: (usize, usize) = (8, 2048);
+pub const TEMPERATURE: (f32, f32) = (1.0, 50.0);
+pub const LAMBDA: (f32, f32) = (0.0, 1.0);
+pub const SUBSET: (usize, usize) = (64, 1_000_000);
+pub const VAL: (usize, usize) = (32, 1_000_000);
+pub const LR: (f64, f64) = (1e-6, 10.0);
+
+fn decode(s: &str) -> String {
+    let s = s.replace('+', " ");
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && bytes[i + 1].is_ascii_hexdigit()
+            && bytes[i + 2].is_ascii_hexdigit()
+            && let Ok(v) =
+                u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("x"), 16)
+        {
+            out.push(v);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b',' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn clamp_num<T: PartialOrd + Copy + std::str::FromStr + std::fmt::Display>(
+    key: &str,
+    raw: &str,
+    (lo, hi): (T, T),
+    default: T,
+    warnings: &mut Vec<String>,
+) -> T {
+    match raw.trim().parse::<T>() {
+        Ok(v) if v < lo => {
+            warnings.push(format!("{key}={raw} is below {lo}; using {lo}"));
+            lo
+        }
+        Ok(v) if v > hi => {
+            warnings.push(format!("{key}={raw} is above {hi}; using {hi}"));
+            hi
+        }
+        Ok(v) => v,
+        Err(_) => {
+            warnings.push(format!(
+                "{key}={raw} is not a valid number; using {default}"
+            ));
+            default
+        }
+    }
+}
+
+impl Settings {
+    /// Parse a query string (with or without the leading `?`). Unknown keys and bad values are
+    /// reported in the returned warnings; the settings are always usable.
+    pub fn from_query(query: &str) -> (Settings, Vec<String>) {
+        let mut s = Settings::default();
+        let d = Settings::default();
+        let mut w = Vec::new();
+        for pair in query
+            .trim_start_matches('?')
+            .split('&')
+            .filter(|p| !p.is_empty())
+        {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            let (k, v) = (decode(k), decode(v));
+            match k.as_str() {
+                "dataset" => {
+                    let ok = !v.is_empty()
+                        && v.len() <= 64
+                        && v.chars()
+                            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+                    if ok {
+                        s.dataset = v;
+                    } else {
+                        w.push(format!(
+                            "dataset={v} is not a dataset folder name; using {}",
+                            d.dataset
+                        ));
+                    }
+                }
+                "epochs" => s.epochs = clamp_num("epochs", &v, EPOCHS, d.epochs, &mut w),
+                "batch" => s.batch = clamp_num("batch", &v, BATCH, d.batch, &mut w),
+                "lr" => {
+                    s.lr = if v.is_empty() || v == "default" {
+                        None
+                    } else {
+                        let lr = clamp_num("lr", &v, LR, f64::NAN, &mut w);
+                        (!lr.is_nan()).then_some(lr)
+                    }
+                }
+                "opt" => match v.parse() {
+                    Ok(o) => s.optimizer = o,
+                    Err(e) => w.push(format!("{e}; using {}", d.optimizer)),
+                },
+                "T" | "t" | "temperature" => {
+                    s.temperature = clamp_num("T", &v, TEMPERATURE, d.temperature, &mut w)
+                }
+                "lambda" | "alpha" => s.lambda = clamp_num("lambda", &v, LAMBDA, d.lambda, &mut w),
+                "loss" => match v.parse() {
+                    Ok(l) => s.loss = l,
+                    Err(e) => w.push(format!("{e}; using {}", d.loss)),
+                },
+                "subset" => s.subset = clamp_num("subset", &v, SUBSET, d.subset, &mut w),
+                "val" => s.val = clamp_num("val", &v, VAL, d.val, &mut w),
+                "seed" => s.seed = clamp_num("seed", &v, (0u64, u64::MAX), d.seed, &mut w),
+                "sched" => match v.as_str() {
+                    "on" | "1" | "true" => s.schedule = true,
+                    "off" | "0" | "false" => s.schedule = false,
+                    _ => w.push(format!("sched={v} should be on or off; using on")),
+                },
+                "device" => match v.as_str() {
+                    "auto" | "webgpu" | "gpu" => s.device = DevicePref::Auto,
+                    "cpu" => s.device = DevicePref::Cpu,
+                    _ => w.push(format!("device={v} should be auto or cpu; using auto")),
+                },
+                "hide" => {
+                    for name in v.split(',').filter(|n| !n.is_empty()) {
+                        if KEYS.contains(&name) {
+                            if !s.hide.iter().any(|h| h == name) {
+                                s.hide.push(name.to_string());
+                            }
+                        } else {
+                            w.push(format!("hide: there is no control called {name}"));
+                        }
+                    }
+                }
+                _ => w.push(format!("unknown setting {k} ignored")),
+            }
+        }
+        (s, w)
+    }
+
+    /// The query string (without `?`) that reproduces these settings. Defaults are left out.
+    pub fn to_query(&self) -> String {
+        let d = Settings::default();
+        let mut parts = Vec::new();
+        let mut put = |k: &str, v: String| parts.push(format!("{k}={}", encode(&v)));
+        if self.dataset != d.dataset {
+            put("dataset", self.dataset.clone());
+        }
+        if self.epochs != d.epochs {
+            put("epochs", self.epochs.to_string());
+        }
+        if self.batch != d.batch {
+            put("batch", self.batch.to_string());
+        }
+        if let Some(lr) = self.lr {
+            put("lr", lr.to_string());
+        }
+        if self.optimizer != d.optimizer {
+            put("opt", self.optimizer.name().into());
+        }
+        if self.temperature != d.temperature {
+            put("T", self.temperature.to_string());
+        }
+        if self.lambda != d.lambda {
+            put("lambda", self.lambda.to_string());
+        }
+        if self.loss != d.loss {
+            put("loss", self.loss.name().into());
+        }
+        if self.subset != d.subset {
+            put("subset", self.subset.to_string());
+        }
+        if self.val != d.val {
+            put("val", self.val.to_string());
+        }
+        if self.seed != d.seed {
+            put("seed", self.seed.to_string());
+        }
+        if self.schedule != d.schedule {
+            put("sched", if self.schedule { "on" } else { "off" }.into());
+        }
+        if self.device != d.device {
+            put("device", "cpu".into());
+        }
+        if !self.hide.is_empty() {
+            put("hide", self.hide.join(","));
+        }
+        parts.join("&")
+    }
+
+    /// The learning rate in use.
+    pub fn lr(&self) -> f64 {
+        self.lr.unwrap_or(self.optimizer.default_lr())
+    }
+
+    pub fn hidden(&self, key: &str) -> bool {
+        self.hide.iter().any(|h| h == key)
+    }
+}

@@ -1,0 +1,64 @@
+//! Training: optimisers, the schedule, the step-wise trainer, evaluation and the teacher-logit
+//! cache. Every function that reads a tensor is `async`: on wasm every read is.
+
+pub mod adadelta;
+pub mod eval;
+pub mod fit;
+pub mod rng;
+pub mod schedule;
+pub mod trainer;
+
+pub use adadelta::AdadeltaConfig;
+pub use eval::{EvalResult, evaluate, logits};
+pub use fit::{Control, EpochRecord, FitEnd, FitError, FitHooks, FitOptions, fit};
+pub use schedule::{EpochOutcome, Schedule};
+pub use trainer::{Objective, StepHandle, StepMetrics, TrainConfig, Trainer, read_steps};
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// The optimiser: Adadelta as in the study, or Adam.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum OptimizerKind {
+    #[default]
+    Adadelta,
+    Adam,
+}
+
+impl OptimizerKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            OptimizerKind::Adadelta => "adadelta",
+            OptimizerKind::Adam => "adam",
+        }
+    }
+
+    /// Keras' defaults: Adadelta lr 1.0 (Keras 2, the study's), Adam 1e-3.
+    pub fn default_lr(self) -> f64 {
+        match self {
+            OptimizerKind::Adadelta => 1.0,
+            OptimizerKind::Adam => 1e-3,
+        }
+    }
+}
+
+impl fmt::Display for OptimizerKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for OptimizerKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "adadelta" => Ok(OptimizerKind::Adadelta),
+            "adam" => Ok(OptimizerKind::Adam),
+            _ => Err(format!(
+                "unknown optimizer '{s}'; expected adadelta or adam"
+            )),
+        }
+    }
+}

@@ -1,0 +1,102 @@
+//! Evaluation and batched inference (the teacher-logit cache, the explorer's samples).
+
+use crate::data::Split;
+use crate::data::batch::{self, Norm};
+use crate::distill::cross_entropy;
+use crate::model::Classifier;
+use burn::prelude::*;
+use burn::tensor::Transaction;
+use serde::{Deserialize, Serialize};
+
+/// Accuracy and loss over a split, with every prediction (for the confusion matrix).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EvalResult {
+    pub loss: f32,
+    pub accuracy: f32,
+    pub predictions: Vec<u8>,
+}
+
+impl EvalResult {
+    /// `matrix[true][predicted]` counts.
+    pub fn confusion(&self, labels: &[u8], classes: usize) -> Vec<Vec<u32>> {
+        let mut m = vec![vec![0u32; classes]; classes];
+        for (&t, &p) in labels.iter().zip(&self.predictions) {
+            m[t as usize][p as usize] += 1;
+        }
+        m
+    }
+
+    pub fn per_class_accuracy(&self, labels: &[u8], classes: usize) -> Vec<f32> {
+        self.confusion(labels, classes)
+            .iter()
+            .enumerate()
+            .map(|(c, row)| {
+                let total: u32 = row.iter().sum();
+                if total == 0 {
+                    0.0
+                } else {
+                    row[c] as f32 / total as f32
+                }
+            })
+            .collect()
+    }
+}
+
+/// Logits `[indices.len(), classes]` for the samples at `indices`, computed `batch` at a time.
+/// `model` should be in eval mode (`valid()`), on a device without autodiff.
+pub fn logits<M: Classifier>(
+    model: &M,
+    data: &Split,
+    indices: &[usize],
+    norm: Norm,
+    batch: usize,
+    device: &Device,
+) -> Tensor<2> {
+    let parts: Vec<Tensor<2>> = indices
+        .chunks(batch)
+        .map(|idx| model.logits(batch::images(data, idx, norm, device)))
+        .collect();
+    Tensor::cat(parts, 0)
+}
+
+/// Mean cross-entropy and accuracy over the first `count` samples, in one device read.
+pub async fn evaluate<M: Classifier>(
+    model: &M,
+    data: &Split,
+    count: usize,
+    norm: Norm,
+    batch: usize,
+    device: &Device,
+) -> Result<EvalResult, String> {
+    let count = count.min(data.len());
+    if count == 0 {
+        return Err("nothing to evaluate: the validation set is empty".into());
+    }
+    let indices: Vec<usize> = (0..count).collect();
+    let mut loss_sum = Tensor::<1>::zeros([1], device);
+    let mut preds = Vec::new();
+    for idx in indices.chunks(batch) {
+        let out = model.logits(batch::images(data, idx, norm, device)); // [b, C]
+        let y = batch::labels(data, idx, device);
+        loss_sum = loss_sum + cross_entropy(out.clone(), y).mul_scalar(idx.len() as f32);
+        preds.push(out.argmax(1).reshape([idx.len()]));
+    }
+    let read = Transaction::default()
+        .register(loss_sum)
+        .register(Tensor::cat(preds, 0))
+        .execute_async()
+        .await
+        .map_err(|e| format!("reading evaluation results from the device failed: {e:?}"))?;
+    let loss = read[0].iter::<f64>().next().unwrap_or(f64::NAN) as f32 / count as f32;
+    let predictions: Vec<u8> = read[1].iter::<f64>().map(|p| p as u8).collect();
+    let correct = predictions
+        .iter()
+        .zip(&data.labels[..count])
+        .filter(|(p, t)| p == t)
+        .count();
+    Ok(EvalResult {
+        loss,
+        accuracy: correct as f32 / count as f32,
+        predictions,
+    })
+}

@@ -1,0 +1,164 @@
+//! The training loop both shells run: steps, batched metric reads, a validation pass per epoch,
+//! the schedule, NaN detection. The shell supplies [`FitHooks`]: the CLI draws progress bars,
+//! the browser worker yields to the event loop, honours pause and stop, and posts metrics.
+
+use super::eval::{EvalResult, evaluate};
+use super::trainer::{StepMetrics, Trainer, read_steps};
+use crate::data::Split;
+use crate::data::batch::Norm;
+use crate::model::Classifier;
+use burn::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// How the loop reads and validates.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FitOptions {
+    /// Read step metrics every this many steps (one device round trip for all of them).
+    pub read_every: usize,
+    /// Validate on the first this many validation samples.
+    pub val_count: usize,
+    /// Batch size for the validation pass (inference only, so larger than training's).
+    pub eval_batch: usize,
+}
+
+/// One finished epoch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EpochRecord {
+    /// 1-based.
+    pub epoch: usize,
+    pub loss: f32,
+    pub accuracy: f32,
+    pub val_loss: f32,
+    pub val_accuracy: f32,
+    /// The learning rate used in this epoch.
+    pub lr: f64,
+    pub lr_reduced: bool,
+    pub steps: usize,
+}
+
+/// What the shell wants after a step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Control {
+    Continue,
+    Stop,
+}
+
+/// How a fit ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FitEnd {
+    /// All epochs ran.
+    Finished,
+    /// Early stopping ended the run after this many epochs.
+    EarlyStopped(usize),
+    /// The shell asked to stop.
+    Stopped,
+}
+
+/// Why a fit failed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FitError {
+    /// The loss became NaN or infinite.
+    NonFinite {
+        epoch: usize,
+        step: usize,
+        loss: f32,
+    },
+    /// A device read failed (on the web: the GPU device was lost).
+    Device(String),
+}
+
+impl std::fmt::Display for FitError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FitError::NonFinite { epoch, step, loss } => write!(
+                f,
+                "the loss became {loss} at step {step} (epoch {}); training stopped. Lower the learning rate or the temperature and start again",
+                epoch + 1
+            ),
+            FitError::Device(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for FitError {}
+
+/// The shell's side of the loop.
+#[allow(async_fn_in_trait)] // The futures are awaited where they are made; no Send needed.
+pub trait FitHooks<M> {
+    /// Called after every step: a place to yield, to pause (by not returning), or to stop.
+    async fn between_steps(&mut self) -> Control {
+        Control::Continue
+    }
+    /// Metrics of the steps just read.
+    fn on_steps(&mut self, _steps: &[StepMetrics]) {}
+    /// An epoch finished and was validated.
+    fn on_epoch(&mut self, _record: &EpochRecord, _eval: &EvalResult, _model: &M) {}
+}
+
+/// Train until the configured epochs are done, early stopping fires, or the hooks say stop.
+/// `device` is the plain (non-autodiff) device, used for validation.
+pub async fn fit<M: Classifier, H: FitHooks<M>>(
+    trainer: &mut Trainer<M>,
+    train: &Split,
+    val: &Split,
+    norm: Norm,
+    device: &Device,
+    opts: FitOptions,
+    hooks: &mut H,
+) -> Result<FitEnd, FitError> {
+    while !trainer.finished() {
+        let lr = trainer.lr();
+        let (mut pending, mut loss_sum, mut correct, mut seen) =
+            (Vec::new(), 0.0f64, 0.0f64, 0usize);
+        while let Some(handle) = trainer.step(train, norm) {
+            pending.push(handle);
+            if pending.len() >= opts.read_every.max(1) || trainer.epoch_done() {
+                let steps = read_steps(&pending).await.map_err(FitError::Device)?;
+                pending.clear();
+                if let Some(bad) = steps.iter().find(|s| !s.loss.is_finite()) {
+                    return Err(FitError::NonFinite {
+                        epoch: bad.epoch,
+                        step: bad.step,
+                        loss: bad.loss,
+                    });
+                }
+                for s in &steps {
+                    loss_sum += s.loss as f64 * s.samples as f64;
+                    correct += s.accuracy as f64 * s.samples as f64;
+                    seen += s.samples;
+                }
+                hooks.on_steps(&steps);
+            }
+            if hooks.between_steps().await == Control::Stop {
+                return Ok(FitEnd::Stopped);
+            }
+        }
+        let eval = evaluate(
+            &trainer.model().valid(),
+            val,
+            opts.val_count,
+            norm,
+            opts.eval_batch,
+            device,
+        )
+        .await
+        .map_err(FitError::Device)?;
+        let steps = trainer.steps_per_epoch();
+        let outcome = trainer.end_epoch(eval.loss);
+        let record = EpochRecord {
+            epoch: trainer.epoch(),
+            loss: (loss_sum / seen.max(1) as f64) as f32,
+            accuracy: (correct / seen.max(1) as f64) as f32,
+            val_loss: eval.loss,
+            val_accuracy: eval.accuracy,
+            lr,
+            lr_reduced: outcome.lr_reduced,
+            steps,
+        };
+        hooks.on_epoch(&record, &eval, trainer.model());
+        if outcome.stop {
+            return Ok(FitEnd::EarlyStopped(trainer.epoch()));
+        }
+    }
+    Ok(FitEnd::Finished)
+}

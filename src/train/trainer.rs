@@ -1,0 +1,261 @@
+//! The step-wise trainer: one batch per call, so the browser worker can yield between steps,
+//! pause and resume. Metrics come back as tensors ([`StepHandle`]) and are read in batches with
+//! [`read_steps`], one device round trip for many steps.
+
+use super::OptimizerKind;
+use super::adadelta::AdadeltaConfig;
+use super::rng::epoch_order;
+use super::schedule::{EpochOutcome, Schedule};
+use crate::data::Split;
+use crate::data::batch::{self, Norm};
+use crate::distill::{DistillConfig, cross_entropy, distill_loss};
+use crate::model::Classifier;
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::prelude::*;
+use burn::tensor::Transaction;
+use serde::{Deserialize, Serialize};
+
+/// How to train: the study's `train.py` flags.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    pub epochs: usize,
+    pub batch_size: usize,
+    pub optimizer: OptimizerKind,
+    pub lr: f64,
+    pub seed: u64,
+    /// ReduceLROnPlateau(patience 1, factor 0.1) on validation loss.
+    pub plateau: bool,
+    /// EarlyStopping(patience 3) on validation loss.
+    pub early_stopping: bool,
+}
+
+impl TrainConfig {
+    /// The study's schedule: 50 epochs of Adadelta (lr 1.0) at batch 256, both callbacks on.
+    pub fn study() -> Self {
+        TrainConfig {
+            epochs: 50,
+            batch_size: 256,
+            optimizer: OptimizerKind::Adadelta,
+            lr: OptimizerKind::Adadelta.default_lr(),
+            seed: 0,
+            plateau: true,
+            early_stopping: true,
+        }
+    }
+}
+
+/// What the model is fit to. (The tensor variant is a handle; boxing it would buy nothing.)
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone)]
+pub enum Objective {
+    /// Cross-entropy against the labels (teacher, baseline student).
+    CrossEntropy,
+    /// Distillation against cached teacher logits `[n_train, classes]`, row i for sample i.
+    Distill {
+        config: DistillConfig,
+        teacher_logits: Tensor<2>,
+    },
+}
+
+/// One step's metrics, still on the device.
+#[derive(Clone)]
+pub struct StepHandle {
+    pub epoch: usize,
+    pub step: usize,
+    pub samples: usize,
+    loss: Tensor<1>,
+    correct: Tensor<1, Int>,
+}
+
+/// One step's metrics, read.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct StepMetrics {
+    pub epoch: usize,
+    pub step: usize,
+    pub samples: usize,
+    pub loss: f32,
+    pub accuracy: f32,
+}
+
+/// Read many steps' metrics in one transaction (one device sync for all of them).
+pub async fn read_steps(handles: &[StepHandle]) -> Result<Vec<StepMetrics>, String> {
+    if handles.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut tx = Transaction::default();
+    for h in handles {
+        tx = tx.register(h.loss.clone()).register(h.correct.clone());
+    }
+    let data = tx
+        .execute_async()
+        .await
+        .map_err(|e| format!("reading step metrics from the device failed: {e:?}"))?;
+    Ok(handles
+        .iter()
+        .zip(data.chunks(2))
+        .map(|(h, d)| {
+            let loss = d[0].iter::<f64>().next().unwrap_or(f64::NAN) as f32;
+            let correct = d[1].iter::<f64>().next().unwrap_or(0.0) as f32;
+            StepMetrics {
+                epoch: h.epoch,
+                step: h.step,
+                samples: h.samples,
+                loss,
+                accuracy: correct / h.samples as f32,
+            }
+        })
+        .collect())
+}
+
+pub struct Trainer<M: Classifier> {
+    model: M,
+    optim: ModuleOptimizer,
+    config: TrainConfig,
+    objective: Objective,
+    schedule: Schedule,
+    device: Device,
+    lr: f64,
+    /// Training samples used: the first `n` of the split.
+    n: usize,
+    order: Vec<usize>,
+    cursor: usize,
+    epoch: usize,
+    step: usize,
+}
+
+impl<M: Classifier> Trainer<M> {
+    /// `model` must live on an autodiff device. Trains on the first `n` samples of the split.
+    pub fn new(
+        model: M,
+        config: TrainConfig,
+        objective: Objective,
+        n: usize,
+        device: &Device,
+    ) -> Self {
+        let optim = match config.optimizer {
+            OptimizerKind::Adadelta => AdadeltaConfig::new().init(),
+            // Keras' Adam epsilon (1e-7) rather than burn's 1e-5.
+            OptimizerKind::Adam => AdamConfig::new().with_epsilon(1e-7).init(),
+        };
+        Trainer {
+            model,
+            optim,
+            lr: config.lr,
+            schedule: Schedule::new(config.plateau, config.early_stopping),
+            config,
+            objective,
+            device: device.clone(),
+            n,
+            order: Vec::new(),
+            cursor: 0,
+            epoch: 0,
+            step: 0,
+        }
+    }
+
+    pub fn model(&self) -> &M {
+        &self.model
+    }
+
+    pub fn into_model(self) -> M {
+        self.model
+    }
+
+    pub fn config(&self) -> &TrainConfig {
+        &self.config
+    }
+
+    /// Completed epochs.
+    pub fn epoch(&self) -> usize {
+        self.epoch
+    }
+
+    /// Optimisation steps taken.
+    pub fn steps(&self) -> usize {
+        self.step
+    }
+
+    pub fn lr(&self) -> f64 {
+        self.lr
+    }
+
+    pub fn samples(&self) -> usize {
+        self.n
+    }
+
+    pub fn steps_per_epoch(&self) -> usize {
+        self.n.div_ceil(self.config.batch_size)
+    }
+
+    /// Steps taken in the current epoch.
+    pub fn step_in_epoch(&self) -> usize {
+        self.cursor.div_ceil(self.config.batch_size)
+    }
+
+    pub fn epoch_done(&self) -> bool {
+        self.cursor >= self.n
+    }
+
+    /// All epochs run (the schedule may stop earlier: see [`Trainer::end_epoch`]).
+    pub fn finished(&self) -> bool {
+        self.epoch >= self.config.epochs
+    }
+
+    /// One optimisation step on the next batch of the epoch; `None` once the epoch is done.
+    pub fn step(&mut self, data: &Split, norm: Norm) -> Option<StepHandle> {
+        if self.epoch_done() {
+            return None;
+        }
+        if self.cursor == 0 {
+            self.order = epoch_order(self.config.seed, self.epoch, self.n);
+        }
+        let end = (self.cursor + self.config.batch_size).min(self.n);
+        let idx = &self.order[self.cursor..end];
+        let b = idx.len();
+        let x = batch::images(data, idx, norm, &self.device); // [B, 784]
+        let y = batch::labels(data, idx, &self.device); // [B]
+        let logits = self.model.logits(x); // [B, C]
+        let loss = match &self.objective {
+            Objective::CrossEntropy => cross_entropy(logits.clone(), y.clone()),
+            Objective::Distill {
+                config,
+                teacher_logits,
+            } => {
+                let t = teacher_logits
+                    .clone()
+                    .select(0, batch::index_tensor(idx, &self.device)); // [B, C]
+                distill_loss(config, logits.clone(), t, y.clone()).total
+            }
+        };
+        let correct = logits
+            .without_autodiff()
+            .argmax(1)
+            .reshape([b])
+            .equal(y)
+            .int()
+            .sum(); // [1]
+        let grads = GradientsParams::from_grads(loss.backward(), &self.model);
+        self.model = self.optim.step(self.lr, self.model.clone(), grads);
+        self.cursor = end;
+        self.step += 1;
+        Some(StepHandle {
+            epoch: self.epoch,
+            step: self.step,
+            samples: b,
+            loss: loss.without_autodiff(),
+            correct,
+        })
+    }
+
+    /// Close the epoch with its validation loss: applies the plateau and early-stopping rules.
+    pub fn end_epoch(&mut self, val_loss: f32) -> EpochOutcome {
+        let out = self.schedule.end_epoch(val_loss, self.lr);
+        self.lr = out.lr;
+        self.epoch += 1;
+        self.cursor = 0;
+        if out.stop {
+            self.config.epochs = self.epoch;
+        }
+        out
+    }
+}

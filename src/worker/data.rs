@@ -1,0 +1,103 @@
+//! Fetching the dataset in the worker: the manifest, then the shards this run needs, each
+//! checked against its sha256, decoded, cached in Cache Storage for the next visit, and retried
+//! once when it fails.
+
+use super::web;
+use crate::data::prepare::Split;
+use crate::data::{DataError, Manifest, ShardInfo, SplitKind, sha256_hex, shard};
+use crate::protocol::ShardProgress;
+
+/// The command that prepares a missing dataset, for the page to show.
+pub fn prepare_command(dataset: &str) -> String {
+    let source = if dataset == "fashion-mnist" {
+        " --source /usr/share/datasets/fashion-mnist"
+    } else {
+        ""
+    };
+    format!("cargo run --release --bin distill -- prepare --dataset {dataset}{source} --out data")
+}
+
+pub async fn manifest(dataset: &str) -> Result<Manifest, String> {
+    let url = format!("data/{dataset}/manifest.json");
+    match web::fetch_bytes(&url).await? {
+        Some(bytes) => {
+            Manifest::from_json(&String::from_utf8_lossy(&bytes)).map_err(|e| format!("{url}: {e}"))
+        }
+        None => Err(format!(
+            "The dataset '{dataset}' is not prepared ({url} was not found). Run\n  {}\nand reload this page (or run `cargo xtask serve`, which prepares it).",
+            prepare_command(dataset)
+        )),
+    }
+}
+
+/// One shard's bytes, from the cache when it holds a copy with the right sum, else from the
+/// network. Returns the bytes and whether they came from the cache.
+async fn shard_bytes(dataset: &str, info: &ShardInfo) -> Result<(Vec<u8>, bool), DataError> {
+    let url = format!("data/{dataset}/{}", info.file);
+    // Content-addressed key: a re-prepared shard never matches a stale copy.
+    let key = format!("{url}?sha256={}", info.sha256);
+    if let Some(bytes) = web::cached(&key).await
+        && sha256_hex(&bytes) == info.sha256
+    {
+        return Ok((bytes, true));
+    }
+    let mut last = None;
+    for _attempt in 0..2 {
+        let err = match web::fetch_bytes(&url).await {
+            Ok(Some(bytes)) => {
+                let actual = sha256_hex(&bytes);
+                if actual == info.sha256 {
+                    web::store(&key, &bytes).await;
+                    return Ok((bytes, false));
+                }
+                DataError::Checksum {
+                    file: url.clone(),
+                    expected: info.sha256.clone(),
+                    actual,
+                }
+            }
+            Ok(None) => DataError::Source(format!(
+                "{url} is listed in the manifest but missing on the server; prepare the data again: {}",
+                prepare_command(dataset)
+            )),
+            Err(e) => DataError::Source(e),
+        };
+        last = Some(err);
+    }
+    Err(last.expect("two attempts made"))
+}
+
+/// Load the first `limit` samples of a split, reporting each shard through `progress`.
+pub async fn load_split(
+    manifest: &Manifest,
+    split: SplitKind,
+    limit: usize,
+    first_index: usize,
+    total: usize,
+    progress: &mut impl FnMut(ShardProgress),
+) -> Result<Split, String> {
+    let mut out = Split::default();
+    for (i, info) in manifest.shards_for(split, limit).into_iter().enumerate() {
+        let (bytes, cached) = shard_bytes(&manifest.dataset, info)
+            .await
+            .map_err(|e| format!("{e} (tried twice)"))?;
+        let t0 = web::now_ms();
+        let data = shard::decode(&info.file, &bytes).map_err(|e| e.to_string())?;
+        let decode_ms = web::now_ms() - t0;
+        let take = data.len().min(limit - out.len());
+        out.labels.extend_from_slice(&data.labels[..take]);
+        out.pixels
+            .extend_from_slice(&data.pixels[..take * data.rows * data.cols]);
+        progress(ShardProgress {
+            file: info.file.clone(),
+            index: first_index + i,
+            of: total,
+            bytes: bytes.len(),
+            samples: take,
+            cached,
+            decode_ms,
+        });
+        web::sleep_ms(0).await;
+    }
+    Ok(out)
+}

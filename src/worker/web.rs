@@ -1,0 +1,163 @@
+//! The browser's side of the worker: time, yielding, fetch and Cache Storage, the GPU adapter's
+//! name, and a panic reporter (a panic kills the worker; the page hears why first).
+
+use super::TrainingWorker;
+use crate::protocol::FromWorker;
+use gloo_worker::{HandlerId, WorkerScope};
+use js_sys::{Promise, Reflect, Uint8Array};
+use std::cell::RefCell;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Cache, Response, WorkerGlobalScope};
+
+fn global() -> WorkerGlobalScope {
+    js_sys::global().unchecked_into()
+}
+
+/// Milliseconds, high resolution.
+pub fn now_ms() -> f64 {
+    global()
+        .performance()
+        .map(|p| p.now())
+        .unwrap_or_else(js_sys::Date::now)
+}
+
+/// Let the worker's event loop run (messages from the page: pause, stop, inspect).
+pub async fn sleep_ms(ms: i32) {
+    let p = Promise::new(&mut |resolve, _| {
+        let _ = global().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+    });
+    let _ = JsFuture::from(p).await;
+}
+
+fn js_err(e: JsValue) -> String {
+    e.as_string()
+        .or_else(|| {
+            Reflect::get(&e, &"message".into())
+                .ok()
+                .and_then(|m| m.as_string())
+        })
+        .unwrap_or_else(|| format!("{e:?}"))
+}
+
+/// GET `url`: `Ok(None)` on 404, the body otherwise.
+pub async fn fetch_bytes(url: &str) -> Result<Option<Vec<u8>>, String> {
+    let resp: Response = JsFuture::from(global().fetch_with_str(url))
+        .await
+        .map_err(|e| format!("could not fetch {url}: {}", js_err(e)))?
+        .unchecked_into();
+    if resp.status() == 404 {
+        return Ok(None);
+    }
+    if !resp.ok() {
+        return Err(format!("could not fetch {url}: HTTP {}", resp.status()));
+    }
+    let buf = JsFuture::from(resp.array_buffer().map_err(js_err)?)
+        .await
+        .map_err(|e| format!("could not read {url}: {}", js_err(e)))?;
+    Ok(Some(Uint8Array::new(&buf).to_vec()))
+}
+
+const CACHE: &str = "distill-lab-data-v1";
+
+async fn cache() -> Option<Cache> {
+    let storage = global().caches().ok()?;
+    JsFuture::from(storage.open(CACHE))
+        .await
+        .ok()
+        .map(|c| c.unchecked_into())
+}
+
+/// Bytes stored under `key` in Cache Storage, if any (no cache: `None`).
+pub async fn cached(key: &str) -> Option<Vec<u8>> {
+    let cache = cache().await?;
+    let hit = JsFuture::from(cache.match_with_str(key)).await.ok()?;
+    if hit.is_undefined() {
+        return None;
+    }
+    let resp: Response = hit.unchecked_into();
+    let buf = JsFuture::from(resp.array_buffer().ok()?).await.ok()?;
+    Some(Uint8Array::new(&buf).to_vec())
+}
+
+/// Store bytes under `key` (best effort: a full or missing cache only costs a re-download).
+pub async fn store(key: &str, bytes: &[u8]) {
+    let Some(cache) = cache().await else { return };
+    let mut copy = bytes.to_vec();
+    if let Ok(resp) = Response::new_with_opt_u8_array(Some(&mut copy)) {
+        let _ = JsFuture::from(cache.put_with_str(key, &resp)).await;
+    }
+}
+
+/// `navigator.gpu.requestAdapter()`'s description, or why there is none.
+pub async fn adapter_name() -> Result<String, String> {
+    let nav = Reflect::get(&global(), &"navigator".into()).map_err(js_err)?;
+    let gpu = Reflect::get(&nav, &"gpu".into()).map_err(js_err)?;
+    if gpu.is_undefined() {
+        return Err("this browser has no WebGPU (navigator.gpu is missing)".into());
+    }
+    let request = Reflect::get(&gpu, &"requestAdapter".into()).map_err(js_err)?;
+    let promise = request
+        .unchecked_ref::<js_sys::Function>()
+        .call0(&gpu)
+        .map_err(js_err)?;
+    let adapter = JsFuture::from(promise.unchecked_into::<Promise>())
+        .await
+        .map_err(js_err)?;
+    if adapter.is_null() || adapter.is_undefined() {
+        return Err("WebGPU is present but offered no adapter".into());
+    }
+    let info = Reflect::get(&adapter, &"info".into()).unwrap_or(JsValue::UNDEFINED);
+    let field = |k: &str| {
+        Reflect::get(&info, &k.into())
+            .ok()
+            .and_then(|v| v.as_string())
+            .filter(|s| !s.is_empty())
+    };
+    let name = [field("vendor"), field("architecture"), field("description")]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let fallback = Reflect::get(&adapter, &"isFallbackAdapter".into())
+        .ok()
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false);
+    let name = if name.is_empty() {
+        "unnamed adapter".to_string()
+    } else {
+        name
+    };
+    Ok(if fallback {
+        format!("{name} (fallback adapter)")
+    } else {
+        name
+    })
+}
+
+thread_local! {
+    static REPORTER: RefCell<Option<(WorkerScope<TrainingWorker>, HandlerId)>> = const { RefCell::new(None) };
+}
+
+pub fn set_reporter(scope: WorkerScope<TrainingWorker>, id: HandlerId) {
+    REPORTER.with(|r| *r.borrow_mut() = Some((scope, id)));
+}
+
+/// On a panic (a lost GPU device ends in one), tell the page before the worker dies.
+pub fn install_panic_reporter() {
+    std::panic::set_hook(Box::new(|info| {
+        let message = format!("the training worker stopped: {info}");
+        web_sys::console::error_1(&message.clone().into());
+        REPORTER.with(|r| {
+            if let Some((scope, id)) = r.borrow().as_ref() {
+                scope.respond(
+                    *id,
+                    FromWorker::Error {
+                        message,
+                        fatal: true,
+                    },
+                );
+            }
+        });
+    }));
+}

@@ -1,0 +1,377 @@
+//! Short real runs on Fashion-MNIST: loss falls, accuracy is far above chance, distillation
+//! runs on cached teacher logits, a seed fixes the weights, weights round-trip, and weights of
+//! another architecture or dataset are refused.
+
+mod common;
+
+use burn::prelude::*;
+use distill_lab::data::batch::Norm;
+use distill_lab::data::dataset::{DatasetKind, FileRole};
+use distill_lab::data::prepare::{self, NamedBytes, RawSet};
+use distill_lab::distill::DistillConfig;
+use distill_lab::model::snapshot::{self, WeightsError, WeightsMeta};
+use distill_lab::model::{Arch, Classifier, Student, StudentConfig, TeacherConfig};
+use distill_lab::train::{
+    self, EpochRecord, EvalResult, FitEnd, FitHooks, FitOptions, Objective, OptimizerKind,
+    StepMetrics, TrainConfig, Trainer,
+};
+use std::sync::OnceLock;
+
+fn fashion() -> &'static RawSet {
+    static SET: OnceLock<RawSet> = OnceLock::new();
+    SET.get_or_init(|| {
+        let dir = common::fashion_dir();
+        let files = FileRole::ALL.map(|r| {
+            let name = DatasetKind::FashionMnist.file_name(r);
+            NamedBytes {
+                bytes: std::fs::read(dir.join(&name)).unwrap(),
+                name,
+            }
+        });
+        prepare::from_gz_files(DatasetKind::FashionMnist, &files, "debian").unwrap()
+    })
+}
+
+const NORM: Norm = Norm {
+    mean: 0.2860,
+    std: 0.3530,
+};
+
+#[derive(Default)]
+struct Record {
+    steps: Vec<StepMetrics>,
+    epochs: Vec<EpochRecord>,
+}
+
+impl<M> FitHooks<M> for Record {
+    fn on_steps(&mut self, s: &[StepMetrics]) {
+        self.steps.extend_from_slice(s);
+    }
+    fn on_epoch(&mut self, r: &EpochRecord, _: &EvalResult, _: &M) {
+        self.epochs.push(r.clone());
+    }
+}
+
+fn config(epochs: usize, batch: usize, optimizer: OptimizerKind, seed: u64) -> TrainConfig {
+    TrainConfig {
+        epochs,
+        batch_size: batch,
+        optimizer,
+        lr: optimizer.default_lr(),
+        seed,
+        plateau: false,
+        early_stopping: false,
+    }
+}
+
+fn run<M: Classifier>(
+    model: M,
+    cfg: TrainConfig,
+    objective: Objective,
+    n: usize,
+    val: usize,
+) -> (M, Record, FitEnd) {
+    let device = Device::flex();
+    let mut trainer = Trainer::new(model, cfg, objective, n, &device.clone().autodiff());
+    let mut rec = Record::default();
+    let opts = FitOptions {
+        read_every: 5,
+        val_count: val,
+        eval_batch: 500,
+    };
+    let set = fashion();
+    let end = pollster::block_on(train::fit(
+        &mut trainer,
+        &set.train,
+        &set.test,
+        NORM,
+        &device,
+        opts,
+        &mut rec,
+    ))
+    .unwrap();
+    (trainer.into_model(), rec, end)
+}
+
+fn mean(v: &[StepMetrics]) -> f32 {
+    v.iter().map(|s| s.loss).sum::<f32>() / v.len() as f32
+}
+
+fn student(seed: u64) -> Student {
+    let d = Device::flex().autodiff();
+    d.seed(seed);
+    StudentConfig::new(10).init(&d)
+}
+
+#[test]
+fn teacher_baseline_and_distilled_student_learn() {
+    // Teacher CNN: 2 epochs of 2,000 images, Adadelta as in the study.
+    let d = Device::flex().autodiff();
+    d.seed(1);
+    let (teacher, rec, end) = run(
+        TeacherConfig::new(10).init(&d),
+        config(2, 64, OptimizerKind::Adadelta, 1),
+        Objective::CrossEntropy,
+        2000,
+        1000,
+    );
+    assert_eq!(end, FitEnd::Finished);
+    assert_eq!(rec.epochs.len(), 2);
+    let first = mean(&rec.steps[..5]);
+    let last = mean(&rec.steps[rec.steps.len() - 5..]);
+    assert!(
+        last < first * 0.8,
+        "teacher loss should fall: {first} → {last}"
+    );
+    let teacher_acc = rec.epochs[1].val_accuracy;
+    assert!(
+        teacher_acc > 0.6,
+        "teacher val accuracy {teacher_acc} (chance 0.1)"
+    );
+
+    // Baseline and distilled students from the same initial weights, on 4,000 images.
+    let n = 4000;
+    let (base, rec_b, _) = run(
+        student(7),
+        config(3, 128, OptimizerKind::Adadelta, 7),
+        Objective::CrossEntropy,
+        n,
+        1000,
+    );
+    let base_acc = rec_b.epochs.last().unwrap().val_accuracy;
+    assert!(base_acc > 0.7, "baseline {base_acc}");
+    assert!(mean(&rec_b.steps[rec_b.steps.len() - 5..]) < mean(&rec_b.steps[..5]));
+
+    let idx: Vec<usize> = (0..n).collect();
+    let cached = train::logits(
+        &teacher.valid(),
+        &fashion().train,
+        &idx,
+        NORM,
+        500,
+        &Device::flex(),
+    );
+    assert_eq!(cached.dims(), [n, 10]);
+    let objective = Objective::Distill {
+        config: DistillConfig::study(),
+        teacher_logits: cached,
+    };
+    let (_, rec_d, _) = run(
+        student(7),
+        config(3, 128, OptimizerKind::Adadelta, 7),
+        objective,
+        n,
+        1000,
+    );
+    let kd_acc = rec_d.epochs.last().unwrap().val_accuracy;
+    assert!(kd_acc > 0.7, "distilled {kd_acc}");
+    assert!(mean(&rec_d.steps[rec_d.steps.len() - 5..]) < mean(&rec_d.steps[..5]));
+
+    // Weights round-trip: save → load → identical predictions.
+    let record = pollster::block_on(snapshot::record_bytes(&base)).unwrap();
+    let meta = meta_for(Arch::Mlp, "baseline", "fashion-mnist", 10);
+    let file = snapshot::encode(&meta, &record);
+    let (meta2, record2) = snapshot::decode("baseline.dlw", &file).unwrap();
+    assert_eq!(meta2, meta);
+    let fresh = student(99);
+    let loaded = snapshot::load_record("baseline.dlw", fresh, record2).unwrap();
+    let set = fashion();
+    let x = distill_lab::data::batch::images(&set.test, &[0, 1, 2, 3], NORM, &Device::flex());
+    let a: Vec<f32> = base
+        .valid()
+        .forward(x.clone())
+        .into_data()
+        .try_to_vec::<f32>()
+        .unwrap();
+    let b: Vec<f32> = loaded
+        .valid()
+        .forward(x)
+        .into_data()
+        .try_to_vec::<f32>()
+        .unwrap();
+    assert_eq!(a, b);
+}
+
+fn meta_for(arch: Arch, role: &str, dataset: &str, classes: usize) -> WeightsMeta {
+    WeightsMeta {
+        format: snapshot::FORMAT,
+        arch,
+        role: role.into(),
+        dataset: dataset.into(),
+        classes: DatasetKind::FashionMnist
+            .classes()
+            .into_iter()
+            .take(classes)
+            .collect(),
+        params: 0,
+        network: serde_json::to_value(StudentConfig::new(classes)).unwrap(),
+        training: serde_json::json!({}),
+        epochs: 1,
+        val_acc: None,
+        created_by: "test".into(),
+    }
+}
+
+#[test]
+fn same_seed_same_weights() {
+    // Every parameter value, in visiting order (parameter ids are fresh per model, values are not).
+    struct Values(Vec<f32>);
+    impl burn::module::ModuleVisitor for Values {
+        fn visit_float<const D: usize>(&mut self, p: &burn::module::Param<Tensor<D>>) {
+            self.0
+                .extend(p.val().into_data().try_to_vec::<f32>().unwrap());
+        }
+    }
+    let weights = |seed| {
+        let (m, _, _) = run(
+            student(seed),
+            config(1, 100, OptimizerKind::Adam, seed),
+            Objective::CrossEntropy,
+            500,
+            100,
+        );
+        let mut v = Values(Vec::new());
+        m.visit(&mut v);
+        v.0
+    };
+    let a = weights(3);
+    assert_eq!(a.len(), 784 * 512 + 512 + 512 * 10 + 10);
+    assert!(a == weights(3), "same seed must give the same weights");
+    assert!(a != weights(4), "another seed must give other weights");
+}
+
+#[test]
+fn mismatched_weights_are_refused() {
+    let classes = DatasetKind::FashionMnist.classes();
+    let student_meta = meta_for(Arch::Mlp, "baseline", "fashion-mnist", 10);
+    // Another architecture.
+    let err = student_meta
+        .check("s.dlw", Arch::Cnn, "fashion-mnist", &classes)
+        .unwrap_err();
+    assert!(
+        matches!(err, WeightsError::Mismatch(_)) && err.to_string().contains("holds a mlp"),
+        "{err}"
+    );
+    // Another dataset.
+    let letters = DatasetKind::EmnistLetters.classes();
+    let err = student_meta
+        .check("s.dlw", Arch::Mlp, "emnist-letters", &letters)
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("fashion-mnist (10 classes)")
+            && err.to_string().contains("emnist-letters (26"),
+        "{err}"
+    );
+    // A record of another shape: burn's validation refuses it and the model is untouched.
+    let d = Device::flex();
+    let small = StudentConfig::new(10).with_hidden(16).init(&d);
+    let record = pollster::block_on(snapshot::record_bytes(&small)).unwrap();
+    let err =
+        snapshot::load_record("small.dlw", StudentConfig::new(10).init(&d), record).unwrap_err();
+    assert!(matches!(err, WeightsError::Mismatch(_)), "{err}");
+    let teacher_record =
+        pollster::block_on(snapshot::record_bytes(&TeacherConfig::new(10).init(&d))).unwrap();
+    assert!(
+        snapshot::load_record("t.dlw", StudentConfig::new(10).init(&d), teacher_record).is_err()
+    );
+    // Not a weights file, and a damaged one.
+    assert!(matches!(
+        snapshot::decode("x.png", b"\x89PNG....").unwrap_err(),
+        WeightsError::NotWeights(_)
+    ));
+    let file = snapshot::encode(&student_meta, &[1, 2, 3]);
+    assert!(matches!(
+        snapshot::decode("cut.dlw", &file[..30]).unwrap_err(),
+        WeightsError::Damaged(_)
+    ));
+    let (_, rec) = snapshot::decode("junk.dlw", &file).unwrap();
+    assert!(matches!(
+        snapshot::load_record("junk.dlw", StudentConfig::new(10).init(&d), rec).unwrap_err(),
+        WeightsError::Damaged(_)
+    ));
+}
+
+#[test]
+fn nan_loss_stops_with_the_step() {
+    // A learning rate of 1e30 blows the weights up within a few steps.
+    let mut cfg = config(1, 50, OptimizerKind::Adam, 0);
+    cfg.lr = 1e30;
+    let device = Device::flex();
+    let mut trainer = Trainer::new(
+        student(0),
+        cfg,
+        Objective::CrossEntropy,
+        1000,
+        &device.clone().autodiff(),
+    );
+    let set = fashion();
+    let opts = FitOptions {
+        read_every: 1,
+        val_count: 100,
+        eval_batch: 100,
+    };
+    let err = pollster::block_on(train::fit(
+        &mut trainer,
+        &set.train,
+        &set.test,
+        NORM,
+        &device,
+        opts,
+        &mut Record::default(),
+    ))
+    .unwrap_err();
+    match err {
+        train::FitError::NonFinite { step, .. } => assert!((1..=20).contains(&step), "step {step}"),
+        e => panic!("expected a NaN stop, got {e}"),
+    }
+}
+
+#[test]
+fn distillation_changes_what_the_student_learns() {
+    // Same initial weights, same batches: only the objective differs, so the weights must too.
+    let n = 512;
+    let d = Device::flex().autodiff();
+    d.seed(5);
+    let (teacher, _, _) = run(
+        TeacherConfig::new(10).with_hidden(64).init(&d),
+        config(1, 64, OptimizerKind::Adam, 5),
+        Objective::CrossEntropy,
+        n,
+        100,
+    );
+    let idx: Vec<usize> = (0..n).collect();
+    let cached = train::logits(
+        &teacher.valid(),
+        &fashion().train,
+        &idx,
+        NORM,
+        256,
+        &Device::flex(),
+    );
+    let init = student(11);
+    let cfg = config(1, 64, OptimizerKind::Adadelta, 11);
+    let (base, _, _) = run(init.clone(), cfg.clone(), Objective::CrossEntropy, n, 100);
+    let kd = Objective::Distill {
+        config: DistillConfig::study(),
+        teacher_logits: cached,
+    };
+    let (dist, _, _) = run(init, cfg, kd, n, 100);
+    let x = distill_lab::data::batch::images(&fashion().test, &[0, 1, 2], NORM, &Device::flex());
+    let a: Vec<f32> = base
+        .valid()
+        .forward(x.clone())
+        .into_data()
+        .try_to_vec::<f32>()
+        .unwrap();
+    let b: Vec<f32> = dist
+        .valid()
+        .forward(x)
+        .into_data()
+        .try_to_vec::<f32>()
+        .unwrap();
+    let diff: f32 = a.iter().zip(&b).map(|(p, q)| (p - q).abs()).sum();
+    assert!(
+        diff > 1e-3,
+        "baseline and distilled students ended identical (diff {diff})"
+    );
+}

@@ -1,0 +1,41 @@
+//! `cargo xtask serve | test | bench | setup`: the two commands a newcomer needs, and what CI
+//! runs. Installs what is missing (and only that), then runs the rest, printing each runner's
+//! summary. Standard library only, so it builds in seconds on a fresh machine.
+
+mod setup;
+mod steps;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+  serve [--dataset NAME] [--source PATH_OR_URL] [--release]
+        install what is missing, prepare the dataset if absent (default: emnist-letters from
+        the official URL), then `trunk serve` on http://127.0.0.1:8080
+  test  [--no-e2e]
+        install what is missing, then rustfmt, clippy (native and wasm32), cargo test, the
+        wasm-bindgen tests in headless Chromium and the end-to-end tests
+  bench install what is missing, then the benchmarks (figures, never pass/fail)
+  setup install the toolchain only";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("serve") => steps::serve(&args[1..]),
+        Some("test") => steps::test(&args[1..]),
+        Some("bench") => steps::bench(&args[1..]),
+        Some("setup") => setup::web_tools(false).map(|_| ()),
+        _ => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("\nxtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

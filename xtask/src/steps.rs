@@ -1,0 +1,271 @@
+//! What `serve`, `test` and `bench` run, in order.
+
+use crate::setup::{self, Result, cmd, root, run, say};
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+const FASHION: &str = "/usr/share/datasets/fashion-mnist";
+
+fn flag(args: &[String], name: &str) -> bool {
+    args.iter().any(|a| a == name)
+}
+
+fn value(args: &[String], name: &str) -> Option<String> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
+}
+
+/// `cargo run --bin distill -- prepare ...` unless `data/<dataset>/manifest.json` exists.
+fn prepare(dataset: &str, source: Option<&str>, release: bool) -> Result<()> {
+    if root()
+        .join("data")
+        .join(dataset)
+        .join("manifest.json")
+        .exists()
+    {
+        return Ok(());
+    }
+    say(&format!("preparing data/{dataset}"));
+    let mut c = cmd("cargo");
+    c.current_dir(root())
+        .args(["run", "--quiet", "--bin", "distill"]);
+    if release {
+        c.arg("--release");
+    }
+    c.args(["--", "prepare", "--dataset", dataset, "--out", "data"]);
+    if let Some(s) = source {
+        c.args(["--source", s]);
+    }
+    run(
+        &mut c,
+        &format!(
+            "The dataset could not be prepared (see above). Without internet, serve the Fashion-MNIST \
+             that Debian ships instead:\n  cargo xtask serve --dataset fashion-mnist --source {FASHION}"
+        ),
+    )
+}
+
+pub fn serve(args: &[String]) -> Result<()> {
+    let release = flag(args, "--release");
+    let dataset = value(args, "--dataset").unwrap_or_else(|| "emnist-letters".into());
+    setup::web_tools(release)?;
+    prepare(&dataset, value(args, "--source").as_deref(), true)?;
+    let query = if dataset == "emnist-letters" {
+        String::new()
+    } else {
+        format!("?dataset={dataset}")
+    };
+    say(&format!(
+        "serving on http://127.0.0.1:8080/{query}  (Ctrl-C stops)"
+    ));
+    let mut c = cmd("trunk");
+    c.current_dir(root()).arg("serve");
+    if release {
+        c.arg("--release");
+    }
+    run(&mut c, "")
+}
+
+/// Runs a command, echoing its output, and returns the lines (stdout and stderr together).
+fn run_logged(c: &mut Command, what: &str) -> Result<Vec<String>> {
+    let mut child = c
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("could not start {what}: {e}"))?;
+    let err = child.stderr.take().expect("piped");
+    let err_thread = std::thread::spawn(move || {
+        BufReader::new(err)
+            .lines()
+            .map_while(|l| l.ok())
+            .inspect(|l| eprintln!("{l}"))
+            .collect::<Vec<_>>()
+    });
+    let mut lines: Vec<String> = BufReader::new(child.stdout.take().expect("piped"))
+        .lines()
+        .map_while(|l| l.ok())
+        .inspect(|l| println!("{l}"))
+        .collect();
+    lines.extend(err_thread.join().unwrap_or_default());
+    let status = child.wait().map_err(|e| e.to_string())?;
+    if status.success() {
+        Ok(lines)
+    } else {
+        Err(format!("{what} failed ({status})"))
+    }
+}
+
+/// "N passed, M failed, K ignored" over every `test result:` line of libtest.
+fn libtest_summary(lines: &[String]) -> String {
+    let (mut passed, mut failed, mut ignored, mut suites) = (0, 0, 0, 0);
+    for l in lines
+        .iter()
+        .filter_map(|l| l.trim().strip_prefix("test result: "))
+    {
+        suites += 1;
+        for part in l.split(';') {
+            let mut w = part.split_whitespace().rev();
+            let (Some(kind), Some(n)) = (w.next(), w.next()) else {
+                continue;
+            };
+            let n: usize = n.parse().unwrap_or(0);
+            match kind {
+                "passed" => passed += n,
+                "failed" => failed += n,
+                "ignored" => ignored += n,
+                _ => {}
+            }
+        }
+    }
+    format!("{passed} passed, {failed} failed, {ignored} ignored ({suites} test binaries)")
+}
+
+/// node --test's closing counts ("# tests 4" in TAP, "ℹ tests 4" in the spec reporter).
+fn node_summary(lines: &[String]) -> String {
+    let pick = |k: &str| {
+        lines
+            .iter()
+            .rev()
+            .find_map(|l| {
+                let l = l.trim();
+                l.strip_prefix(&format!("# {k} "))
+                    .or_else(|| l.strip_prefix(&format!("ℹ {k} ")))
+                    .map(str::to_string)
+            })
+            .unwrap_or_else(|| "?".into())
+    };
+    format!(
+        "{} tests, {} passed, {} failed",
+        pick("tests"),
+        pick("pass"),
+        pick("fail")
+    )
+}
+
+struct Report(Vec<(String, String, f64)>);
+
+impl Report {
+    fn step(&mut self, name: &str, f: impl FnOnce() -> Result<String>) -> Result<()> {
+        say(name);
+        let t = Instant::now();
+        let summary = f()?;
+        let secs = t.elapsed().as_secs_f64();
+        eprintln!("    {name}: {summary} [{secs:.0} s]");
+        self.0.push((name.to_string(), summary, secs));
+        Ok(())
+    }
+}
+
+pub fn test(args: &[String]) -> Result<()> {
+    let started = Instant::now();
+    let e2e = !flag(args, "--no-e2e");
+    setup::test_packages()?;
+    setup::web_tools(false)?;
+    if e2e {
+        setup::e2e_packages()?;
+    }
+    let root = root();
+    let cargo = |a: &[&str]| {
+        let mut c = cmd("cargo");
+        c.current_dir(&root).args(a);
+        c
+    };
+    let mut r = Report(Vec::new());
+    r.step("rustfmt", || {
+        run_logged(
+            &mut cargo(&["fmt", "--all", "--", "--check"]),
+            "cargo fmt --check",
+        )
+        .map(|_| "clean".into())
+    })?;
+    r.step("clippy (native)", || {
+        run_logged(
+            &mut cargo(&[
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ]),
+            "clippy",
+        )
+        .map(|_| "no warnings".into())
+    })?;
+    r.step("clippy (wasm32)", || {
+        run_logged(
+            &mut cargo(&[
+                "clippy",
+                "--target",
+                "wasm32-unknown-unknown",
+                "--lib",
+                "--bins",
+                "--test",
+                "wasm",
+                "--",
+                "-D",
+                "warnings",
+            ]),
+            "clippy for wasm32",
+        )
+        .map(|_| "no warnings".into())
+    })?;
+    r.step("cargo test (native)", || {
+        run_logged(
+            &mut cargo(&["test", "--workspace", "--", "--test-threads=2"]),
+            "cargo test",
+        )
+        .map(|l| libtest_summary(&l))
+    })?;
+    r.step(
+        "wasm-bindgen tests (headless Chromium, WebGPU on SwiftShader)",
+        || {
+            let mut c = cargo(&[
+                "test",
+                "--target",
+                "wasm32-unknown-unknown",
+                "--test",
+                "wasm",
+            ]);
+            c.env(
+                "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
+                "wasm-bindgen-test-runner",
+            )
+            .env(
+                "CHROMEDRIVER",
+                std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into()),
+            )
+            .env("WASM_BINDGEN_TEST_TIMEOUT", "600")
+            .env("WASM_BINDGEN_TEST_DRIVER_TIMEOUT", "60");
+            run_logged(&mut c, "wasm-bindgen tests").map(|l| libtest_summary(&l))
+        },
+    )?;
+    if e2e {
+        r.step("end-to-end (headless Chromium)", || {
+            prepare("fashion-mnist", Some(FASHION), false)?;
+            run_logged(cmd("trunk").current_dir(&root).arg("build"), "trunk build")?;
+            let mut c = cmd("npm");
+            c.current_dir(root.join("e2e")).args(["test"]);
+            run_logged(&mut c, "end-to-end tests").map(|l| node_summary(&l))
+        })?;
+    }
+    eprintln!("\nsummary:");
+    for (name, summary, secs) in &r.0 {
+        eprintln!("  {name:<62} {summary} [{secs:.0} s]");
+    }
+    eprintln!(
+        "  all green in {:.1} min",
+        started.elapsed().as_secs_f64() / 60.0
+    );
+    Ok(())
+}
+
+pub fn bench(_args: &[String]) -> Result<()> {
+    setup::web_tools(true)?;
+    let root = root();
+    let _ = Path::new(&root);
+    Err("the benchmarks are not written yet".into())
+}
