@@ -37,6 +37,13 @@ const NORM: Norm = Norm {
     std: 0.3530,
 };
 
+/// burn's CPU device has one random generator (initialisation, dropout): tests that seed it
+/// must not interleave, or a seed no longer fixes the weights.
+fn device_lock() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 #[derive(Default)]
 struct Record {
     steps: Vec<StepMetrics>,
@@ -105,6 +112,7 @@ fn student(seed: u64) -> Student {
 
 #[test]
 fn teacher_baseline_and_distilled_student_learn() {
+    let _lock = device_lock();
     // Teacher CNN: 2 epochs of 2,000 images, Adadelta as in the study.
     let d = Device::flex().autodiff();
     d.seed(1);
@@ -214,6 +222,7 @@ fn meta_for(arch: Arch, role: &str, dataset: &str, classes: usize) -> WeightsMet
 
 #[test]
 fn same_seed_same_weights() {
+    let _lock = device_lock();
     // Every parameter value, in visiting order (parameter ids are fresh per model, values are not).
     struct Values(Vec<f32>);
     impl burn::module::ModuleVisitor for Values {
@@ -242,6 +251,7 @@ fn same_seed_same_weights() {
 
 #[test]
 fn mismatched_weights_are_refused() {
+    let _lock = device_lock();
     let classes = DatasetKind::FashionMnist.classes();
     let student_meta = meta_for(Arch::Mlp, "baseline", "fashion-mnist", 10);
     // Another architecture.
@@ -293,6 +303,7 @@ fn mismatched_weights_are_refused() {
 
 #[test]
 fn nan_loss_stops_with_the_step() {
+    let _lock = device_lock();
     // A learning rate of 1e30 blows the weights up within a few steps.
     let mut cfg = config(1, 50, OptimizerKind::Adam, 0);
     cfg.lr = 1e30;
@@ -328,6 +339,7 @@ fn nan_loss_stops_with_the_step() {
 
 #[test]
 fn distillation_changes_what_the_student_learns() {
+    let _lock = device_lock();
     // Same initial weights, same batches: only the objective differs, so the weights must too.
     let n = 512;
     let d = Device::flex().autodiff();
