@@ -3,18 +3,23 @@
 //! page only re-softens logits (a few hundred floats) for the temperature slider.
 
 mod charts;
+mod confusion;
 mod controls;
+mod draw;
 mod explorer;
 mod loading;
+mod models;
 mod results;
 mod state;
-pub mod thumb;
+mod sweep;
 
-use crate::protocol::{Phase, ToWorker};
+use crate::protocol::{FromWorker, Phase, Role, SweepSpec, ToWorker};
 use crate::settings::Settings;
 use crate::worker::TrainingWorker;
 use gloo_worker::{Spawnable, WorkerBridge};
 pub use state::{Action, State};
+use std::cell::RefCell;
+use std::rc::Rc;
 use yew::prelude::*;
 
 /// Where trunk puts the worker's loader shim, relative to the page (works under a sub-path).
@@ -41,20 +46,39 @@ fn set_location_query(settings: &Settings) {
     }
 }
 
+/// Offline after the first visit: a service worker keeps the app's files (the shards are in
+/// the training worker's cache already).
+fn register_service_worker() {
+    if let Some(w) = web_sys::window() {
+        let _ = w.navigator().service_worker().register("./sw.js");
+    }
+}
+
+type Bridge = Rc<RefCell<Option<WorkerBridge<TrainingWorker>>>>;
+
+/// Start (or restart) the training worker; weights files it sends back are saved at once.
+fn spawn_worker(bridge: &Bridge, dispatch: UseReducerDispatcher<State>) {
+    let b = TrainingWorker::spawner()
+        .with_loader(true)
+        .as_module(false)
+        .callback(move |msg| match msg {
+            FromWorker::Exported { name, bytes, .. } => models::save_file(&name, &bytes),
+            msg => dispatch.dispatch(Action::Worker(msg)),
+        })
+        .spawn(WORKER_URL);
+    b.send(ToWorker::Hello);
+    *bridge.borrow_mut() = Some(b);
+}
+
 #[function_component(App)]
 pub fn app() -> Html {
     let state = use_reducer(|| State::from_query(&location_query()));
-    let bridge = use_mut_ref(|| None::<WorkerBridge<TrainingWorker>>);
+    let bridge: Bridge = use_mut_ref(|| None);
     {
-        let dispatch = state.dispatcher();
-        let bridge = bridge.clone();
+        let (bridge, dispatch) = (bridge.clone(), state.dispatcher());
         use_effect_with((), move |_| {
-            let b = TrainingWorker::spawner()
-                .with_loader(true)
-                .as_module(false)
-                .callback(move |msg| dispatch.dispatch(Action::Worker(msg)))
-                .spawn(WORKER_URL);
-            *bridge.borrow_mut() = Some(b);
+            spawn_worker(&bridge, dispatch);
+            register_service_worker();
         });
     }
     let send = {
@@ -69,20 +93,21 @@ pub fn app() -> Html {
         let settings = state.settings.clone();
         use_effect_with(settings, set_location_query);
     }
-
+    let d = state.dispatcher();
     let on_settings = {
-        let d = state.dispatcher();
+        let d = d.clone();
         Callback::from(move |s: Settings| d.dispatch(Action::SetSettings(s)))
     };
     let on_start = {
-        let (d, send, s) = (state.dispatcher(), send.clone(), state.settings.clone());
+        let (d, send, s) = (d.clone(), send.clone(), state.settings.clone());
         Callback::from(move |_| {
             d.dispatch(Action::Started);
+            d.dispatch(Action::CheckpointHandled);
             send.emit(ToWorker::Start(s.clone()));
         })
     };
     let on_pause = {
-        let (d, send) = (state.dispatcher(), send.clone());
+        let (d, send) = (d.clone(), send.clone());
         Callback::from(move |pause: bool| {
             d.dispatch(Action::Paused(pause));
             send.emit(if pause {
@@ -96,8 +121,15 @@ pub fn app() -> Html {
         let send = send.clone();
         Callback::from(move |_| send.emit(ToWorker::Stop))
     };
+    let select = {
+        let (d, send) = (d.clone(), send.clone());
+        Callback::from(move |next: Vec<usize>| {
+            d.dispatch(Action::Select(next.clone()));
+            send.emit(ToWorker::Inspect(next));
+        })
+    };
     let on_select = {
-        let (d, send, selected) = (state.dispatcher(), send.clone(), state.selected.clone());
+        let (select, selected) = (select.clone(), state.selected.clone());
         Callback::from(move |index: usize| {
             let mut next = selected.clone();
             if let Some(pos) = next.iter().position(|&i| i == index) {
@@ -106,8 +138,7 @@ pub fn app() -> Html {
                 next.insert(0, index);
                 next.truncate(explorer::MAX_SELECTED);
             }
-            d.dispatch(Action::Select(next.clone()));
-            send.emit(ToWorker::Inspect(next));
+            select.emit(next);
         })
     };
     let on_refresh = {
@@ -115,18 +146,70 @@ pub fn app() -> Html {
         Callback::from(move |_| send.emit(ToWorker::Inspect(selected.clone())))
     };
     let on_temperature = {
-        let d = state.dispatcher();
+        let d = d.clone();
         Callback::from(move |t: f32| d.dispatch(Action::ExplorerT(t)))
     };
     let on_dismiss = {
-        let d = state.dispatcher();
+        let d = d.clone();
         Callback::from(move |i: usize| d.dispatch(Action::Dismiss(i)))
+    };
+    let on_draw = {
+        let (d, send) = (d.clone(), send.clone());
+        Callback::from(move |input: Option<Vec<u8>>| {
+            if let Some(px) = &input {
+                send.emit(ToWorker::Classify(px.clone()));
+            }
+            d.dispatch(Action::Drew(input));
+        })
+    };
+    let on_export = {
+        let send = send.clone();
+        Callback::from(move |role: Role| send.emit(ToWorker::Export(role)))
+    };
+    let on_import = {
+        let (send, s) = (send.clone(), state.settings.clone());
+        Callback::from(move |(name, bytes): (String, Vec<u8>)| {
+            send.emit(ToWorker::Import {
+                name,
+                bytes,
+                settings: s.clone(),
+            })
+        })
+    };
+    let on_sweep = {
+        let (d, send) = (d.clone(), send.clone());
+        Callback::from(move |spec: SweepSpec| {
+            d.dispatch(Action::SweepStarted);
+            send.emit(ToWorker::Sweep(spec));
+        })
+    };
+    let on_checkpoint = {
+        let (d, send) = (d.clone(), send.clone());
+        Callback::from(move |resume: bool| {
+            d.dispatch(Action::CheckpointHandled);
+            send.emit(if resume {
+                ToWorker::ResumeRun { cpu: false }
+            } else {
+                ToWorker::DiscardCheckpoint
+            });
+        })
+    };
+    let on_restart = {
+        let (d, bridge) = (d.clone(), bridge.clone());
+        Callback::from(move |_| {
+            d.dispatch(Action::WorkerRestarted);
+            spawn_worker(&bridge, d.clone());
+            if let Some(b) = bridge.borrow().as_ref() {
+                b.send(ToWorker::ResumeRun { cpu: true });
+            }
+        })
     };
 
     let running = matches!(
         state.phase,
         Phase::Loading | Phase::Training(_) | Phase::Caching | Phase::Students
     );
+    let teacher_ready = state.has_model(Role::Teacher) && !running && state.phase != Phase::Idle;
     html! {
         <div class="page">
             <header class="top">
@@ -134,25 +217,24 @@ pub fn app() -> Html {
                 <p class="tagline">{ "Watch a teacher CNN's knowledge flow into a small student MLP, in your browser." }</p>
                 <DeviceBadge state={state.clone()} />
             </header>
-            <Messages state={state.clone()} on_dismiss={on_dismiss} />
+            <Messages state={state.clone()} on_dismiss={on_dismiss} on_checkpoint={on_checkpoint} on_restart={on_restart} />
             <controls::Controls
                 settings={state.settings.clone()}
-                running={running}
+                running={running || state.sweep.running}
                 paused={state.paused}
-                on_change={on_settings}
+                on_change={on_settings.clone()}
                 on_start={on_start}
                 on_pause={on_pause}
-                on_stop={on_stop}
+                on_stop={on_stop.clone()}
             />
             <loading::Loading state={state.clone()} />
             <charts::Curves state={state.clone()} />
             <results::Results state={state.clone()} />
-            <explorer::Explorer
-                state={state.clone()}
-                on_select={on_select}
-                on_temperature={on_temperature}
-                on_refresh={on_refresh}
-            />
+            <explorer::Explorer state={state.clone()} on_select={on_select} on_temperature={on_temperature} on_refresh={on_refresh} />
+            <draw::DrawPad state={state.clone()} on_input={on_draw} />
+            <confusion::Confusion state={state.clone()} on_pick={select} />
+            <sweep::SweepPanel state={state.clone()} can_run={teacher_ready} on_run={on_sweep} on_stop={on_stop} />
+            <models::Models state={state.clone()} running={running} on_export={on_export} on_import={on_import} on_settings={on_settings} />
             <footer>
                 { "The study: Keras on EMNIST letters; teacher 94.4 %, student alone 91.6 %, distilled 92.2 % (T = 10, λ = 0.5). " }
                 { "Distillation: Hinton, Vinyals & Dean (2015), \"Distilling the Knowledge in a Neural Network\"." }
@@ -169,7 +251,7 @@ struct StateProps {
 #[function_component(DeviceBadge)]
 fn device_badge(props: &StateProps) -> Html {
     match &props.state.device {
-        None => html! { <p class="device" id="device">{ "Device: starting…" }</p> },
+        None => html! { <p class="device" id="device">{ "Device: chosen when a run starts" }</p> },
         Some(d) => {
             let label = if d.backend == "webgpu" {
                 "WebGPU"
@@ -190,17 +272,37 @@ fn device_badge(props: &StateProps) -> Html {
 struct MessagesProps {
     state: UseReducerHandle<State>,
     on_dismiss: Callback<usize>,
+    on_checkpoint: Callback<bool>,
+    on_restart: Callback<()>,
 }
 
 #[function_component(Messages)]
 fn messages(props: &MessagesProps) -> Html {
     let s = &props.state;
+    let (resume, discard, restart) = (
+        props.on_checkpoint.clone(),
+        props.on_checkpoint.clone(),
+        props.on_restart.clone(),
+    );
     html! {
         <div class="messages" aria-live="polite">
             if !s.warnings.is_empty() {
                 <div class="warning" id="url-warnings">
                     <strong>{ "Some settings in the link were adjusted:" }</strong>
                     <ul>{ for s.warnings.iter().map(|w| html! { <li>{ w }</li> }) }</ul>
+                </div>
+            }
+            if let Some(c) = &s.checkpoint {
+                <div class="notice" id="checkpoint">
+                    { format!("A run from an earlier visit was saved ({}). ", c.summary) }
+                    <button id="resume-run" onclick={Callback::from(move |_| resume.emit(true))}>{ "Resume it" }</button>
+                    <button id="discard-run" onclick={Callback::from(move |_| discard.emit(false))}>{ "Discard" }</button>
+                </div>
+            }
+            if s.crashed {
+                <div class="error" role="alert">
+                    <span>{ "The training worker stopped (if the GPU was lost, the CPU can take over)." }</span>
+                    <button id="restart-cpu" onclick={Callback::from(move |_| restart.emit(()))}>{ "Restart and resume on the CPU" }</button>
                 </div>
             }
             { for s.errors.iter().enumerate().map(|(i, e)| {

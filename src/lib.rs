@@ -3,9 +3,11 @@
 //! The core ([`data`], [`model`], [`distill`], [`train`]) does no I/O and knows nothing of the
 //! browser; the CLI ([`cli`], native) and the worker and UI (wasm) are shells around it.
 
+pub mod checkpoint;
 pub mod data;
 pub mod device;
 pub mod distill;
+pub mod image;
 pub mod model;
 pub mod protocol;
 pub mod settings;

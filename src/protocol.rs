@@ -37,14 +37,54 @@ impl Role {
 /// UI → worker.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum ToWorker {
+    /// The page loaded: is there a checkpoint to offer?
+    Hello,
     /// Load the data and run the experiment with these settings.
     Start(Settings),
     Pause,
     Resume,
     Stop,
+    /// Continue the checkpointed run (on the CPU if `cpu`, e.g. after the GPU was lost).
+    ResumeRun {
+        cpu: bool,
+    },
+    DiscardCheckpoint,
     /// Test samples to show in the temperature explorer; their logits come back now and after
     /// every epoch.
     Inspect(Vec<usize>),
+    /// A drawn 28x28 image: every trained network's logits come back.
+    Classify(Vec<u8>),
+    /// Send back a network's weights file.
+    Export(Role),
+    /// A weights file picked by the user, for the dataset in `settings`.
+    Import {
+        name: String,
+        bytes: Vec<u8>,
+        settings: Settings,
+    },
+    /// Distilled-student accuracy over a T × λ grid (student only, cached teacher logits).
+    Sweep(SweepSpec),
+}
+
+/// A small grid for the in-browser sweep.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SweepSpec {
+    pub temperatures: Vec<f32>,
+    pub lambdas: Vec<f32>,
+    pub epochs: usize,
+    /// Training samples per cell (a subset keeps it quick).
+    pub subset: usize,
+}
+
+impl Default for SweepSpec {
+    fn default() -> Self {
+        SweepSpec {
+            temperatures: vec![1.0, 2.0, 5.0, 10.0, 20.0],
+            lambdas: vec![0.1, 0.5, 0.9],
+            epochs: 2,
+            subset: 2000,
+        }
+    }
 }
 
 /// Progress of one shard.
@@ -102,6 +142,14 @@ pub struct Logits {
     pub distilled: Option<Vec<Vec<f32>>>,
 }
 
+/// A saved run the page can offer to resume.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckpointInfo {
+    pub summary: String,
+    pub saved_at_ms: f64,
+    pub query: String,
+}
+
 /// One row of the results table.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ResultRow {
@@ -140,6 +188,43 @@ pub enum FromWorker {
     },
     Logits(Logits),
     Result(ResultRow),
+    /// A checkpoint from an earlier visit (`None`: nothing to resume).
+    Checkpoint(Option<CheckpointInfo>),
+    /// The run was restored from a checkpoint: the page clears itself before the replay.
+    Restored,
+    /// Logits of a drawn image: `[class]` per network that exists.
+    Drawn {
+        teacher: Option<Vec<f32>>,
+        baseline: Option<Vec<f32>>,
+        distilled: Option<Vec<f32>>,
+    },
+    /// A weights file to save.
+    Exported {
+        role: Role,
+        name: String,
+        bytes: Vec<u8>,
+    },
+    /// A weights file was accepted for `role`.
+    Imported {
+        role: Role,
+        description: String,
+    },
+    /// Labels of the validation samples (for confusion matrices).
+    ValLabels(Vec<u8>),
+    /// A network's predictions on the validation samples after an epoch.
+    Predictions {
+        role: Role,
+        predictions: Vec<u8>,
+    },
+    /// Images of further test samples (picked from a confusion-matrix cell).
+    Thumbs(Vec<Thumb>),
+    SweepBaseline(f32),
+    SweepCell {
+        temperature: f32,
+        lambda: f32,
+        accuracy: f32,
+    },
+    SweepDone,
     /// Something went wrong: what, and what to do. `fatal` ends the run.
     Error {
         message: String,

@@ -35,14 +35,17 @@ pub struct Settings {
     /// ReduceLROnPlateau and EarlyStopping, as in the study.
     pub schedule: bool,
     pub device: DevicePref,
+    /// Use `data/<dataset>/teacher.dlw` (made by `distill train --publish`) instead of training
+    /// the teacher.
+    pub pretrained: bool,
     /// Controls hidden from view (by their URL key).
     pub hide: Vec<String>,
 }
 
 /// The URL keys of the controls, in display order.
-pub const KEYS: [&str; 13] = [
+pub const KEYS: [&str; 14] = [
     "dataset", "epochs", "batch", "lr", "opt", "T", "lambda", "loss", "subset", "val", "seed",
-    "sched", "device",
+    "sched", "device", "teacher",
 ];
 
 impl Default for Settings {
@@ -62,6 +65,7 @@ impl Default for Settings {
             seed: 0,
             schedule: true,
             device: DevicePref::Auto,
+            pretrained: false,
             hide: Vec::new(),
         }
     }
@@ -200,6 +204,13 @@ impl Settings {
                     "cpu" => s.device = DevicePref::Cpu,
                     _ => w.push(format!("device={v} should be auto or cpu; using auto")),
                 },
+                "teacher" => match v.as_str() {
+                    "train" => s.pretrained = false,
+                    "pretrained" => s.pretrained = true,
+                    _ => w.push(format!(
+                        "teacher={v} should be train or pretrained; using train"
+                    )),
+                },
                 "hide" => {
                     for name in v.split(',').filter(|n| !n.is_empty()) {
                         if KEYS.contains(&name) {
@@ -260,6 +271,9 @@ impl Settings {
         }
         if self.device != d.device {
             put("device", "cpu".into());
+        }
+        if self.pretrained {
+            put("teacher", "pretrained".into());
         }
         if !self.hide.is_empty() {
             put("hide", self.hide.join(","));

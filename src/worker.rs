@@ -3,17 +3,30 @@
 
 mod data;
 mod hooks;
+mod idb;
 mod run;
+mod tools;
 mod web;
 
-use crate::data::Split;
+use crate::checkpoint::Checkpoint;
 use crate::data::batch::Norm;
-use crate::model::snapshot::Network;
+use crate::data::{Manifest, Split};
+use crate::model::snapshot::{Network, WeightsMeta};
 use crate::protocol::{FromWorker, Role, ToWorker};
+use crate::settings::Settings;
 use burn::prelude::*;
 use gloo_worker::{HandlerId, Worker, WorkerScope};
 use std::cell::RefCell;
 use std::rc::Rc;
+use wasm_bindgen_futures::spawn_local;
+
+/// A trained (or loaded) network in eval mode, on the device it lives on.
+#[derive(Clone)]
+pub struct Model {
+    pub role: Role,
+    pub net: Network,
+    pub device: Device,
+}
 
 /// Everything the run, the hooks and the message handler share. Single-threaded: `Rc<RefCell>`.
 pub struct Shared {
@@ -24,32 +37,56 @@ pub struct Shared {
     running: bool,
     /// Test samples the explorer shows.
     inspect: Vec<usize>,
-    /// The latest eval-mode copy of each network, for the explorer.
-    models: Vec<(Role, Network)>,
-    /// Validation data, its normalisation and the device, once loaded.
+    /// The latest eval copy of each network, for the explorer, drawing and downloads.
+    models: Vec<Model>,
+    /// Weights files the user loaded, used by the next run instead of training.
+    imported: Vec<(Role, WeightsMeta, Vec<u8>)>,
+    settings: Option<Settings>,
+    manifest: Option<Manifest>,
+    train: Option<Rc<Split>>,
     test: Option<Rc<Split>>,
     norm: Option<Norm>,
-    device: Option<Device>,
+    /// WebGPU, once started (it can only be initialised once per worker).
+    webgpu: Option<Device>,
+    /// The run's checkpoint, mirrored to IndexedDB after every epoch.
+    ckpt: Option<Checkpoint>,
 }
 
 impl Shared {
-    fn send(&self, msg: FromWorker) {
+    /// Post to the page; messages that draw curves and results also go into the checkpoint's
+    /// log, to be replayed on resume.
+    fn send(&mut self, msg: FromWorker) {
+        if matches!(
+            msg,
+            FromWorker::Steps { .. }
+                | FromWorker::Epoch { .. }
+                | FromWorker::Result(_)
+                | FromWorker::Notice(_)
+        ) && let Some(c) = self.ckpt.as_mut()
+        {
+            c.head.log.push(msg.clone());
+        }
         if let Some(id) = self.client {
             self.scope.respond(id, msg);
         }
     }
 
-    fn model(&self, role: Role) -> Option<&Network> {
-        self.models.iter().find(|(r, _)| *r == role).map(|(_, m)| m)
+    fn model(&self, role: Role) -> Option<&Model> {
+        self.models.iter().find(|m| m.role == role)
     }
 
-    fn set_model(&mut self, role: Role, model: Network) {
-        self.models.retain(|(r, _)| *r != role);
-        self.models.push((role, model));
+    fn set_model(&mut self, model: Model) {
+        self.models.retain(|m| m.role != model.role);
+        self.models.push(model);
     }
 }
 
 pub type SharedRef = Rc<RefCell<Shared>>;
+
+/// Post a message (borrowing the shared state only for the moment).
+pub fn send(shared: &SharedRef, msg: FromWorker) {
+    shared.borrow_mut().send(msg);
+}
 
 pub struct TrainingWorker {
     shared: SharedRef,
@@ -71,9 +108,14 @@ impl Worker for TrainingWorker {
                 running: false,
                 inspect: Vec::new(),
                 models: Vec::new(),
+                imported: Vec::new(),
+                settings: None,
+                manifest: None,
+                train: None,
                 test: None,
                 norm: None,
-                device: None,
+                webgpu: None,
+                ckpt: None,
             })),
         }
     }
@@ -81,23 +123,42 @@ impl Worker for TrainingWorker {
     fn update(&mut self, _scope: &WorkerScope<Self>, _msg: ()) {}
 
     fn received(&mut self, _scope: &WorkerScope<Self>, msg: ToWorker, id: HandlerId) {
-        let mut s = self.shared.borrow_mut();
+        let shared = self.shared.clone();
+        let mut s = shared.borrow_mut();
         s.client = Some(id);
         web::set_reporter(s.scope.clone(), id);
+        let busy = s.running;
         match msg {
+            ToWorker::Hello => {
+                drop(s);
+                spawn_local(tools::offer_checkpoint(shared));
+            }
+            ToWorker::Start(_) | ToWorker::ResumeRun { .. } | ToWorker::Sweep(_) if busy => {
+                s.send(FromWorker::Notice(
+                    "a run is already going; stop it first".into(),
+                ));
+            }
             ToWorker::Start(settings) => {
-                if s.running {
-                    s.send(FromWorker::Notice(
-                        "a run is already going; stop it first".into(),
-                    ));
-                    return;
-                }
                 s.running = true;
                 s.stop = false;
                 s.paused = false;
-                s.models.clear();
+                // Keep only the networks loaded from files; trained ones are trained again.
+                let imported: Vec<Role> = s.imported.iter().map(|(r, _, _)| *r).collect();
+                s.models.retain(|m| imported.contains(&m.role));
                 drop(s);
-                wasm_bindgen_futures::spawn_local(run::run(self.shared.clone(), settings));
+                spawn_local(run::run(shared, settings, None, false));
+            }
+            ToWorker::ResumeRun { cpu } => {
+                s.running = true;
+                s.stop = false;
+                s.paused = false;
+                drop(s);
+                spawn_local(run::resume(shared, cpu));
+            }
+            ToWorker::DiscardCheckpoint => {
+                s.ckpt = None;
+                drop(s);
+                spawn_local(idb::clear());
             }
             ToWorker::Pause => s.paused = true,
             ToWorker::Resume => s.paused = false,
@@ -108,7 +169,29 @@ impl Worker for TrainingWorker {
             ToWorker::Inspect(samples) => {
                 s.inspect = samples;
                 drop(s);
-                wasm_bindgen_futures::spawn_local(run::send_logits(self.shared.clone()));
+                spawn_local(tools::send_logits(shared, true));
+            }
+            ToWorker::Classify(pixels) => {
+                drop(s);
+                spawn_local(tools::classify(shared, pixels));
+            }
+            ToWorker::Export(role) => {
+                drop(s);
+                spawn_local(tools::export(shared, role));
+            }
+            ToWorker::Import {
+                name,
+                bytes,
+                settings,
+            } => {
+                drop(s);
+                spawn_local(tools::import(shared, name, bytes, settings));
+            }
+            ToWorker::Sweep(spec) => {
+                s.running = true;
+                s.stop = false;
+                drop(s);
+                spawn_local(tools::sweep(shared, spec));
             }
         }
     }

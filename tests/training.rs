@@ -50,11 +50,11 @@ struct Record {
     epochs: Vec<EpochRecord>,
 }
 
-impl<M> FitHooks<M> for Record {
+impl<M: Classifier> FitHooks<M> for Record {
     fn on_steps(&mut self, s: &[StepMetrics]) {
         self.steps.extend_from_slice(s);
     }
-    fn on_epoch(&mut self, r: &EpochRecord, _: &EvalResult, _: &M) {
+    fn on_epoch(&mut self, r: &EpochRecord, _: &EvalResult, _: &Trainer<M>) {
         self.epochs.push(r.clone());
     }
 }

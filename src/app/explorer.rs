@@ -5,8 +5,8 @@
 //! never waits for the worker.
 
 use super::State;
-use super::thumb;
 use crate::distill::probs;
+use crate::image as thumb;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
@@ -29,7 +29,7 @@ pub struct ExplorerProps {
 
 /// A bar chart of one distribution. `truth` is outlined; the top class is blue; dark-knowledge
 /// classes are vermillion and labelled.
-fn bars(id: String, title: String, p: &[f32], classes: &[String], truth: u8) -> Html {
+pub fn bars(id: String, title: String, p: &[f32], classes: &[String], truth: u8) -> Html {
     let (w, h, top_pad, bottom) = (300.0f32, 120.0f32, 14.0f32, 16.0f32);
     let n = p.len().max(1) as f32;
     let bw = w / n;
@@ -136,7 +136,7 @@ pub fn explorer(props: &ExplorerProps) -> Html {
 }
 
 fn sample_view(s: &State, index: usize, t: f32) -> Html {
-    let Some(th) = s.thumbs.iter().find(|x| x.index == index) else {
+    let Some(th) = s.image(index) else {
         return html! {};
     };
     let label = s

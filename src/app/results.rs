@@ -57,7 +57,7 @@ pub fn results(p: &ResultsProps) -> Html {
                     }) }
                 </tbody>
             </table>
-            if !s.curve(Role::Teacher).steps.is_empty() {
+            if Role::ALL.iter().any(|&r| !s.curve(r).steps.is_empty()) || !s.results.is_empty() {
                 <p><a id="download-history" download="distill-lab-run.json"
                     href={format!("data:application/json;charset=utf-8,{}", js_sys::encode_uri_component(&s.history_json()))}>
                     { "Download this run's history (JSON)" }</a></p>

@@ -2,7 +2,7 @@
 
 use crate::device::DeviceInfo;
 use crate::protocol::{
-    FromWorker, Logits, Phase, ResultRow, Role, ShardProgress, StepPoint, Thumb,
+    CheckpointInfo, FromWorker, Logits, Phase, ResultRow, Role, ShardProgress, StepPoint, Thumb,
 };
 use crate::settings::Settings;
 use crate::train::EpochRecord;
@@ -58,6 +58,35 @@ pub struct State {
     pub explorer_t: f32,
     pub errors: Vec<String>,
     pub notices: Vec<String>,
+    /// A run saved by an earlier visit, offered for resuming.
+    pub checkpoint: Option<CheckpointInfo>,
+    /// The worker died (a panic, e.g. a lost GPU device): the page offers a restart.
+    pub crashed: bool,
+    /// Every test image the page has (the grid's and those picked from a confusion cell).
+    pub images: Vec<Thumb>,
+    pub val_labels: Vec<u8>,
+    /// Latest validation predictions per network (teacher, baseline, distilled).
+    pub predictions: [Option<Vec<u8>>; 3],
+    pub drawn: Drawn,
+    pub sweep: Sweep,
+    /// Weights files loaded from disk, described.
+    pub imported: Vec<(Role, String)>,
+}
+
+/// The drawing pad: the input as the model sees it, and each network's logits.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Drawn {
+    pub input: Option<Vec<u8>>,
+    pub logits: [Option<Vec<f32>>; 3],
+}
+
+/// The in-browser T × λ sweep.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Sweep {
+    pub running: bool,
+    pub baseline: Option<f32>,
+    /// (T, λ, validation accuracy).
+    pub cells: Vec<(f32, f32, f32)>,
 }
 
 pub enum Action {
@@ -68,6 +97,10 @@ pub enum Action {
     Select(Vec<usize>),
     ExplorerT(f32),
     Dismiss(usize),
+    Drew(Option<Vec<u8>>),
+    SweepStarted,
+    CheckpointHandled,
+    WorkerRestarted,
 }
 
 pub fn index(role: Role) -> usize {
@@ -100,7 +133,34 @@ impl State {
             logits: Logits::default(),
             errors: Vec::new(),
             notices: Vec::new(),
+            checkpoint: None,
+            crashed: false,
+            images: Vec::new(),
+            val_labels: Vec::new(),
+            predictions: Default::default(),
+            drawn: Drawn::default(),
+            sweep: Sweep::default(),
+            imported: Vec::new(),
         }
+    }
+
+    pub fn image(&self, index: usize) -> Option<&Thumb> {
+        self.images.iter().find(|t| t.index == index)
+    }
+
+    fn add_images(&mut self, thumbs: &[Thumb]) {
+        for t in thumbs {
+            if self.image(t.index).is_none() {
+                self.images.push(t.clone());
+            }
+        }
+    }
+
+    /// Whether a network exists to download (trained this run or loaded from a file).
+    pub fn has_model(&self, role: Role) -> bool {
+        self.results.iter().any(|r| r.role == role)
+            || self.imported.iter().any(|(r, _)| *r == role)
+            || !self.curve(role).epochs.is_empty()
     }
 
     pub fn curve(&self, role: Role) -> &Curve {
@@ -151,8 +211,10 @@ impl State {
                 {
                     self.selected = vec![first.index];
                 }
+                self.add_images(&t);
                 self.thumbs = t;
             }
+            FromWorker::Thumbs(t) => self.add_images(&t),
             FromWorker::Phase(p) => {
                 self.phase = p;
                 if matches!(p, Phase::Done | Phase::Stopped | Phase::Failed) {
@@ -184,8 +246,47 @@ impl State {
                 self.results.retain(|x| x.role != r.role);
                 self.results.push(r);
             }
-            FromWorker::Error { message, .. } => self.errors.push(message),
+            FromWorker::Error { message, fatal } => {
+                if fatal && message.starts_with("the training worker stopped") {
+                    self.crashed = true;
+                }
+                self.errors.push(message);
+            }
             FromWorker::Notice(n) => self.notices.push(n),
+            FromWorker::Checkpoint(c) => self.checkpoint = c,
+            FromWorker::Restored => {
+                let keep = (
+                    self.images.clone(),
+                    self.selected.clone(),
+                    self.imported.clone(),
+                );
+                let settings = self.settings.clone();
+                *self = State::from_query("");
+                self.settings = settings;
+                (self.images, self.selected, self.imported) = keep;
+                self.phase = Phase::Loading;
+            }
+            FromWorker::Drawn {
+                teacher,
+                baseline,
+                distilled,
+            } => self.drawn.logits = [teacher, baseline, distilled],
+            FromWorker::Exported { .. } => {}
+            FromWorker::Imported { role, description } => {
+                self.imported.retain(|(r, _)| *r != role);
+                self.imported.push((role, description));
+            }
+            FromWorker::ValLabels(l) => self.val_labels = l,
+            FromWorker::Predictions { role, predictions } => {
+                self.predictions[index(role)] = Some(predictions)
+            }
+            FromWorker::SweepBaseline(a) => self.sweep.baseline = Some(a),
+            FromWorker::SweepCell {
+                temperature,
+                lambda,
+                accuracy,
+            } => self.sweep.cells.push((temperature, lambda, accuracy)),
+            FromWorker::SweepDone => self.sweep.running = false,
         }
     }
 }
@@ -202,10 +303,33 @@ impl Reducible for State {
                 s.settings = settings;
             }
             Action::Started => {
-                let keep = (s.settings.clone(), s.selected.clone(), s.explorer_t);
+                let keep = (
+                    s.settings.clone(),
+                    s.selected.clone(),
+                    s.explorer_t,
+                    s.imported.clone(),
+                    s.images.clone(),
+                );
                 s = State::from_query("");
-                (s.settings, s.selected, s.explorer_t) = keep;
+                (s.settings, s.selected, s.explorer_t, s.imported, s.images) = keep;
                 s.phase = Phase::Loading;
+            }
+            Action::Drew(input) => {
+                if input.is_none() {
+                    s.drawn.logits = Default::default();
+                }
+                s.drawn.input = input;
+            }
+            Action::SweepStarted => {
+                s.sweep = Sweep {
+                    running: true,
+                    ..Default::default()
+                }
+            }
+            Action::CheckpointHandled => s.checkpoint = None,
+            Action::WorkerRestarted => {
+                s.crashed = false;
+                s.errors.clear();
             }
             Action::Paused(p) => s.paused = p,
             Action::Select(sel) => s.selected = sel,

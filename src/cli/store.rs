@@ -118,8 +118,10 @@ pub fn load(dir: &Path, train_limit: usize, test_limit: usize) -> Result<Loaded>
                 .into());
             }
             let data = shard::decode(&info.file, &bytes)?;
-            slot.labels.extend_from_slice(&data.labels);
-            slot.pixels.extend_from_slice(&data.pixels);
+            let take = data.len().min(limit - slot.len());
+            slot.labels.extend_from_slice(&data.labels[..take]);
+            slot.pixels
+                .extend_from_slice(&data.pixels[..take * data.rows * data.cols]);
         }
     }
     let [train, test] = splits;

@@ -90,6 +90,10 @@ pub struct TrainArgs {
     /// The run directory to write: weights.dlw, history.json, summary.json.
     #[arg(long)]
     pub out: PathBuf,
+    /// Also publish a trained teacher as DIR/teacher.dlw (e.g. data/emnist-letters), for the
+    /// page's "use the pretrained teacher".
+    #[arg(long)]
+    pub publish: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -169,7 +173,7 @@ fn load_network(
 ) -> Result<(WeightsMeta, Network)> {
     let (meta, record) = read_weights(path, arch, data)?;
     let net = snapshot::network_from_meta(&meta, device)?;
-    let net = snapshot::load_record(&weights_path(path).display().to_string(), net, record)?;
+    let net = net.load(&weights_path(path).display().to_string(), record)?;
     Ok((meta, net))
 }
 
@@ -224,12 +228,12 @@ impl CliHooks {
     }
 }
 
-impl<M> FitHooks<M> for CliHooks {
+impl<M: Classifier> FitHooks<M> for CliHooks {
     fn on_steps(&mut self, steps: &[StepMetrics]) {
         self.bar.inc(steps.len() as u64);
     }
 
-    fn on_epoch(&mut self, r: &EpochRecord, _eval: &EvalResult, _model: &M) {
+    fn on_epoch(&mut self, r: &EpochRecord, _eval: &EvalResult, _trainer: &Trainer<M>) {
         self.bar.reset();
         self.bar
             .set_message(format!("{} epoch {}", self.label, r.epoch + 1));
@@ -304,6 +308,9 @@ fn teacher_logits(teacher: &Network, data: &Loaded, n: usize, device: &Device) -
 }
 
 pub fn train(args: TrainArgs) -> Result<()> {
+    if args.publish.is_some() && args.model != ModelChoice::Cnn {
+        bail!("--publish is for teachers: use it with --model cnn");
+    }
     let c = &args.common;
     let data = store::load(
         &c.data,
@@ -419,8 +426,7 @@ pub fn train(args: TrainArgs) -> Result<()> {
         val_acc: Some(last.val_accuracy),
         created_by: format!("distill {}", env!("CARGO_PKG_VERSION")),
     };
-    let record =
-        pollster::block_on(snapshot::record_bytes(&network)).map_err(anyhow::Error::msg)?;
+    let record = pollster::block_on(network.record_bytes()).map_err(anyhow::Error::msg)?;
     let summary = json!({
         "model": match args.model { ModelChoice::Cnn => "cnn", ModelChoice::Mlp => "mlp", ModelChoice::Student => "student" },
         "role": role,
@@ -445,10 +451,15 @@ pub fn train(args: TrainArgs) -> Result<()> {
     });
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
-    write_atomic(
-        &args.out.join(WEIGHTS_FILE),
-        &snapshot::encode(&meta, &record),
-    )?;
+    let file = snapshot::encode(&meta, &record);
+    write_atomic(&args.out.join(WEIGHTS_FILE), &file)?;
+    if let Some(dir) = &args.publish {
+        write_atomic(&dir.join("teacher.dlw"), &file)?;
+        eprintln!(
+            "published the teacher as {}",
+            dir.join("teacher.dlw").display()
+        );
+    }
     write_atomic(
         &args.out.join("history.json"),
         serde_json::to_string_pretty(&json!({ "training": training, "epochs": history }))?

@@ -148,6 +148,25 @@ pub enum Network {
     Student(super::Student),
 }
 
+impl Network {
+    /// The record of the network inside, so its paths are those of `Teacher` or `Student`
+    /// (a file saved here loads into the bare network and back).
+    pub async fn record_bytes(&self) -> Result<Vec<u8>, String> {
+        match self {
+            Network::Teacher(m) => record_bytes(m).await,
+            Network::Student(m) => record_bytes(m).await,
+        }
+    }
+
+    /// Load a record (as written by [`Network::record_bytes`]) into the network inside.
+    pub fn load(self, name: &str, record: Vec<u8>) -> Result<Network, WeightsError> {
+        Ok(match self {
+            Network::Teacher(m) => Network::Teacher(load_record(name, m, record)?),
+            Network::Student(m) => Network::Student(load_record(name, m, record)?),
+        })
+    }
+}
+
 impl Classifier for Network {
     fn logits(&self, images: Tensor<2>) -> Tensor<2> {
         match self {

@@ -84,7 +84,7 @@ impl std::error::Error for FitError {}
 
 /// The shell's side of the loop.
 #[allow(async_fn_in_trait)] // The futures are awaited where they are made; no Send needed.
-pub trait FitHooks<M> {
+pub trait FitHooks<M: Classifier> {
     /// Called after every step: a place to yield, to pause (by not returning), or to stop.
     async fn between_steps(&mut self) -> Control {
         Control::Continue
@@ -92,7 +92,7 @@ pub trait FitHooks<M> {
     /// Metrics of the steps just read.
     fn on_steps(&mut self, _steps: &[StepMetrics]) {}
     /// An epoch finished and was validated.
-    fn on_epoch(&mut self, _record: &EpochRecord, _eval: &EvalResult, _model: &M) {}
+    fn on_epoch(&mut self, _record: &EpochRecord, _eval: &EvalResult, _trainer: &Trainer<M>) {}
 }
 
 /// Train until the configured epochs are done, early stopping fires, or the hooks say stop.
@@ -155,7 +155,7 @@ pub async fn fit<M: Classifier, H: FitHooks<M>>(
             lr_reduced: outcome.lr_reduced,
             steps,
         };
-        hooks.on_epoch(&record, &eval, trainer.model());
+        hooks.on_epoch(&record, &eval, trainer);
         if outcome.stop {
             return Ok(FitEnd::EarlyStopped(trainer.epoch()));
         }

@@ -28,6 +28,8 @@ pub struct EpochOutcome {
 const PLATEAU_MIN_DELTA: f32 = 1e-4;
 
 impl Schedule {
+    /// (The "best so far" start at `f32::MAX`, not infinity: a checkpoint stores the schedule as
+    /// JSON, which has no infinity.)
     pub fn new(plateau: bool, early_stopping: bool) -> Self {
         Schedule {
             plateau,
@@ -35,9 +37,9 @@ impl Schedule {
             plateau_patience: 1,
             plateau_factor: 0.1,
             stop_patience: 3,
-            best_for_lr: f32::INFINITY,
+            best_for_lr: f32::MAX,
             lr_wait: 0,
-            best_for_stop: f32::INFINITY,
+            best_for_stop: f32::MAX,
             stop_wait: 0,
         }
     }

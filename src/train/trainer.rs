@@ -165,6 +165,10 @@ impl<M: Classifier> Trainer<M> {
         &self.config
     }
 
+    pub fn objective(&self) -> &Objective {
+        &self.objective
+    }
+
     /// Completed epochs.
     pub fn epoch(&self) -> usize {
         self.epoch
@@ -177,6 +181,21 @@ impl<M: Classifier> Trainer<M> {
 
     pub fn lr(&self) -> f64 {
         self.lr
+    }
+
+    pub fn schedule(&self) -> &Schedule {
+        &self.schedule
+    }
+
+    /// Continue a run saved after `epoch` completed epochs, with its learning rate and schedule.
+    /// (The optimizer's running averages start afresh: on WebGPU they cannot be read back
+    /// without a blocking read, so checkpoints hold weights only.)
+    pub fn restore(&mut self, epoch: usize, lr: f64, schedule: Schedule) {
+        self.epoch = epoch;
+        self.lr = lr;
+        self.schedule = schedule;
+        self.cursor = 0;
+        self.step = epoch * self.steps_per_epoch();
     }
 
     pub fn samples(&self) -> usize {

@@ -17,9 +17,18 @@ pub fn prepare_command(dataset: &str) -> String {
     format!("cargo run --release --bin distill -- prepare --dataset {dataset}{source} --out data")
 }
 
+/// The dataset's manifest: from the network, or (offline) the copy kept on the last visit.
 pub async fn manifest(dataset: &str) -> Result<Manifest, String> {
     let url = format!("data/{dataset}/manifest.json");
-    match web::fetch_bytes(&url).await? {
+    let fetched = match web::fetch_bytes(&url).await {
+        Ok(Some(bytes)) => {
+            web::store(&url, &bytes).await;
+            Ok(Some(bytes))
+        }
+        Ok(None) => Ok(None),
+        Err(e) => web::cached(&url).await.map(Some).ok_or(e),
+    };
+    match fetched? {
         Some(bytes) => {
             Manifest::from_json(&String::from_utf8_lossy(&bytes)).map_err(|e| format!("{url}: {e}"))
         }

@@ -1,12 +1,14 @@
 //! The worker's side of the training loop: yield to the event loop so messages get through,
 //! honour pause and stop, post step and epoch metrics, keep an eval copy of the model for the
-//! explorer.
+//! explorer, and checkpoint after every epoch.
 
-use super::{SharedRef, run, web};
+use super::{Model, SharedRef, idb, send, tools, web};
+use crate::checkpoint::RoleState;
+use crate::model::Classifier;
 use crate::model::snapshot::Network;
 use crate::protocol::{FromWorker, Role, StepPoint};
-use crate::train::{Control, EpochRecord, EvalResult, FitHooks, StepMetrics};
-use burn::module::Module;
+use crate::train::{Control, EpochRecord, EvalResult, FitHooks, StepMetrics, Trainer};
+use burn::prelude::*;
 
 /// How long the loop may run before it lets messages in.
 const SLICE_MS: f64 = 40.0;
@@ -14,21 +16,33 @@ const SLICE_MS: f64 = 40.0;
 pub struct WebHooks {
     pub shared: SharedRef,
     pub role: Role,
-    pub steps_per_epoch: usize,
+    /// The device the model trains on (the explorer's copy lives there too).
+    pub device: Device,
+    /// A sweep cell: no curves, no checkpoints.
+    pub quiet: bool,
     pub epochs: usize,
+    pub steps_per_epoch: usize,
     last_yield: f64,
     started: f64,
     samples: usize,
 }
 
 impl WebHooks {
-    pub fn new(shared: SharedRef, role: Role, steps_per_epoch: usize, epochs: usize) -> Self {
+    pub fn new<M: Classifier>(
+        shared: SharedRef,
+        role: Role,
+        trainer: &Trainer<M>,
+        device: &Device,
+        quiet: bool,
+    ) -> Self {
         let now = web::now_ms();
         WebHooks {
             shared,
             role,
-            steps_per_epoch,
-            epochs,
+            device: device.clone(),
+            quiet,
+            epochs: trainer.config().epochs,
+            steps_per_epoch: trainer.steps_per_epoch(),
             last_yield: now,
             started: now,
             samples: 0,
@@ -36,30 +50,38 @@ impl WebHooks {
     }
 }
 
-impl<M: Module + Clone + Into<Network>> FitHooks<M> for WebHooks {
+/// Let messages in; wait while paused; report a stop.
+pub async fn yield_and_check(shared: &SharedRef) -> Control {
+    web::sleep_ms(0).await;
+    loop {
+        let (paused, stop) = {
+            let s = shared.borrow();
+            (s.paused, s.stop)
+        };
+        if stop {
+            return Control::Stop;
+        }
+        if !paused {
+            return Control::Continue;
+        }
+        web::sleep_ms(100).await;
+    }
+}
+
+impl<M: Classifier + Into<Network> + 'static> FitHooks<M> for WebHooks {
     async fn between_steps(&mut self) -> Control {
         if web::now_ms() - self.last_yield < SLICE_MS {
             return Control::Continue;
         }
-        web::sleep_ms(0).await;
-        loop {
-            let (paused, stop) = {
-                let s = self.shared.borrow();
-                (s.paused, s.stop)
-            };
-            if stop {
-                return Control::Stop;
-            }
-            if !paused {
-                break;
-            }
-            web::sleep_ms(100).await;
-        }
+        let c = yield_and_check(&self.shared).await;
         self.last_yield = web::now_ms();
-        Control::Continue
+        c
     }
 
     fn on_steps(&mut self, steps: &[StepMetrics]) {
+        if self.quiet {
+            return;
+        }
         self.samples += steps.iter().map(|s| s.samples).sum::<usize>();
         let secs = (web::now_ms() - self.started) / 1000.0;
         let points = steps
@@ -71,24 +93,63 @@ impl<M: Module + Clone + Into<Network>> FitHooks<M> for WebHooks {
                 accuracy: s.accuracy,
             })
             .collect();
-        self.shared.borrow().send(FromWorker::Steps {
-            role: self.role,
-            points,
-            steps_per_epoch: self.steps_per_epoch,
-            epochs: self.epochs,
-            samples_per_sec: (self.samples as f64 / secs.max(1e-3)) as f32,
-        });
+        send(
+            &self.shared,
+            FromWorker::Steps {
+                role: self.role,
+                points,
+                steps_per_epoch: self.steps_per_epoch,
+                epochs: self.epochs,
+                samples_per_sec: (self.samples as f64 / secs.max(1e-3)) as f32,
+            },
+        );
     }
 
-    fn on_epoch(&mut self, record: &EpochRecord, _eval: &EvalResult, model: &M) {
+    fn on_epoch(&mut self, record: &EpochRecord, eval: &EvalResult, trainer: &Trainer<M>) {
+        if self.quiet {
+            return;
+        }
+        let model: Network = trainer.model().valid().into();
         {
             let mut s = self.shared.borrow_mut();
-            s.set_model(self.role, model.valid().into());
+            s.set_model(Model {
+                role: self.role,
+                net: model.clone(),
+                device: self.device.clone(),
+            });
             s.send(FromWorker::Epoch {
                 role: self.role,
                 record: record.clone(),
             });
+            s.send(FromWorker::Predictions {
+                role: self.role,
+                predictions: eval.predictions.clone(),
+            });
         }
-        wasm_bindgen_futures::spawn_local(run::send_logits(self.shared.clone()));
+        wasm_bindgen_futures::spawn_local(tools::send_logits(self.shared.clone(), false));
+        let state = RoleState {
+            role: self.role,
+            epoch: trainer.epoch(),
+            lr: trainer.lr(),
+            schedule: trainer.schedule().clone(),
+            done: trainer.finished(),
+            record_len: 0,
+        };
+        wasm_bindgen_futures::spawn_local(checkpoint(self.shared.clone(), state, model));
     }
+}
+
+/// Read the weights (async), put them into the checkpoint, write it to IndexedDB.
+pub async fn checkpoint(shared: SharedRef, state: RoleState, model: Network) {
+    let Ok(record) = model.record_bytes().await else {
+        return;
+    };
+    let bytes = {
+        let mut s = shared.borrow_mut();
+        let Some(c) = s.ckpt.as_mut() else { return };
+        c.set_role(state, record);
+        c.head.saved_at_ms = js_sys::Date::now();
+        c.encode()
+    };
+    idb::save(&bytes).await;
 }

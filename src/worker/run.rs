@@ -1,30 +1,55 @@
-//! One run of the experiment in the browser: device, data, teacher, cached teacher logits, then
-//! the baseline and the distilled student side by side from the same initial weights.
+//! One run of the experiment in the browser: device, data, teacher (trained, uploaded,
+//! pretrained or restored), cached teacher logits, then the baseline and the distilled student
+//! side by side from the same initial weights. A checkpoint after every epoch lets a reload or a
+//! lost GPU resume from the last completed epoch.
 
-use super::hooks::WebHooks;
-use super::{SharedRef, data, web};
+use super::hooks::{self, WebHooks};
+use super::{Model, SharedRef, data, idb, send, web};
+use crate::checkpoint::{Checkpoint, CheckpointHead, RoleState};
+use crate::data::SplitKind;
 use crate::data::batch::Norm;
-use crate::data::{Split, SplitKind};
 use crate::device::{self, DeviceInfo};
 use crate::distill::DistillConfig;
-use crate::model::{Classifier, StudentConfig, TeacherConfig};
-use crate::protocol::{FromWorker, Logits, Phase, ResultRow, Role, Thumb};
+use crate::model::snapshot::{self, Network};
+use crate::model::{Arch, Classifier, StudentConfig, Teacher, TeacherConfig};
+use crate::protocol::{FromWorker, Phase, ResultRow, Role, Thumb};
 use crate::settings::{DevicePref, Settings};
 use crate::train::{self, FitEnd, FitError, FitOptions, Objective, TrainConfig, Trainer};
 use burn::prelude::*;
-use burn::tensor::Transaction;
 use std::rc::Rc;
 
 /// Thumbnails in the explorer's grid.
 const THUMBS: usize = 48;
 
-pub async fn run(shared: SharedRef, settings: Settings) {
-    let outcome = run_inner(&shared, &settings).await;
+/// Start a run (fresh, or from `resume`).
+pub async fn run(
+    shared: SharedRef,
+    settings: Settings,
+    resume: Option<Checkpoint>,
+    force_cpu: bool,
+) {
+    let mut outcome = run_inner(&shared, &settings, resume, force_cpu).await;
+    // A device that fails mid-run: continue on the CPU from the last completed epoch.
+    if let Err(Halt::Device(why)) = &outcome
+        && !force_cpu
+    {
+        let ckpt = shared.borrow().ckpt.clone();
+        send(
+            &shared,
+            FromWorker::Error {
+                message: format!(
+                    "The GPU device failed ({why}). Continuing on the CPU from the last completed epoch."
+                ),
+                fatal: false,
+            },
+        );
+        outcome = run_inner(&shared, &settings, ckpt, true).await;
+    }
     let mut s = shared.borrow_mut();
     s.running = false;
     match outcome {
         Ok(phase) => s.send(FromWorker::Phase(phase)),
-        Err(message) => {
+        Err(Halt::Device(message) | Halt::Fail(message)) => {
             s.send(FromWorker::Error {
                 message,
                 fatal: true,
@@ -34,7 +59,42 @@ pub async fn run(shared: SharedRef, settings: Settings) {
     }
 }
 
-async fn pick_device(pref: DevicePref) -> (Device, DeviceInfo) {
+/// Continue the run saved in IndexedDB.
+pub async fn resume(shared: SharedRef, cpu: bool) {
+    let ckpt = match idb::load().await.map(|b| Checkpoint::decode(&b)) {
+        Some(Ok(c)) => c,
+        _ => {
+            let mut s = shared.borrow_mut();
+            s.running = false;
+            s.send(FromWorker::Error {
+                message: "There is no saved run to resume.".into(),
+                fatal: false,
+            });
+            return;
+        }
+    };
+    send(&shared, FromWorker::Restored);
+    for msg in ckpt.head.log.clone() {
+        send(&shared, msg);
+    }
+    let settings = ckpt.head.settings.clone();
+    run(shared, settings, Some(ckpt), cpu).await;
+}
+
+/// Why a run could not go on (the message says what to do).
+enum Halt {
+    /// The GPU device failed: the run can go on on the CPU.
+    Device(String),
+    Fail(String),
+}
+
+impl From<String> for Halt {
+    fn from(s: String) -> Self {
+        Halt::Fail(s)
+    }
+}
+
+async fn pick_device(shared: &SharedRef, pref: DevicePref) -> (Device, DeviceInfo) {
     let (cpu, mut info) = device::cpu();
     if pref == DevicePref::Cpu {
         info.reason = "the CPU was chosen in the settings (device=cpu)".into();
@@ -45,32 +105,39 @@ async fn pick_device(pref: DevicePref) -> (Device, DeviceInfo) {
             info.reason = format!("{why}; training on the CPU instead");
             (cpu, info)
         }
-        Ok(name) => match device::webgpu().await {
-            Ok(d) => (
-                d,
-                DeviceInfo {
-                    backend: "webgpu".into(),
-                    name,
-                    reason: String::new(),
-                },
-            ),
-            Err(e) => {
-                info.reason = format!("WebGPU failed to start ({e}); training on the CPU instead");
-                (cpu, info)
+        Ok(name) => {
+            let existing = shared.borrow().webgpu.clone();
+            let gpu = match existing {
+                Some(d) => Ok(d),
+                None => device::webgpu().await,
+            };
+            match gpu {
+                Ok(d) => {
+                    shared.borrow_mut().webgpu = Some(d.clone());
+                    (
+                        d,
+                        DeviceInfo {
+                            backend: "webgpu".into(),
+                            name,
+                            reason: String::new(),
+                        },
+                    )
+                }
+                Err(e) => {
+                    info.reason =
+                        format!("WebGPU failed to start ({e}); training on the CPU instead");
+                    (cpu, info)
+                }
             }
-        },
+        }
     }
-}
-
-fn send(shared: &SharedRef, msg: FromWorker) {
-    shared.borrow().send(msg);
 }
 
 fn stopped(shared: &SharedRef) -> bool {
     shared.borrow().stop
 }
 
-fn train_config(s: &Settings, seed: u64) -> TrainConfig {
+pub fn train_config(s: &Settings, seed: u64) -> TrainConfig {
     TrainConfig {
         epochs: s.epochs,
         batch_size: s.batch,
@@ -82,8 +149,8 @@ fn train_config(s: &Settings, seed: u64) -> TrainConfig {
     }
 }
 
-/// What a fit ending means for the run.
-fn check(shared: &SharedRef, role: Role, end: Result<FitEnd, FitError>) -> Result<bool, String> {
+/// What a fit ending means for the run: go on, stop quietly, or fail.
+fn check(shared: &SharedRef, role: Role, end: Result<FitEnd, FitError>) -> Result<bool, Halt> {
     match end {
         Ok(FitEnd::Finished) => Ok(true),
         Ok(FitEnd::EarlyStopped(epoch)) => {
@@ -98,6 +165,7 @@ fn check(shared: &SharedRef, role: Role, end: Result<FitEnd, FitError>) -> Resul
         }
         Ok(FitEnd::Stopped) => Ok(false),
         Err(e @ FitError::NonFinite { .. }) => {
+            // The weights of the last completed epoch stay loaded (explorer, download, resume).
             send(
                 shared,
                 FromWorker::Error {
@@ -107,16 +175,53 @@ fn check(shared: &SharedRef, role: Role, end: Result<FitEnd, FitError>) -> Resul
             );
             Ok(false)
         }
-        Err(FitError::Device(e)) => Err(format!(
-            "{}: the device failed: {e}. Reload the page to start again, or add device=cpu to the URL",
-            role.label()
-        )),
+        Err(FitError::Device(e)) => Err(Halt::Device(e)),
     }
 }
 
-async fn run_inner(shared: &SharedRef, s: &Settings) -> Result<Phase, String> {
+/// Weights for `role` that the run should start from, and whether that network is finished:
+/// the checkpoint's, an uploaded file's, or (teacher) the published pretrained one.
+async fn starting_weights(
+    shared: &SharedRef,
+    s: &Settings,
+    role: Role,
+    resume: Option<&Checkpoint>,
+) -> Result<Option<(Vec<u8>, Option<RoleState>)>, String> {
+    if let Some((state, record)) = resume.and_then(|c| c.role(role)) {
+        return Ok(Some((record.to_vec(), Some(state.clone()))));
+    }
+    if let Some((_, _, record)) = shared.borrow().imported.iter().find(|(r, _, _)| *r == role) {
+        return Ok(Some((record.clone(), None)));
+    }
+    if role == Role::Teacher && s.pretrained {
+        let url = format!("data/{}/teacher.dlw", s.dataset);
+        let bytes = web::fetch_bytes(&url).await?.ok_or_else(|| {
+            format!(
+                "There is no pretrained teacher at {url}. Make one with\n  cargo run --release --bin distill -- train --data data/{0} --model cnn --out runs/teacher --publish data/{0}\nor untick \"use the pretrained teacher\".",
+                s.dataset
+            )
+        })?;
+        let (meta, record) = snapshot::decode(&url, &bytes).map_err(|e| e.to_string())?;
+        let m = shared.borrow().manifest.clone().ok_or("no manifest")?;
+        meta.check(&url, Arch::Cnn, &m.dataset, &m.classes)
+            .map_err(|e| e.to_string())?;
+        return Ok(Some((record, None)));
+    }
+    Ok(None)
+}
+
+async fn run_inner(
+    shared: &SharedRef,
+    s: &Settings,
+    resume: Option<Checkpoint>,
+    force_cpu: bool,
+) -> Result<Phase, Halt> {
     send(shared, FromWorker::Phase(Phase::Loading));
-    let (device, info) = pick_device(s.device).await;
+    let pref = if force_cpu { DevicePref::Cpu } else { s.device };
+    let (device, mut info) = pick_device(shared, pref).await;
+    if force_cpu && s.device != DevicePref::Cpu {
+        info.reason = "continuing on the CPU after the GPU device failed".into();
+    }
     send(shared, FromWorker::Device(info));
 
     let manifest = data::manifest(&s.dataset).await?;
@@ -153,7 +258,6 @@ async fn run_inner(shared: &SharedRef, s: &Settings) -> Result<Phase, String> {
         })
         .collect();
     {
-        // Show the first sample in the explorer until the page picks others.
         let mut sh = shared.borrow_mut();
         if sh.inspect.is_empty()
             && let Some(first) = thumbs.first()
@@ -161,6 +265,7 @@ async fn run_inner(shared: &SharedRef, s: &Settings) -> Result<Phase, String> {
             sh.inspect = vec![first.index];
         }
         sh.send(FromWorker::Samples(thumbs));
+        sh.send(FromWorker::ValLabels(test.labels.clone()));
     }
     let train_set = data::load_split(
         &manifest,
@@ -171,12 +276,25 @@ async fn run_inner(shared: &SharedRef, s: &Settings) -> Result<Phase, String> {
         &mut progress,
     )
     .await?;
-    let test = Rc::new(test);
+    let (test, train_set) = (Rc::new(test), Rc::new(train_set));
     {
         let mut sh = shared.borrow_mut();
         sh.test = Some(test.clone());
+        sh.train = Some(train_set.clone());
         sh.norm = Some(norm);
-        sh.device = Some(device.clone());
+        sh.manifest = Some(manifest.clone());
+        sh.settings = Some(s.clone());
+        // The checkpoint of this run: a resumed one carries on with its log.
+        let head = CheckpointHead {
+            settings: s.clone(),
+            saved_at_ms: js_sys::Date::now(),
+            roles: Vec::new(),
+            log: Vec::new(),
+        };
+        sh.ckpt = Some(resume.clone().unwrap_or(Checkpoint {
+            head,
+            records: Vec::new(),
+        }));
     }
     let n = train_set.len();
     let opts = FitOptions {
@@ -189,43 +307,83 @@ async fn run_inner(shared: &SharedRef, s: &Settings) -> Result<Phase, String> {
     // 1. The teacher.
     send(shared, FromWorker::Phase(Phase::Training(Role::Teacher)));
     ad.seed(s.seed);
-    let cfg = train_config(s, s.seed);
+    let fresh = TeacherConfig::new(classes).init(&ad);
     let mut teacher = Trainer::new(
-        TeacherConfig::new(classes).init(&ad),
-        cfg,
+        fresh.clone(),
+        train_config(s, s.seed),
         Objective::CrossEntropy,
         n,
         &ad,
     );
-    let mut hooks = WebHooks::new(
-        shared.clone(),
+    let mut done = false;
+    if let Some((record, state)) =
+        starting_weights(shared, s, Role::Teacher, resume.as_ref()).await?
+    {
+        let loaded: Teacher =
+            snapshot::load_record("teacher", fresh, record.clone()).map_err(|e| e.to_string())?;
+        teacher = Trainer::new(
+            loaded,
+            train_config(s, s.seed),
+            Objective::CrossEntropy,
+            n,
+            &ad,
+        );
+        match &state {
+            Some(st) => {
+                teacher.restore(st.epoch, st.lr, st.schedule.clone());
+                done = st.done;
+            }
+            None => {
+                done = true;
+                let st = RoleState {
+                    role: Role::Teacher,
+                    epoch: 0,
+                    lr: s.lr(),
+                    schedule: teacher.schedule().clone(),
+                    done: true,
+                    record_len: 0,
+                };
+                if let Some(c) = shared.borrow_mut().ckpt.as_mut() {
+                    c.set_role(st, record);
+                }
+                send(
+                    shared,
+                    FromWorker::Notice("Using the loaded teacher: its training is skipped.".into()),
+                );
+            }
+        }
+    }
+    if !done {
+        let mut hooks = WebHooks::new(shared.clone(), Role::Teacher, &teacher, &device, false);
+        let end = train::fit(
+            &mut teacher,
+            &train_set,
+            &test,
+            norm,
+            &device,
+            opts,
+            &mut hooks,
+        )
+        .await;
+        if !check(shared, Role::Teacher, end)? || stopped(shared) {
+            return Ok(Phase::Stopped);
+        }
+    }
+    let teacher_eval: Network = teacher.model().valid().into();
+    shared.borrow_mut().set_model(Model {
+        role: Role::Teacher,
+        net: teacher_eval.clone(),
+        device: device.clone(),
+    });
+    publish_result(
+        shared,
         Role::Teacher,
-        teacher.steps_per_epoch(),
-        s.epochs,
-    );
-    let end = train::fit(
-        &mut teacher,
-        &train_set,
-        &test,
-        norm,
+        &teacher_eval,
+        teacher.epoch(),
         &device,
-        opts,
-        &mut hooks,
     )
     .await;
-    if !check(shared, Role::Teacher, end)? || stopped(shared) {
-        return Ok(Phase::Stopped);
-    }
-    let teacher_acc = last_accuracy(shared, Role::Teacher).await;
-    send(
-        shared,
-        result(
-            Role::Teacher,
-            teacher.model().num_params(),
-            teacher_acc,
-            teacher.epoch(),
-        ),
-    );
+    wasm_bindgen_futures::spawn_local(super::tools::send_logits(shared.clone(), false));
 
     // 2. The teacher's logits over the training set, once (eval mode), as the study does.
     send(shared, FromWorker::Phase(Phase::Caching));
@@ -238,7 +396,9 @@ async fn run_inner(shared: &SharedRef, s: &Settings) -> Result<Phase, String> {
         512,
         &device,
     );
-    web::sleep_ms(0).await;
+    if hooks::yield_and_check(shared).await == train::Control::Stop {
+        return Ok(Phase::Stopped);
+    }
 
     // 3. Both students from the same initial weights, trained side by side.
     send(shared, FromWorker::Phase(Phase::Students));
@@ -258,8 +418,8 @@ async fn run_inner(shared: &SharedRef, s: &Settings) -> Result<Phase, String> {
         &ad,
     );
     let mut distilled = Trainer::new(
-        student,
-        cfg,
+        student.clone(),
+        cfg.clone(),
         Objective::Distill {
             config,
             teacher_logits: cached,
@@ -267,18 +427,23 @@ async fn run_inner(shared: &SharedRef, s: &Settings) -> Result<Phase, String> {
         n,
         &ad,
     );
-    let mut hb = WebHooks::new(
-        shared.clone(),
-        Role::Baseline,
-        baseline.steps_per_epoch(),
-        s.epochs,
-    );
-    let mut hd = WebHooks::new(
-        shared.clone(),
-        Role::Distilled,
-        distilled.steps_per_epoch(),
-        s.epochs,
-    );
+    for (role, t) in [
+        (Role::Baseline, &mut baseline),
+        (Role::Distilled, &mut distilled),
+    ] {
+        if let Some((record, state)) = starting_weights(shared, s, role, resume.as_ref()).await? {
+            let loaded = snapshot::load_record(role.key(), student.clone(), record)
+                .map_err(|e| e.to_string())?;
+            let objective = t.objective().clone();
+            *t = Trainer::new(loaded, cfg.clone(), objective, n, &ad);
+            match state {
+                Some(st) => t.restore(st.epoch, st.lr, st.schedule),
+                None => t.restore(cfg.epochs, s.lr(), t.schedule().clone()),
+            }
+        }
+    }
+    let mut hb = WebHooks::new(shared.clone(), Role::Baseline, &baseline, &device, false);
+    let mut hd = WebHooks::new(shared.clone(), Role::Distilled, &distilled, &device, false);
     let (eb, ed) = futures::join!(
         train::fit(
             &mut baseline,
@@ -306,8 +471,13 @@ async fn run_inner(shared: &SharedRef, s: &Settings) -> Result<Phase, String> {
         (Role::Distilled, &distilled, ok_d),
     ] {
         if ok {
-            let acc = last_accuracy(shared, role).await;
-            send(shared, result(role, t.model().num_params(), acc, t.epoch()));
+            let net: Network = t.model().valid().into();
+            shared.borrow_mut().set_model(Model {
+                role,
+                net: net.clone(),
+                device: device.clone(),
+            });
+            publish_result(shared, role, &net, t.epoch(), &device).await;
         }
     }
     Ok(if ok_b && ok_d && !stopped(shared) {
@@ -317,83 +487,40 @@ async fn run_inner(shared: &SharedRef, s: &Settings) -> Result<Phase, String> {
     })
 }
 
-fn result(role: Role, params: usize, val_accuracy: f32, epochs: usize) -> FromWorker {
-    FromWorker::Result(ResultRow {
-        role,
-        params,
-        val_accuracy,
-        epochs,
-    })
-}
-
-/// Validation accuracy of the stored eval copy of `role` (the last epoch's model).
-async fn last_accuracy(shared: &SharedRef, role: Role) -> f32 {
-    let (model, test, norm, device) = {
+/// Validation accuracy of a finished network, as a results-table row.
+async fn publish_result(
+    shared: &SharedRef,
+    role: Role,
+    net: &Network,
+    epochs: usize,
+    device: &Device,
+) {
+    let (test, norm) = {
         let s = shared.borrow();
-        match (
-            s.model(role).cloned(),
-            s.test.clone(),
-            s.norm,
-            s.device.clone(),
-        ) {
-            (Some(m), Some(t), Some(n), Some(d)) => (m, t, n, d),
-            _ => return f32::NAN,
-        }
+        (s.test.clone(), s.norm)
     };
-    train::evaluate(&model, &test, test.len(), norm, 512, &device)
-        .await
-        .map(|r| r.accuracy)
-        .unwrap_or(f32::NAN)
-}
-
-/// Logits of the inspected samples for every network that exists yet, in one device read.
-pub async fn send_logits(shared: SharedRef) {
-    let (samples, models, test, norm, device) = {
-        let s = shared.borrow();
-        let (Some(test), Some(norm), Some(device)) = (s.test.clone(), s.norm, s.device.clone())
-        else {
-            return;
-        };
-        let samples: Vec<usize> = s
-            .inspect
-            .iter()
-            .copied()
-            .filter(|&i| i < test.len())
-            .collect();
-        if samples.is_empty() || s.models.is_empty() {
-            return;
-        }
-        (samples, s.models.clone(), test, norm, device)
-    };
-    let mut tx = Transaction::default();
-    for (_, m) in &models {
-        tx = tx.register(logits_of(m, &test, &samples, norm, &device));
-    }
-    let Ok(data) = tx.execute_async().await else {
+    let (Some(test), Some(norm)) = (test, norm) else {
         return;
     };
-    let mut out = Logits {
-        samples: samples.clone(),
-        ..Default::default()
-    };
-    for ((role, _), d) in models.iter().zip(data) {
-        let flat: Vec<f32> = d.iter::<f32>().collect();
-        let rows: Vec<Vec<f32>> = flat
-            .chunks(flat.len() / samples.len())
-            .map(|c| c.to_vec())
-            .collect();
-        match role {
-            Role::Teacher => out.teacher = Some(rows),
-            Role::Baseline => out.baseline = Some(rows),
-            Role::Distilled => out.distilled = Some(rows),
-        }
-    }
-    send(&shared, FromWorker::Logits(out));
+    let acc = train::evaluate(net, &test, test.len(), norm, 512, device)
+        .await
+        .map(|r| r.accuracy)
+        .unwrap_or(f32::NAN);
+    send(
+        shared,
+        FromWorker::Result(ResultRow {
+            role,
+            params: net.num_params(),
+            val_accuracy: acc,
+            epochs,
+        }),
+    );
 }
 
-fn logits_of<M: Classifier>(
+/// Logits `[samples, classes]` of `model` for test samples.
+pub fn logits_of<M: Classifier>(
     m: &M,
-    test: &Split,
+    test: &crate::data::Split,
     samples: &[usize],
     norm: Norm,
     device: &Device,

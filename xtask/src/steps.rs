@@ -48,6 +48,44 @@ fn prepare(dataset: &str, source: Option<&str>, release: bool) -> Result<()> {
     )
 }
 
+/// A small teacher trained natively and published in data/fashion-mnist, for the page's
+/// "use the pretrained teacher" (two epochs on 2,000 samples: under a minute).
+fn publish_teacher() -> Result<()> {
+    if root().join("data/fashion-mnist/teacher.dlw").exists() {
+        return Ok(());
+    }
+    say("training a small teacher for data/fashion-mnist/teacher.dlw");
+    run(
+        cmd("cargo").current_dir(root()).args([
+            "run",
+            "--quiet",
+            "--bin",
+            "distill",
+            "--",
+            "train",
+            "--data",
+            "data/fashion-mnist",
+            "--model",
+            "cnn",
+            "--epochs",
+            "2",
+            "--batch",
+            "64",
+            "--limit",
+            "2000",
+            "--val-limit",
+            "500",
+            "--optimizer",
+            "adam",
+            "--out",
+            "target/e2e-teacher",
+            "--publish",
+            "data/fashion-mnist",
+        ]),
+        "",
+    )
+}
+
 pub fn serve(args: &[String]) -> Result<()> {
     let release = flag(args, "--release");
     let dataset = value(args, "--dataset").unwrap_or_else(|| "emnist-letters".into());
@@ -246,7 +284,19 @@ pub fn test(args: &[String]) -> Result<()> {
     if e2e {
         r.step("end-to-end (headless Chromium)", || {
             prepare("fashion-mnist", Some(FASHION), false)?;
+            publish_teacher()?;
             run_logged(cmd("trunk").current_dir(&root).arg("build"), "trunk build")?;
+            // The same site under a sub-path, as on GitHub Pages.
+            run_logged(
+                cmd("trunk").current_dir(&root).args([
+                    "build",
+                    "--public-url",
+                    "/lab/",
+                    "--dist",
+                    "target/dist-lab",
+                ]),
+                "trunk build --public-url /lab/",
+            )?;
             let mut c = cmd("npm");
             c.current_dir(root.join("e2e")).args(["test"]);
             run_logged(&mut c, "end-to-end tests").map(|l| node_summary(&l))

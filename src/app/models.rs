@@ -1,0 +1,103 @@
+//! Keep and share trained models: download each network as a weights file, load one back (a
+//! file for another architecture or dataset is refused and nothing is lost), or start from the
+//! pretrained teacher published in `data/`.
+
+use super::State;
+use crate::protocol::Role;
+use crate::settings::Settings;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::{JsFuture, spawn_local};
+use web_sys::HtmlInputElement;
+use yew::prelude::*;
+
+#[derive(Properties, PartialEq)]
+pub struct ModelsProps {
+    pub state: UseReducerHandle<State>,
+    pub running: bool,
+    pub on_export: Callback<Role>,
+    /// (file name, bytes)
+    pub on_import: Callback<(String, Vec<u8>)>,
+    pub on_settings: Callback<Settings>,
+}
+
+#[function_component(Models)]
+pub fn models(p: &ModelsProps) -> Html {
+    let s = &p.state;
+    let on_file = {
+        let cb = p.on_import.clone();
+        Callback::from(move |e: Event| {
+            let input: HtmlInputElement = e.target_unchecked_into();
+            let Some(file) = input.files().and_then(|f| f.get(0)) else {
+                return;
+            };
+            input.set_value("");
+            let cb = cb.clone();
+            spawn_local(async move {
+                if let Ok(buf) = JsFuture::from(file.array_buffer()).await {
+                    cb.emit((file.name(), js_sys::Uint8Array::new(&buf).to_vec()));
+                }
+            });
+        })
+    };
+    let pretrained = {
+        let (st, cb) = (s.settings.clone(), p.on_settings.clone());
+        Callback::from(move |e: Event| {
+            let mut next = st.clone();
+            next.pretrained = e.target_unchecked_into::<HtmlInputElement>().checked();
+            cb.emit(next);
+        })
+    };
+    html! {
+        <section class="models" aria-label="Models">
+            <h2>{ "Keep and share models" }</h2>
+            <div class="buttons">
+                { for Role::ALL.iter().map(|&role| {
+                    let cb = p.on_export.clone();
+                    html! {
+                        <button id={format!("download-{}", role.key())} disabled={!s.has_model(role)}
+                            onclick={Callback::from(move |_| cb.emit(role))}>{ format!("Download the {}", role.label()) }</button>
+                    }
+                }) }
+                <label class="upload" for="upload">{ "Load a weights file (.dlw): " }
+                    <input id="upload" type="file" accept=".dlw" disabled={p.running} onchange={on_file} />
+                </label>
+            </div>
+            if !s.settings.hidden("teacher") {
+                <label class="check" for="ctl-teacher">
+                    <input id="ctl-teacher" type="checkbox" checked={s.settings.pretrained} disabled={p.running} onchange={pretrained} />
+                    { " Use the pretrained teacher in data/ (skips teacher training: the 10-minute lesson)" }
+                </label>
+            }
+            if !s.imported.is_empty() {
+                <ul class="imported" id="imported">
+                    { for s.imported.iter().map(|(_, d)| html! { <li>{ format!("Loaded {d}; the next run uses it instead of training it.") }</li> }) }
+                </ul>
+            }
+        </section>
+    }
+}
+
+/// Save bytes as a file (a Blob URL and a click on a temporary link).
+pub fn save_file(name: &str, bytes: &[u8]) {
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
+    let opts = web_sys::BlobPropertyBag::new();
+    opts.set_type("application/octet-stream");
+    let Ok(blob) = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &opts) else {
+        return;
+    };
+    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else {
+        return;
+    };
+    if let Ok(a) = doc
+        .create_element("a")
+        .map(|e| e.unchecked_into::<web_sys::HtmlAnchorElement>())
+    {
+        a.set_href(&url);
+        a.set_download(name);
+        a.click();
+    }
+    let _ = web_sys::Url::revoke_object_url(&url);
+}

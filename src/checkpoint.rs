@@ -1,0 +1,160 @@
+//! A run's checkpoint: what the browser keeps in IndexedDB after every completed epoch so that a
+//! reload (or a lost GPU) costs at most the epoch in progress. Plain data and a byte format, so
+//! it is tested natively; the worker does the storing.
+//!
+//! ```text
+//! magic "DLCKPT01" | u32 LE json length | JSON (everything but weights) | weights records
+//! ```
+
+use crate::protocol::{FromWorker, Role};
+use crate::settings::Settings;
+use crate::train::Schedule;
+use serde::{Deserialize, Serialize};
+
+pub const MAGIC: &[u8; 8] = b"DLCKPT01";
+
+/// Where one network's training stands.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoleState {
+    pub role: Role,
+    /// Completed epochs.
+    pub epoch: usize,
+    /// The learning rate for the next epoch.
+    pub lr: f64,
+    pub schedule: Schedule,
+    /// Training is over for this network (all epochs, or early stopping).
+    pub done: bool,
+    /// Byte length of its weights record, which follows the JSON in role order.
+    pub record_len: usize,
+}
+
+/// Everything but the weights.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckpointHead {
+    pub settings: Settings,
+    pub saved_at_ms: f64,
+    pub roles: Vec<RoleState>,
+    /// The messages that drew the page so far (curves, results), replayed on resume.
+    pub log: Vec<FromWorker>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Checkpoint {
+    pub head: CheckpointHead,
+    /// One weights record (burnpack) per entry of `head.roles`.
+    pub records: Vec<Vec<u8>>,
+}
+
+impl Checkpoint {
+    pub fn role(&self, role: Role) -> Option<(&RoleState, &[u8])> {
+        self.head
+            .roles
+            .iter()
+            .zip(&self.records)
+            .find(|(r, _)| r.role == role)
+            .map(|(r, b)| (r, b.as_slice()))
+    }
+
+    /// One line for the page: where the run stopped.
+    pub fn summary(&self) -> String {
+        let s = &self.head.settings;
+        let parts: Vec<String> = self
+            .head
+            .roles
+            .iter()
+            .map(|r| {
+                if r.done {
+                    format!("{} done", r.role.label())
+                } else {
+                    format!("{} at epoch {} of {}", r.role.label(), r.epoch, s.epochs)
+                }
+            })
+            .collect();
+        format!("{} ({} samples): {}", s.dataset, s.subset, parts.join(", "))
+    }
+
+    pub fn encode(&self) -> Vec<u8> {
+        let mut head = self.head.clone();
+        for (r, b) in head.roles.iter_mut().zip(&self.records) {
+            r.record_len = b.len();
+        }
+        let json = serde_json::to_vec(&head).expect("checkpoint serialises");
+        let mut out =
+            Vec::with_capacity(12 + json.len() + self.records.iter().map(Vec::len).sum::<usize>());
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&(json.len() as u32).to_le_bytes());
+        out.extend_from_slice(&json);
+        for b in &self.records {
+            out.extend_from_slice(b);
+        }
+        out
+    }
+
+    pub fn decode(bytes: &[u8]) -> Result<Checkpoint, String> {
+        if bytes.len() < 12 || &bytes[..8] != MAGIC {
+            return Err("not a Distill Lab checkpoint".into());
+        }
+        let len = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes")) as usize;
+        let json = bytes.get(12..12 + len).ok_or("checkpoint truncated")?;
+        let head: CheckpointHead =
+            serde_json::from_slice(json).map_err(|e| format!("checkpoint damaged: {e}"))?;
+        let mut at = 12 + len;
+        let mut records = Vec::new();
+        for r in &head.roles {
+            let b = bytes
+                .get(at..at + r.record_len)
+                .ok_or("checkpoint truncated")?;
+            records.push(b.to_vec());
+            at += r.record_len;
+        }
+        Ok(Checkpoint { head, records })
+    }
+
+    /// Replace (or add) one network's state and weights.
+    pub fn set_role(&mut self, state: RoleState, record: Vec<u8>) {
+        if let Some(i) = self.head.roles.iter().position(|r| r.role == state.role) {
+            self.head.roles[i] = state;
+            self.records[i] = record;
+        } else {
+            self.head.roles.push(state);
+            self.records.push(record);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip() {
+        let mut c = Checkpoint {
+            head: CheckpointHead {
+                settings: Settings::default(),
+                saved_at_ms: 1.0,
+                roles: Vec::new(),
+                log: vec![FromWorker::Notice("hello".into())],
+            },
+            records: Vec::new(),
+        };
+        let state = |role, epoch| RoleState {
+            role,
+            epoch,
+            lr: 1.0,
+            schedule: Schedule::new(true, true),
+            done: false,
+            record_len: 0,
+        };
+        c.set_role(state(Role::Teacher, 2), vec![1, 2, 3]);
+        c.set_role(state(Role::Baseline, 1), vec![9; 10]);
+        c.set_role(state(Role::Teacher, 3), vec![4, 5]);
+        let back = Checkpoint::decode(&c.encode()).unwrap();
+        assert_eq!(back.role(Role::Teacher).unwrap().1, &[4, 5]);
+        assert_eq!(back.role(Role::Teacher).unwrap().0.epoch, 3);
+        assert_eq!(back.role(Role::Baseline).unwrap().1, &[9; 10][..]);
+        assert_eq!(back.head.log, c.head.log);
+        assert!(back.summary().contains("teacher CNN at epoch 3 of 5"));
+        assert!(Checkpoint::decode(&c.encode()[..20]).is_err());
+        assert!(Checkpoint::decode(b"nonsense").is_err());
+    }
+}

@@ -1,0 +1,81 @@
+//! The run checkpoint in IndexedDB: one database, one store, one key. Everything is awaited
+//! through promises wrapped around IndexedDB's request callbacks.
+
+use js_sys::{Promise, Uint8Array};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{IdbDatabase, IdbOpenDbRequest, IdbRequest, IdbTransactionMode, WorkerGlobalScope};
+
+const DB: &str = "distill-lab";
+const STORE: &str = "runs";
+const KEY: &str = "current";
+
+/// Await an IndexedDB request's result.
+async fn done(req: &IdbRequest) -> Result<JsValue, JsValue> {
+    let promise = Promise::new(&mut |resolve, reject| {
+        let r = req.clone();
+        let ok = Closure::once_into_js(move || {
+            let _ = resolve.call1(&JsValue::NULL, &r.result().unwrap_or(JsValue::UNDEFINED));
+        });
+        let err = Closure::once_into_js(move || {
+            let _ = reject.call1(
+                &JsValue::NULL,
+                &JsValue::from_str("IndexedDB request failed"),
+            );
+        });
+        req.set_onsuccess(Some(ok.unchecked_ref()));
+        req.set_onerror(Some(err.unchecked_ref()));
+    });
+    JsFuture::from(promise).await
+}
+
+async fn open() -> Result<IdbDatabase, JsValue> {
+    let global: WorkerGlobalScope = js_sys::global().unchecked_into();
+    let factory = global.indexed_db()?.ok_or("no IndexedDB")?;
+    let req: IdbOpenDbRequest = factory.open_with_u32(DB, 1)?;
+    let upgrade = Closure::once_into_js({
+        let req = req.clone();
+        move || {
+            if let Ok(db) = req.result().and_then(|d| d.dyn_into::<IdbDatabase>())
+                && !db.object_store_names().contains(STORE)
+            {
+                let _ = db.create_object_store(STORE);
+            }
+        }
+    });
+    req.set_onupgradeneeded(Some(upgrade.unchecked_ref()));
+    Ok(done(&req).await?.unchecked_into())
+}
+
+async fn put(value: &JsValue) -> Result<(), JsValue> {
+    let db = open().await?;
+    let tx = db.transaction_with_str_and_mode(STORE, IdbTransactionMode::Readwrite)?;
+    let store = tx.object_store(STORE)?;
+    done(&store.put_with_key(value, &JsValue::from_str(KEY))?).await?;
+    Ok(())
+}
+
+/// The saved checkpoint's bytes, if any.
+pub async fn load() -> Option<Vec<u8>> {
+    let db = open().await.ok()?;
+    let tx = db.transaction_with_str(STORE).ok()?;
+    let req = tx
+        .object_store(STORE)
+        .ok()?
+        .get(&JsValue::from_str(KEY))
+        .ok()?;
+    let v = done(&req).await.ok()?;
+    v.dyn_into::<Uint8Array>().ok().map(|a| a.to_vec())
+}
+
+/// Store the checkpoint (best effort: a full disk costs only the ability to resume).
+pub async fn save(bytes: &[u8]) {
+    if let Err(e) = put(&Uint8Array::from(bytes).into()).await {
+        web_sys::console::warn_1(&format!("could not save the checkpoint: {e:?}").into());
+    }
+}
+
+pub async fn clear() {
+    let _ = put(&JsValue::NULL).await;
+}

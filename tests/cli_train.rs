@@ -1,0 +1,230 @@
+//! `distill train`, `eval` and `sweep` end to end on real Fashion-MNIST: a teacher, a baseline
+//! and a distilled student; the files they write load into the networks the browser builds;
+//! wrong weights and missing data are refused with the command that fixes them.
+
+mod common;
+
+use burn::prelude::*;
+use distill_lab::model::snapshot;
+use distill_lab::model::{StudentConfig, TeacherConfig};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+fn distill(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_distill"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn ok(o: Output) -> serde_json::Value {
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    let out = String::from_utf8_lossy(&o.stdout);
+    serde_json::from_str(out.lines().last().expect("a final JSON line")).unwrap()
+}
+
+/// Fashion-MNIST prepared once for this test binary.
+fn data() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let out = common::scratch("cli-train-data");
+        let o = distill(&[
+            "prepare",
+            "--dataset",
+            "fashion-mnist",
+            "--source",
+            common::FASHION,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        out.join("fashion-mnist")
+    })
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn teacher_student_eval_and_sweep() {
+    let work = common::scratch("cli-train");
+    let d = data();
+    let small = [
+        "--limit",
+        "1000",
+        "--val-limit",
+        "300",
+        "--batch",
+        "64",
+        "--optimizer",
+        "adam",
+    ];
+    let teacher = work.join("teacher");
+    let publish = work.join("published");
+    std::fs::create_dir_all(&publish).unwrap();
+    let mut args = vec![
+        "train",
+        "--data",
+        s(d),
+        "--model",
+        "cnn",
+        "--epochs",
+        "1",
+        "--out",
+        s(&teacher),
+        "--publish",
+        s(&publish),
+    ];
+    args.extend(small);
+    let t = ok(distill(&args));
+    for key in [
+        "model",
+        "dataset",
+        "epochs",
+        "params",
+        "val_acc",
+        "val_loss",
+        "loss",
+        "temperature",
+        "lambda",
+    ] {
+        assert!(t.get(key).is_some(), "final line lacks {key}: {t}");
+    }
+    assert_eq!(t["params"], 3_362_570);
+    assert_eq!(t["train_samples"], 1000);
+    assert!(t["val_acc"].as_f64().unwrap() > 0.4, "{t}");
+    assert!(teacher.join("history.json").exists() && teacher.join("summary.json").exists());
+
+    // The teacher file loads into the browser's bare Teacher, and the published copy is identical.
+    let bytes = std::fs::read(teacher.join("weights.dlw")).unwrap();
+    assert_eq!(bytes, std::fs::read(publish.join("teacher.dlw")).unwrap());
+    let (meta, record) = snapshot::decode("weights.dlw", &bytes).unwrap();
+    assert_eq!(meta.dataset, "fashion-mnist");
+    snapshot::load_record(
+        "weights.dlw",
+        TeacherConfig::new(10).init(&Device::flex()),
+        record,
+    )
+    .unwrap();
+
+    let mut args = vec![
+        "train",
+        "--data",
+        s(d),
+        "--model",
+        "student",
+        "--teacher",
+        s(&teacher),
+        "--epochs",
+        "2",
+    ];
+    let dist = work.join("distilled");
+    args.extend([
+        "--loss",
+        "hinton",
+        "--temperature",
+        "4",
+        "--lambda",
+        "0.7",
+        "--out",
+        s(&dist),
+    ]);
+    args.extend(small);
+    let st = ok(distill(&args));
+    assert_eq!(
+        (st["model"].as_str(), st["loss_form"].as_str()),
+        (Some("student"), Some("hinton"))
+    );
+    assert_eq!(st["temperature"], 4.0);
+    assert!(st["val_acc"].as_f64().unwrap() > 0.5, "{st}");
+    let (_, record) =
+        snapshot::decode("s", &std::fs::read(dist.join("weights.dlw")).unwrap()).unwrap();
+    snapshot::load_record("s", StudentConfig::new(10).init(&Device::flex()), record).unwrap();
+
+    let e = ok(distill(&[
+        "eval",
+        "--weights",
+        s(&dist),
+        "--data",
+        s(d),
+        "--limit",
+        "300",
+    ]));
+    assert_eq!(e["samples"], 300);
+    assert_eq!(e["confusion"].as_array().unwrap().len(), 10);
+    assert!(
+        (e["val_acc"].as_f64().unwrap() - st["val_acc"].as_f64().unwrap()).abs() < 1e-6,
+        "eval agrees with training"
+    );
+
+    let sw = work.join("sweep");
+    let mut args = vec![
+        "sweep",
+        "--data",
+        s(d),
+        "--teacher",
+        s(&teacher),
+        "--temperatures",
+        "1,10",
+        "--lambdas",
+        "0.5",
+        "--epochs",
+        "1",
+    ];
+    args.extend(["--out", s(&sw)]);
+    args.extend(small);
+    let r = ok(distill(&args));
+    assert_eq!(r["grid"].as_array().unwrap().len(), 2);
+    let csv = std::fs::read_to_string(sw.join("sweep.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 3, "{csv}");
+
+    // Wrong weights: a student given as the teacher. Nothing in --out is touched.
+    let guard = work.join("guard");
+    std::fs::create_dir_all(&guard).unwrap();
+    std::fs::write(guard.join("weights.dlw"), b"keep me").unwrap();
+    let o = distill(&[
+        "train",
+        "--data",
+        s(d),
+        "--model",
+        "student",
+        "--teacher",
+        s(&dist),
+        "--out",
+        s(&guard),
+        "--limit",
+        "100",
+    ]);
+    assert!(!o.status.success());
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("holds a mlp"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(
+        std::fs::read(guard.join("weights.dlw")).unwrap(),
+        b"keep me"
+    );
+}
+
+#[test]
+fn missing_data_prints_the_prepare_command() {
+    let o = distill(&[
+        "train",
+        "--data",
+        "nowhere/emnist-letters",
+        "--model",
+        "cnn",
+        "--out",
+        "x",
+    ]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("distill -- prepare --dataset emnist-letters --out nowhere"),
+        "{err}"
+    );
+}
