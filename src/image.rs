@@ -176,7 +176,7 @@ mod tests {
             "centre of mass ({cx}, {cy})"
         );
         assert_eq!(img.iter().copied().max(), Some(255));
-        assert!(stroke_to_input(&vec![0; 100], 10, 10).is_none());
+        assert!(stroke_to_input(&[0; 100], 10, 10).is_none());
     }
 
     #[test]
