@@ -96,7 +96,7 @@ pub fn app() -> Html {
     let d = state.dispatcher();
     let on_settings = {
         let d = d.clone();
-        Callback::from(move |s: Settings| d.dispatch(Action::SetSettings(s)))
+        Callback::from(move |e: controls::Edit| d.dispatch(Action::Edit(e)))
     };
     let on_start = {
         let (d, send, s) = (d.clone(), send.clone(), state.settings.clone());

@@ -66,10 +66,11 @@ test('a share link reopens with the same controls; bad values are clamped and sa
   try {
     await b.page.goto(srv.url + '?dataset=fashion-mnist');
     await b.page.selectOption('#ctl-loss', 'hinton');
-    await b.page.fill('#ctl-T', '4');
-    await b.page.locator('#ctl-T').dispatchEvent('change');
-    await b.page.fill('#ctl-epochs', '7');
-    await b.page.locator('#ctl-epochs').dispatchEvent('change');
+    // As a person does it: type, then Tab to the next field (which commits the change).
+    for (const [field, value] of [['#ctl-T', '4'], ['#ctl-epochs', '7']]) {
+      await b.page.fill(field, value);
+      await b.page.press(field, 'Tab');
+    }
     await b.page.selectOption('#ctl-opt', 'adam');
     const link = await b.page.locator('#share-link').inputValue();
     assert.match(link, /loss=hinton/);

@@ -4,15 +4,20 @@
 use crate::distill::LossForm;
 use crate::settings::{self, DevicePref, Settings};
 use crate::train::OptimizerKind;
+use std::rc::Rc;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
+
+/// A change to the settings, applied by the reducer to the settings it holds (so quick
+/// successive edits never overwrite each other with a stale copy).
+pub type Edit = Rc<dyn Fn(&mut Settings)>;
 
 #[derive(Properties, PartialEq)]
 pub struct ControlsProps {
     pub settings: Settings,
     pub running: bool,
     pub paused: bool,
-    pub on_change: Callback<Settings>,
+    pub on_change: Callback<Edit>,
     pub on_start: Callback<()>,
     pub on_pause: Callback<bool>,
     pub on_stop: Callback<()>,
@@ -31,13 +36,11 @@ fn number(
     if p.settings.hidden(key) {
         return html! {};
     }
-    let (s, cb) = (p.settings.clone(), p.on_change.clone());
+    let cb = p.on_change.clone();
     let onchange = Callback::from(move |e: Event| {
         let input: HtmlInputElement = e.target_unchecked_into();
         if let Ok(v) = input.value().trim().parse::<f64>() {
-            let mut next = s.clone();
-            apply(&mut next, v.clamp(min, max));
-            cb.emit(next);
+            cb.emit(Rc::new(move |s: &mut Settings| apply(s, v.clamp(min, max))));
         }
     });
     html! {
@@ -60,12 +63,10 @@ fn select(
     if p.settings.hidden(key) {
         return html! {};
     }
-    let (s, cb) = (p.settings.clone(), p.on_change.clone());
+    let cb = p.on_change.clone();
     let onchange = Callback::from(move |e: Event| {
-        let el: HtmlSelectElement = e.target_unchecked_into();
-        let mut next = s.clone();
-        apply(&mut next, &el.value());
-        cb.emit(next);
+        let value = e.target_unchecked_into::<HtmlSelectElement>().value();
+        cb.emit(Rc::new(move |s: &mut Settings| apply(s, &value)));
     });
     html! {
         <label class="control" for={format!("ctl-{key}")}>
@@ -117,7 +118,7 @@ pub fn controls(p: &ControlsProps) -> Html {
         <section class="controls" aria-label="Settings">
             <div class="grid">
                 { if s.hidden("dataset") { html! {} } else {
-                    let (st, cb) = (s.clone(), p.on_change.clone());
+                    let cb = p.on_change.clone();
                     html! {
                         <label class="control" for="ctl-dataset">
                             <span>{ "Dataset" }</span>
@@ -125,9 +126,7 @@ pub fn controls(p: &ControlsProps) -> Html {
                                 onchange={Callback::from(move |e: Event| {
                                     let v = e.target_unchecked_into::<HtmlInputElement>().value();
                                     let (parsed, _) = Settings::from_query(&format!("dataset={v}"));
-                                    let mut next = st.clone();
-                                    next.dataset = parsed.dataset;
-                                    cb.emit(next);
+                                    cb.emit(Rc::new(move |s: &mut Settings| s.dataset = parsed.dataset.clone()));
                                 })} />
                         </label>
                     }

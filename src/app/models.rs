@@ -17,7 +17,7 @@ pub struct ModelsProps {
     pub on_export: Callback<Role>,
     /// (file name, bytes)
     pub on_import: Callback<(String, Vec<u8>)>,
-    pub on_settings: Callback<Settings>,
+    pub on_settings: Callback<super::controls::Edit>,
 }
 
 #[function_component(Models)]
@@ -40,11 +40,10 @@ pub fn models(p: &ModelsProps) -> Html {
         })
     };
     let pretrained = {
-        let (st, cb) = (s.settings.clone(), p.on_settings.clone());
+        let cb = p.on_settings.clone();
         Callback::from(move |e: Event| {
-            let mut next = st.clone();
-            next.pretrained = e.target_unchecked_into::<HtmlInputElement>().checked();
-            cb.emit(next);
+            let on = e.target_unchecked_into::<HtmlInputElement>().checked();
+            cb.emit(std::rc::Rc::new(move |s: &mut Settings| s.pretrained = on));
         })
     };
     html! {

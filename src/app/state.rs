@@ -91,7 +91,8 @@ pub struct Sweep {
 
 pub enum Action {
     Worker(FromWorker),
-    SetSettings(Settings),
+    /// Change the settings (see [`super::controls::Edit`]).
+    Edit(super::controls::Edit),
     Started,
     Paused(bool),
     Select(Vec<usize>),
@@ -298,9 +299,12 @@ impl Reducible for State {
         let mut s = (*self).clone();
         match action {
             Action::Worker(msg) => s.worker(msg),
-            Action::SetSettings(settings) => {
-                s.explorer_t = settings.temperature;
-                s.settings = settings;
+            Action::Edit(edit) => {
+                let t = s.settings.temperature;
+                edit(&mut s.settings);
+                if s.settings.temperature != t {
+                    s.explorer_t = s.settings.temperature;
+                }
             }
             Action::Started => {
                 let keep = (

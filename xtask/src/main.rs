@@ -17,7 +17,8 @@ usage: cargo xtask <command>
         install what is missing, then rustfmt, clippy (native and wasm32), cargo test, the
         wasm-bindgen tests in headless Chromium and the end-to-end tests
   bench install what is missing, then the benchmarks (figures, never pass/fail)
-  setup install the toolchain only";
+  setup [--release]
+        install the toolchain only (--release: also wasm-opt, for release builds)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -25,7 +26,7 @@ fn main() -> ExitCode {
         Some("serve") => steps::serve(&args[1..]),
         Some("test") => steps::test(&args[1..]),
         Some("bench") => steps::bench(&args[1..]),
-        Some("setup") => setup::web_tools(false).map(|_| ()),
+        Some("setup") => setup::web_tools(args.iter().any(|a| a == "--release")),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);
