@@ -11,21 +11,24 @@ export const SHOTS = join(ROOT, 'e2e', 'screenshots');
 const TYPES = {
   '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.css': 'text/css',
   '.svg': 'image/svg+xml', '.json': 'application/json', '.shard': 'application/octet-stream',
-  '.webmanifest': 'application/manifest+json', '.md': 'text/plain', '.dlw': 'application/octet-stream',
+  '.webmanifest': 'application/manifest+json', '.mjs': 'text/javascript', '.md': 'text/plain', '.dlw': 'application/octet-stream',
 };
 
-/** Serve `dir` under `prefix` (e.g. "/" or "/lab/"). Returns { url, requests, close, fail, corrupt }. */
-export async function serve(dir, prefix = '/') {
+/** Serve `dir` under `prefix` (e.g. "/" or "/lab/"), and each `mounts` folder under its own
+ * prefix (e.g. { '/tfjs/': '.../node_modules/@tensorflow' }). Returns { url, requests, close, fail, corrupt }. */
+export async function serve(dir, prefix = '/', mounts = {}) {
   const requests = [];
   const failing = new Set();
   const corrupting = new Set();
   const server = createServer(async (req, res) => {
     const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
     requests.push(path);
-    if (!path.startsWith(prefix)) { res.writeHead(404).end(); return; }
+    const mount = Object.keys(mounts).find((m) => path.startsWith(m));
+    const [root, at] = mount ? [mounts[mount], mount] : [dir, prefix];
+    if (!path.startsWith(at)) { res.writeHead(404).end(); return; }
     if ([...failing].some((f) => path.endsWith(f))) { res.writeHead(500).end('injected failure'); return; }
-    let file = normalize(join(dir, path.slice(prefix.length)));
-    if (!file.startsWith(dir)) { res.writeHead(403).end(); return; }
+    let file = normalize(join(root, path.slice(at.length)));
+    if (!file.startsWith(root)) { res.writeHead(403).end(); return; }
     try {
       if ((await stat(file)).isDirectory()) file = join(file, 'index.html');
       let body = await readFile(file);
@@ -53,15 +56,15 @@ const COMMON = [
 ];
 const WEBGPU = ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-vulkan=swiftshader', '--use-webgpu-adapter=swiftshader'];
 
-/** Debian's Chromium, headless, a fresh profile; `webgpu: false` leaves WebGPU off. */
-export async function launch({ webgpu = true } = {}) {
+/** Debian's Chromium, headless, a fresh profile; `webgpu: false` leaves WebGPU off; `args` adds flags. */
+export async function launch({ webgpu = true, args = [] } = {}) {
   const { mkdtemp } = await import('node:fs/promises');
   const { tmpdir } = await import('node:os');
   const profile = await mkdtemp(join(tmpdir(), 'distill-lab-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     headless: true,
-    args: [...COMMON, ...(webgpu ? WEBGPU : ['--disable-features=WebGPU'])],
+    args: [...COMMON, ...(webgpu ? WEBGPU : ['--disable-features=WebGPU']), ...args],
     viewport: { width: 1280, height: 900 },
   });
   const logs = [];

@@ -10,13 +10,13 @@ mod explorer;
 mod loading;
 mod models;
 mod results;
+mod speed;
 mod state;
 mod sweep;
 
 use crate::protocol::{FromWorker, Phase, Role, SweepSpec, ToWorker};
 use crate::settings::Settings;
-use crate::worker::TrainingWorker;
-use gloo_worker::{Spawnable, WorkerBridge};
+use gloo_worker::{HandlerId, Spawnable, Worker, WorkerBridge, WorkerScope};
 pub use state::{Action, State};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -54,19 +54,55 @@ fn register_service_worker() {
     }
 }
 
-type Bridge = Rc<RefCell<Option<WorkerBridge<TrainingWorker>>>>;
+/// The page's handle on the training worker (`worker::TrainingWorker`, a separate bundle): the
+/// same message types, none of its code, so the UI links no burn. gloo-worker's wire format
+/// depends only on `Input` and `Output`. Never instantiated on the page.
+pub struct Remote;
+
+impl Worker for Remote {
+    type Message = ();
+    type Input = ToWorker;
+    type Output = FromWorker;
+
+    fn create(_scope: &WorkerScope<Self>) -> Self {
+        Remote
+    }
+
+    fn update(&mut self, _scope: &WorkerScope<Self>, _msg: ()) {}
+
+    fn received(&mut self, _scope: &WorkerScope<Self>, _msg: ToWorker, _id: HandlerId) {}
+}
+
+type Bridge = Rc<RefCell<Option<WorkerBridge<Remote>>>>;
 
 /// Start (or restart) the training worker; weights files it sends back are saved at once.
+/// `?bench=webgpu` or `?bench=cpu`: run the speed test on load.
+fn bench_request(query: &str) -> Option<bool> {
+    query
+        .trim_start_matches('?')
+        .split('&')
+        .find_map(|kv| match kv {
+            "bench=webgpu" => Some(false),
+            "bench=cpu" => Some(true),
+            _ => None,
+        })
+}
+
 fn spawn_worker(bridge: &Bridge, dispatch: UseReducerDispatcher<State>) {
-    let b = TrainingWorker::spawner()
+    let d = dispatch.clone();
+    let b = Remote::spawner()
         .with_loader(true)
         .as_module(false)
         .callback(move |msg| match msg {
             FromWorker::Exported { name, bytes, .. } => models::save_file(&name, &bytes),
-            msg => dispatch.dispatch(Action::Worker(msg)),
+            msg => d.dispatch(Action::Worker(msg)),
         })
         .spawn(WORKER_URL);
     b.send(ToWorker::Hello);
+    if let Some(cpu) = bench_request(&location_query()) {
+        dispatch.dispatch(Action::BenchStarted);
+        b.send(ToWorker::Bench { cpu });
+    }
     *bridge.borrow_mut() = Some(b);
 }
 
@@ -183,6 +219,13 @@ pub fn app() -> Html {
             send.emit(ToWorker::Sweep(spec));
         })
     };
+    let on_bench = {
+        let (d, send) = (d.clone(), send.clone());
+        Callback::from(move |cpu: bool| {
+            d.dispatch(Action::BenchStarted);
+            send.emit(ToWorker::Bench { cpu });
+        })
+    };
     let on_checkpoint = {
         let (d, send) = (d.clone(), send.clone());
         Callback::from(move |resume: bool| {
@@ -235,6 +278,7 @@ pub fn app() -> Html {
             <confusion::Confusion state={state.clone()} on_pick={select} />
             <sweep::SweepPanel state={state.clone()} can_run={teacher_ready} on_run={on_sweep} on_stop={on_stop} />
             <models::Models state={state.clone()} running={running} on_export={on_export} on_import={on_import} on_settings={on_settings} />
+            <speed::Speed state={state.clone()} can_run={!running && !state.sweep.running} on_run={on_bench} />
             <footer>
                 { "The study: Keras on EMNIST letters; teacher 94.4 %, student alone 91.6 %, distilled 92.2 % (T = 10, λ = 0.5). " }
                 { "Distillation: Hinton, Vinyals & Dean (2015), \"Distilling the Knowledge in a Neural Network\"." }

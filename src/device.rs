@@ -1,6 +1,7 @@
 //! The one place a device is chosen. Natively: flex (CPU) by default, wgpu on request. In the
 //! browser: WebGPU, initialised asynchronously in the worker, with flex as the fallback.
 
+#[cfg(feature = "train")]
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -15,6 +16,7 @@ pub struct DeviceInfo {
     pub reason: String,
 }
 
+#[cfg(feature = "train")]
 /// The CPU device (burn's flex backend), native or wasm.
 pub fn cpu() -> (Device, DeviceInfo) {
     (
@@ -44,7 +46,7 @@ pub fn native_wgpu() -> Result<(Device, DeviceInfo), String> {
 }
 
 /// WebGPU in the browser, or the reason it is not available.
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "train"))]
 pub async fn webgpu() -> Result<Device, String> {
     use burn::tensor::wgpu::WgpuBackend;
     Device::wgpu_options()

@@ -10,7 +10,9 @@
 
 pub mod probs;
 
+#[cfg(feature = "train")]
 use burn::prelude::*;
+#[cfg(feature = "train")]
 use burn::tensor::activation::{log_softmax, softmax};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -86,11 +88,13 @@ impl DistillConfig {
     }
 }
 
+#[cfg(feature = "train")]
 /// `softmax(logits / t)` over classes. `[batch, classes]` → `[batch, classes]`.
 pub fn softmax_t(logits: Tensor<2>, t: f32) -> Tensor<2> {
     softmax(logits.div_scalar(t), 1)
 }
 
+#[cfg(feature = "train")]
 /// Mean cross-entropy of `logits` `[batch, classes]` against class indices `targets` `[batch]`.
 /// Returns `[1]`.
 pub fn cross_entropy(logits: Tensor<2>, targets: Tensor<1, Int>) -> Tensor<1> {
@@ -100,6 +104,7 @@ pub fn cross_entropy(logits: Tensor<2>, targets: Tensor<1, Int>) -> Tensor<1> {
     picked.mean().neg()
 }
 
+#[cfg(feature = "train")]
 /// Mean soft cross-entropy `CE(softmax(t/T), softmax(s/T)) = −Σ p_t · log q_s`. Returns `[1]`.
 pub fn soft_cross_entropy(student: Tensor<2>, teacher: Tensor<2>, t: f32) -> Tensor<1> {
     let [batch, _] = student.dims();
@@ -108,6 +113,7 @@ pub fn soft_cross_entropy(student: Tensor<2>, teacher: Tensor<2>, t: f32) -> Ten
     (p * logq).sum().div_scalar(batch as f32).neg()
 }
 
+#[cfg(feature = "train")]
 /// Mean `KL(softmax(t/T) ‖ softmax(s/T)) = Σ p_t · (log p_t − log q_s)`. Returns `[1]`.
 pub fn kl_divergence(student: Tensor<2>, teacher: Tensor<2>, t: f32) -> Tensor<1> {
     let [batch, _] = student.dims();
@@ -118,6 +124,7 @@ pub fn kl_divergence(student: Tensor<2>, teacher: Tensor<2>, t: f32) -> Tensor<1
         .div_scalar(batch as f32)
 }
 
+#[cfg(feature = "train")]
 /// The distillation loss and its two terms (each `[1]`), as weighted in the total.
 pub struct DistillLoss {
     pub total: Tensor<1>,
@@ -125,6 +132,7 @@ pub struct DistillLoss {
     pub soft: Tensor<1>,
 }
 
+#[cfg(feature = "train")]
 /// The distillation loss for `student` logits against cached `teacher` logits (both
 /// `[batch, classes]`) and the true `targets` `[batch]`.
 pub fn distill_loss(

@@ -3,20 +3,23 @@
 //! The core ([`data`], [`model`], [`distill`], [`train`]) does no I/O and knows nothing of the
 //! browser; the CLI ([`cli`], native) and the worker and UI (wasm) are shells around it.
 
+pub mod bench;
+#[cfg(feature = "train")]
 pub mod checkpoint;
 pub mod data;
 pub mod device;
 pub mod distill;
 pub mod image;
+#[cfg(feature = "train")]
 pub mod model;
 pub mod protocol;
 pub mod settings;
 pub mod train;
 
-#[cfg(not(target_arch = "wasm32"))]
+#[cfg(all(not(target_arch = "wasm32"), feature = "train"))]
 pub mod cli;
 
 #[cfg(target_arch = "wasm32")]
 pub mod app;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "train"))]
 pub mod worker;

@@ -1,6 +1,7 @@
 //! The messages between the page (UI thread) and the training worker: one enum per direction,
 //! small payloads. The worker fetches the shards itself; megabytes never cross `postMessage`.
 
+use crate::bench::{BenchFigures, BenchSpec};
 use crate::device::DeviceInfo;
 use crate::settings::Settings;
 use crate::train::EpochRecord;
@@ -64,6 +65,10 @@ pub enum ToWorker {
     },
     /// Distilled-student accuracy over a T × λ grid (student only, cached teacher logits).
     Sweep(SweepSpec),
+    /// Time the study's networks on WebGPU (or on the CPU backend if `cpu`).
+    Bench {
+        cpu: bool,
+    },
 }
 
 /// A small grid for the in-browser sweep.
@@ -150,6 +155,14 @@ pub struct CheckpointInfo {
     pub query: String,
 }
 
+/// The speed test on one device.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BenchReport {
+    pub device: DeviceInfo,
+    pub spec: BenchSpec,
+    pub figures: BenchFigures,
+}
+
 /// One row of the results table.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ResultRow {
@@ -225,6 +238,8 @@ pub enum FromWorker {
         accuracy: f32,
     },
     SweepDone,
+    /// The speed test's figures.
+    Bench(BenchReport),
     /// Something went wrong: what, and what to do. `fatal` ends the run.
     Error {
         message: String,

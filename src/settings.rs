@@ -222,6 +222,12 @@ impl Settings {
                         }
                     }
                 }
+                // Not a setting: the page runs the speed test on load (see `app::speed`).
+                "bench" => {
+                    if !matches!(v.as_str(), "webgpu" | "cpu") {
+                        w.push(format!("bench={v} should be webgpu or cpu; no speed test"));
+                    }
+                }
                 _ => w.push(format!("unknown setting {k} ignored")),
             }
         }

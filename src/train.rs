@@ -1,17 +1,28 @@
 //! Training: optimisers, the schedule, the step-wise trainer, evaluation and the teacher-logit
 //! cache. Every function that reads a tensor is `async`: on wasm every read is.
 
+#[cfg(feature = "train")]
 pub mod adadelta;
+#[cfg(feature = "train")]
 pub mod eval;
+#[cfg(feature = "train")]
 pub mod fit;
+#[cfg(feature = "train")]
 pub mod rng;
+#[cfg(feature = "train")]
 pub mod schedule;
+#[cfg(feature = "train")]
 pub mod trainer;
 
+#[cfg(feature = "train")]
 pub use adadelta::AdadeltaConfig;
+#[cfg(feature = "train")]
 pub use eval::{EvalResult, evaluate, logits};
-pub use fit::{Control, EpochRecord, FitEnd, FitError, FitHooks, FitOptions, fit};
+#[cfg(feature = "train")]
+pub use fit::{Control, FitEnd, FitError, FitHooks, FitOptions, fit};
+#[cfg(feature = "train")]
 pub use schedule::{EpochOutcome, Schedule};
+#[cfg(feature = "train")]
 pub use trainer::{Objective, StepHandle, StepMetrics, TrainConfig, Trainer, read_steps};
 
 use serde::{Deserialize, Serialize};
@@ -61,4 +72,19 @@ impl FromStr for OptimizerKind {
             )),
         }
     }
+}
+
+/// One finished epoch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EpochRecord {
+    /// 1-based.
+    pub epoch: usize,
+    pub loss: f32,
+    pub accuracy: f32,
+    pub val_loss: f32,
+    pub val_accuracy: f32,
+    /// The learning rate used in this epoch.
+    pub lr: f64,
+    pub lr_reduced: bool,
+    pub steps: usize,
 }

@@ -133,7 +133,12 @@ impl Worker for TrainingWorker {
                 drop(s);
                 spawn_local(tools::offer_checkpoint(shared));
             }
-            ToWorker::Start(_) | ToWorker::ResumeRun { .. } | ToWorker::Sweep(_) if busy => {
+            ToWorker::Start(_)
+            | ToWorker::ResumeRun { .. }
+            | ToWorker::Sweep(_)
+            | ToWorker::Bench { .. }
+                if busy =>
+            {
                 s.send(FromWorker::Notice(
                     "a run is already going; stop it first".into(),
                 ));
@@ -192,6 +197,11 @@ impl Worker for TrainingWorker {
                 s.stop = false;
                 drop(s);
                 spawn_local(tools::sweep(shared, spec));
+            }
+            ToWorker::Bench { cpu } => {
+                s.running = true;
+                drop(s);
+                spawn_local(tools::bench(shared, cpu));
             }
         }
     }

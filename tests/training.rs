@@ -387,3 +387,36 @@ fn distillation_changes_what_the_student_learns() {
         "baseline and distilled students ended identical (diff {diff})"
     );
 }
+
+/// The speed test's core runs end to end on the CPU and reports sane figures (not a timing
+/// test: only that every figure is measured, finite and positive, and memory is sampled).
+#[test]
+fn bench_measures_every_figure() {
+    let _lock = device_lock();
+    use distill_lab::bench::{self, BenchSpec};
+    let spec = BenchSpec {
+        teacher_batch: 4,
+        student_batch: 16,
+        warmup: 1,
+        teacher_steps: 1,
+        student_steps: 2,
+        memory_epochs: 2,
+        classes: 10,
+    };
+    let t0 = std::time::Instant::now();
+    let clock = move || t0.elapsed().as_secs_f64();
+    let f = pollster::block_on(bench::run(&Device::flex(), &spec, &clock, &|| Some(1)))
+        .expect("the bench runs");
+    for (name, v) in [
+        ("teacher_train", f.teacher_train),
+        ("student_kd", f.student_kd),
+        ("teacher_infer", f.teacher_infer),
+        ("first_step_s", f.first_step_s),
+        ("matmul_peak_gflops", f.matmul_peak_gflops),
+    ] {
+        assert!(v.is_finite() && v > 0.0, "{name} = {v}");
+    }
+    let epochs: Vec<usize> = f.memory.iter().map(|m| m.epoch).collect();
+    assert_eq!(epochs, [1, 2]);
+    assert!(f.memory.iter().all(|m| m.heap_bytes == Some(1)));
+}

@@ -72,3 +72,24 @@ test('a corrupt or failing shard is named and retried; missing data shows the co
     await srv.close();
   }
 });
+
+test('the speed test times the networks on the CPU backend and memory stays flat', { timeout: 600_000 }, async () => {
+  const srv = await serve(DIST);
+  const b = await launch({ webgpu: false });
+  try {
+    await b.page.goto(srv.url + '?bench=cpu');
+    await waitFor(b.page, b.logs, 'the speed test', () => document.querySelector('.bench-result') || document.querySelector('.messages .error'), null, 500_000);
+    const r = JSON.parse(await b.page.locator('.bench-result').first().getAttribute('data-json'));
+    assert.equal(r.device.backend, 'cpu');
+    for (const k of ['teacher_train', 'student_kd', 'teacher_infer', 'first_step_s', 'matmul_peak_gflops']) {
+      assert.ok(Number.isFinite(r.figures[k]) && r.figures[k] > 0, `${k} = ${r.figures[k]}`);
+    }
+    const [first, last] = r.figures.memory;
+    assert.deepEqual([first.epoch, last.epoch], [1, 10]);
+    assert.ok(last.heap_bytes <= first.heap_bytes * 1.1, `wasm heap ${first.heap_bytes} → ${last.heap_bytes}`);
+    assert.match(await b.page.locator('#speed').textContent(), /samples\/s/);
+  } finally {
+    await b.close();
+    await srv.close();
+  }
+});

@@ -2,7 +2,8 @@
 
 use crate::device::DeviceInfo;
 use crate::protocol::{
-    CheckpointInfo, FromWorker, Logits, Phase, ResultRow, Role, ShardProgress, StepPoint, Thumb,
+    BenchReport, CheckpointInfo, FromWorker, Logits, Phase, ResultRow, Role, ShardProgress,
+    StepPoint, Thumb,
 };
 use crate::settings::Settings;
 use crate::train::EpochRecord;
@@ -71,6 +72,9 @@ pub struct State {
     pub sweep: Sweep,
     /// Weights files loaded from disk, described.
     pub imported: Vec<(Role, String)>,
+    /// The speed test: running, and its figures per device.
+    pub bench_running: bool,
+    pub bench: Vec<BenchReport>,
 }
 
 /// The drawing pad: the input as the model sees it, and each network's logits.
@@ -100,6 +104,7 @@ pub enum Action {
     Dismiss(usize),
     Drew(Option<Vec<u8>>),
     SweepStarted,
+    BenchStarted,
     CheckpointHandled,
     WorkerRestarted,
 }
@@ -142,6 +147,8 @@ impl State {
             drawn: Drawn::default(),
             sweep: Sweep::default(),
             imported: Vec::new(),
+            bench_running: false,
+            bench: Vec::new(),
         }
     }
 
@@ -251,6 +258,9 @@ impl State {
                 if fatal && message.starts_with("the training worker stopped") {
                     self.crashed = true;
                 }
+                if message.starts_with("The speed test") {
+                    self.bench_running = false;
+                }
                 self.errors.push(message);
             }
             FromWorker::Notice(n) => self.notices.push(n),
@@ -288,6 +298,11 @@ impl State {
                 accuracy,
             } => self.sweep.cells.push((temperature, lambda, accuracy)),
             FromWorker::SweepDone => self.sweep.running = false,
+            FromWorker::Bench(r) => {
+                self.bench_running = false;
+                self.bench.retain(|b| b.device.backend != r.device.backend);
+                self.bench.push(r);
+            }
         }
     }
 }
@@ -330,6 +345,7 @@ impl Reducible for State {
                     ..Default::default()
                 }
             }
+            Action::BenchStarted => s.bench_running = true,
             Action::CheckpointHandled => s.checkpoint = None,
             Action::WorkerRestarted => {
                 s.crashed = false;

@@ -3,14 +3,8 @@
 //! against the machine's measured matmul peak. Prints figures, never a pass/fail.
 
 use super::train::DeviceChoice;
-use crate::data::Split;
-use crate::data::batch::Norm;
-use crate::data::prepare::PIXELS;
-use crate::distill::DistillConfig;
-use crate::model::{Classifier, StudentConfig, TeacherConfig};
-use crate::train::{self, Objective, OptimizerKind, TrainConfig, Trainer, read_steps};
+use crate::bench::{self, BenchSpec, STUDENT_FWD_FLOPS, TEACHER_FWD_FLOPS};
 use anyhow::{Context, Result};
-use burn::prelude::*;
 use clap::Args;
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -33,87 +27,6 @@ pub struct BenchArgs {
     /// Skip the Keras side.
     #[arg(long)]
     pub no_keras: bool,
-}
-
-/// Forward FLOPs per sample (multiply-adds counted as 2): conv 26²·64·9, conv 11²·128·64·9,
-/// dense 3200·1024, dense 1024·26; training is about three times the forward pass.
-const TEACHER_FWD: f64 = 2.0
-    * (26.0 * 26.0 * 64.0 * 9.0
-        + 11.0 * 11.0 * 128.0 * 64.0 * 9.0
-        + 3200.0 * 1024.0
-        + 1024.0 * 26.0);
-const STUDENT_FWD: f64 = 2.0 * (784.0 * 512.0 + 512.0 * 26.0);
-
-fn random_split(n: usize, classes: usize) -> Split {
-    let mut s = Split::default();
-    let mut x = 0x2545_f491u32;
-    for i in 0..n {
-        s.labels.push((i % classes) as u8);
-        for _ in 0..PIXELS {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            s.pixels.push((x >> 24) as u8);
-        }
-    }
-    s
-}
-
-fn config(batch: usize, epochs: usize) -> TrainConfig {
-    TrainConfig {
-        epochs,
-        batch_size: batch,
-        optimizer: OptimizerKind::Adadelta,
-        lr: 1.0,
-        seed: 0,
-        plateau: false,
-        early_stopping: false,
-    }
-}
-
-/// Samples/s of `steps` training steps after `warmup`, and the first step's seconds.
-fn time_training<M: Classifier>(
-    mut t: Trainer<M>,
-    data: &Split,
-    warmup: usize,
-    steps: usize,
-    batch: usize,
-) -> (f64, f64) {
-    let norm = Norm {
-        mean: 0.5,
-        std: 0.3,
-    };
-    let t0 = Instant::now();
-    let h = t.step(data, norm).expect("a step");
-    pollster::block_on(read_steps(&[h])).expect("read");
-    let first = t0.elapsed().as_secs_f64();
-    let mut hs = Vec::new();
-    for _ in 1..warmup {
-        hs.push(t.step(data, norm).expect("a step"));
-    }
-    pollster::block_on(read_steps(&hs)).expect("read");
-    let t0 = Instant::now();
-    let hs: Vec<_> = (0..steps)
-        .map(|_| t.step(data, norm).expect("a step"))
-        .collect();
-    pollster::block_on(read_steps(&hs)).expect("read");
-    ((steps * batch) as f64 / t0.elapsed().as_secs_f64(), first)
-}
-
-/// The best GFLOP/s a square matmul reaches here: the ceiling the figures are compared with.
-fn matmul_peak(device: &Device) -> f64 {
-    let n: usize = 1024;
-    let a = Tensor::<2>::random([n, n], burn::tensor::Distribution::Default, device);
-    let b = Tensor::<2>::random([n, n], burn::tensor::Distribution::Default, device);
-    let _ = a.clone().matmul(b.clone()).sum().into_scalar::<f32>();
-    let reps: usize = 8;
-    let t0 = Instant::now();
-    let mut acc = Tensor::<1>::zeros([1], device);
-    for _ in 0..reps {
-        acc = acc + a.clone().matmul(b.clone()).sum();
-    }
-    let _ = acc.into_scalar::<f32>();
-    2.0 * (n * n * n * reps) as f64 / t0.elapsed().as_secs_f64() / 1e9
 }
 
 fn keras(args: &BenchArgs) -> Result<serde_json::Value> {
@@ -163,60 +76,25 @@ pub fn run(args: BenchArgs) -> Result<()> {
             anyhow::bail!("this build has no GPU support; rebuild with `--features wgpu`")
         }
     };
-    let (b, classes) = (args.batch, 26);
-    let n = b * (args.warmup + args.steps * 4 + 1);
-    let data = random_split(n, classes);
-    let ad = device.clone().autodiff();
+    let b = args.batch;
     eprintln!(
         "distill bench on {} ({}), batch {b}, {} timed steps",
         info.name,
         std::env::consts::ARCH,
         args.steps
     );
-
-    let teacher = Trainer::new(
-        TeacherConfig::new(classes).init(&ad),
-        config(b, 1),
-        Objective::CrossEntropy,
-        n,
-        &ad,
-    );
-    let (teacher_train, first_step) = time_training(teacher, &data, args.warmup, args.steps, b);
-    let logits = Tensor::<2>::random(
-        [n, classes],
-        burn::tensor::Distribution::Normal(0.0, 3.0),
-        &device,
-    );
-    let kd = Objective::Distill {
-        config: DistillConfig::study(),
-        teacher_logits: logits,
-    };
-    let student = Trainer::new(
-        StudentConfig::new(classes).init(&ad),
-        config(b, 1),
-        kd,
-        n,
-        &ad,
-    );
-    let (student_kd, _) = time_training(student, &data, args.warmup, args.steps * 4, b);
-    let t_eval = TeacherConfig::new(classes).init(&device);
-    let idx: Vec<usize> = (0..b).collect();
-    let norm = Norm {
-        mean: 0.5,
-        std: 0.3,
-    };
-    let _ = train::logits(&t_eval, &data, &idx, norm, b, &device)
-        .sum()
-        .into_scalar::<f32>();
+    let spec = BenchSpec::native(b, args.warmup, args.steps);
     let t0 = Instant::now();
-    for _ in 0..args.steps {
-        let _ = train::logits(&t_eval, &data, &idx, norm, b, &device)
-            .sum()
-            .into_scalar::<f32>();
-    }
-    let teacher_infer = (args.steps * b) as f64 / t0.elapsed().as_secs_f64();
-    let peak = matmul_peak(&device);
-    let gflops = |sps: f64, fwd: f64, factor: f64| sps * fwd * factor / 1e9;
+    let clock = move || t0.elapsed().as_secs_f64();
+    let f = pollster::block_on(bench::run(&device, &spec, &clock, &|| None))
+        .map_err(anyhow::Error::msg)?;
+    let (teacher_train, student_kd, teacher_infer, first_step, peak) = (
+        f.teacher_train,
+        f.student_kd,
+        f.teacher_infer,
+        f.first_step_s,
+        f.matmul_peak_gflops,
+    );
     let ours = json!({
         "stack": format!("distill {} / burn 0.22 ({})", env!("CARGO_PKG_VERSION"), info.name),
         "teacher_train": teacher_train, "student_kd": student_kd, "teacher_infer": teacher_infer,
@@ -242,32 +120,32 @@ pub fn run(args: BenchArgs) -> Result<()> {
         (
             "teacher train step",
             teacher_train,
-            TEACHER_FWD,
+            TEACHER_FWD_FLOPS,
             3.0,
             "teacher_train",
         ),
         (
             "student KD step",
             student_kd,
-            STUDENT_FWD,
+            STUDENT_FWD_FLOPS,
             3.0,
             "student_kd",
         ),
         (
             "teacher inference",
             teacher_infer,
-            TEACHER_FWD,
+            TEACHER_FWD_FLOPS,
             1.0,
             "teacher_infer",
         ),
     ];
     let mut ratios = serde_json::Map::new();
-    for (name, ours_sps, fwd, f, key) in rows {
+    for (name, ours_sps, fwd, passes, key) in rows {
         let theirs = kv(key);
         let ratio = theirs.map(|t| ours_sps / t);
         println!(
             "{name:<22} {ours_sps:>16.1} {:>8.1}% {:>16} {:>8}",
-            100.0 * gflops(ours_sps, fwd, f) / peak,
+            100.0 * f.peak_fraction(ours_sps, fwd, passes),
             theirs
                 .map(|t| format!("{t:.1}"))
                 .unwrap_or_else(|| "—".into()),

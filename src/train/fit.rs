@@ -8,7 +8,6 @@ use crate::data::Split;
 use crate::data::batch::Norm;
 use crate::model::Classifier;
 use burn::prelude::*;
-use serde::{Deserialize, Serialize};
 
 /// How the loop reads and validates.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -21,20 +20,7 @@ pub struct FitOptions {
     pub eval_batch: usize,
 }
 
-/// One finished epoch.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct EpochRecord {
-    /// 1-based.
-    pub epoch: usize,
-    pub loss: f32,
-    pub accuracy: f32,
-    pub val_loss: f32,
-    pub val_accuracy: f32,
-    /// The learning rate used in this epoch.
-    pub lr: f64,
-    pub lr_reduced: bool,
-    pub steps: usize,
-}
+pub use super::EpochRecord;
 
 /// What the shell wants after a step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -94,7 +94,7 @@ impl From<String> for Halt {
     }
 }
 
-async fn pick_device(shared: &SharedRef, pref: DevicePref) -> (Device, DeviceInfo) {
+pub async fn pick_device(shared: &SharedRef, pref: DevicePref) -> (Device, DeviceInfo) {
     let (cpu, mut info) = device::cpu();
     if pref == DevicePref::Cpu {
         info.reason = "the CPU was chosen in the settings (device=cpu)".into();

@@ -2,17 +2,19 @@
 //! letters, weights downloads and uploads, and the in-browser T × λ sweep.
 
 use super::hooks::{WebHooks, yield_and_check};
-use super::run::{logits_of, train_config};
-use super::{Model, SharedRef, data, idb, send};
+use super::run::{logits_of, pick_device, train_config};
+use super::{Model, SharedRef, data, idb, send, web};
+use crate::bench::BenchSpec;
 use crate::checkpoint::Checkpoint;
 use crate::data::batch::{self, Norm};
 use crate::distill::DistillConfig;
 use crate::model::snapshot::{self, WeightsMeta};
 use crate::model::{Arch, Classifier, StudentConfig, TeacherConfig};
-use crate::protocol::{CheckpointInfo, FromWorker, Logits, Role, SweepSpec, Thumb};
-use crate::settings::Settings;
+use crate::protocol::{BenchReport, CheckpointInfo, FromWorker, Logits, Role, SweepSpec, Thumb};
+use crate::settings::{DevicePref, Settings};
 use crate::train::{self, Control, FitOptions, Objective, Trainer};
 use burn::prelude::*;
+use wasm_bindgen::JsCast;
 
 /// Tell the page about a run saved by an earlier visit.
 pub async fn offer_checkpoint(shared: SharedRef) {
@@ -395,4 +397,42 @@ async fn sweep_inner(shared: &SharedRef, spec: &SweepSpec) -> Result<(), String>
         }
     }
     Ok(())
+}
+
+/// The speed test: the study's networks timed on WebGPU (or the CPU backend), and the memory of
+/// a small run after its first and last epoch (GPU pool and wasm heap).
+pub async fn bench(shared: SharedRef, cpu: bool) {
+    let pref = if cpu {
+        DevicePref::Cpu
+    } else {
+        DevicePref::Auto
+    };
+    let (device, info) = pick_device(&shared, pref).await;
+    send(&shared, FromWorker::Device(info.clone()));
+    let spec = BenchSpec::browser();
+    let clock = || web::now_ms() / 1e3;
+    let heap = || {
+        wasm_bindgen::memory()
+            .dyn_into::<js_sys::WebAssembly::Memory>()
+            .ok()
+            .map(|m| {
+                m.buffer()
+                    .unchecked_into::<js_sys::ArrayBuffer>()
+                    .byte_length() as u64
+            })
+    };
+    let out = crate::bench::run(&device, &spec, &clock, &heap).await;
+    let mut s = shared.borrow_mut();
+    s.running = false;
+    s.send(match out {
+        Ok(figures) => FromWorker::Bench(BenchReport {
+            device: info,
+            spec,
+            figures,
+        }),
+        Err(message) => FromWorker::Error {
+            message: format!("The speed test failed: {message}"),
+            fatal: false,
+        },
+    });
 }

@@ -16,7 +16,11 @@ usage: cargo xtask <command>
   test  [--no-e2e]
         install what is missing, then rustfmt, clippy (native and wasm32), cargo test, the
         wasm-bindgen tests in headless Chromium and the end-to-end tests
-  bench install what is missing, then the benchmarks (figures, never pass/fail)
+  bench [--debug] [--no-keras] [--only ours,tfjs-webgpu,...]
+        install what is missing (also TensorFlow CPU in .tools/venv and TensorFlow.js from npm),
+        then `distill bench` against Keras and the browser bench against TensorFlow.js in one
+        headless Chromium; figures (never pass/fail), the last line one JSON object of ratios;
+        reports in target/bench/ (--debug: a debug build of the app, quicker to build)
   setup [--release]
         install the toolchain only (--release: also wasm-opt, for release builds)";
 

@@ -6,6 +6,9 @@ use std::process::{Command, Stdio};
 pub type Result<T> = std::result::Result<T, String>;
 
 pub const TRUNK_VERSION: &str = "0.21.14";
+/// The Keras side of `distill bench` (CPU wheels on PyPI for Python 3.9–3.12).
+const TENSORFLOW_VERSION: &str = "2.20.0";
+
 /// npm's binaryen: Debian's (108) cannot read what rustc 1.95 emits.
 pub const BINARYEN_VERSION: &str = "132.0.0";
 pub const APT_PACKAGES: [&str; 3] = ["chromium", "chromium-driver", "dataset-fashion-mnist"];
@@ -218,5 +221,36 @@ pub fn e2e_packages() -> Result<()> {
             .args(["ci", "--no-audit", "--no-fund"])
             .current_dir(&e2e),
         "npm must reach registry.npmjs.org.",
+    )
+}
+
+/// TensorFlow (CPU) in `.tools/venv`, for the Keras side of `distill bench` (the study's stack).
+pub fn tensorflow_venv() -> Result<()> {
+    let venv = root().join(".tools/venv");
+    let python = venv.join("bin/python");
+    let has_tf = || {
+        Command::new(&python)
+            .args(["-c", "import tensorflow"])
+            .env("TF_CPP_MIN_LOG_LEVEL", "3")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if has_tf() {
+        return Ok(());
+    }
+    say(&format!(
+        "installing tensorflow-cpu {TENSORFLOW_VERSION} into .tools/venv (~260 MB download)"
+    ));
+    let hint = "Keras is skipped: `python3 -m venv` and PyPI (tensorflow-cpu) must be reachable.";
+    if !python.exists() {
+        run(cmd("python3").args(["-m", "venv"]).arg(&venv), hint)?;
+    }
+    run(
+        Command::new(venv.join("bin/pip")).args([
+            "install",
+            "-q",
+            &format!("tensorflow-cpu=={TENSORFLOW_VERSION}"),
+        ]),
+        hint,
     )
 }

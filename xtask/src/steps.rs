@@ -2,7 +2,6 @@
 
 use crate::setup::{self, Result, cmd, root, run, say};
 use std::io::{BufRead, BufReader};
-use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
@@ -248,8 +247,23 @@ pub fn test(args: &[String]) -> Result<()> {
                 "warnings",
             ]),
             "clippy for wasm32",
+        )?;
+        // The page's UI bundle is built without burn (index.html): lint that build too.
+        run_logged(
+            &mut cargo(&[
+                "clippy",
+                "--target",
+                "wasm32-unknown-unknown",
+                "--no-default-features",
+                "--bin",
+                "app",
+                "--",
+                "-D",
+                "warnings",
+            ]),
+            "clippy for the UI bundle",
         )
-        .map(|_| "no warnings".into())
+        .map(|_| "no warnings (worker and UI builds)".into())
     })?;
     r.step("cargo test (native)", || {
         run_logged(
@@ -313,9 +327,80 @@ pub fn test(args: &[String]) -> Result<()> {
     Ok(())
 }
 
-pub fn bench(_args: &[String]) -> Result<()> {
-    setup::web_tools(true)?;
+/// `cargo xtask bench [--debug] [--no-keras] [--only KEYS]`: the native bench against
+/// Keras/TensorFlow on the CPU, then the browser bench against TensorFlow.js in one headless
+/// Chromium. Figures, never pass/fail; the last line is one JSON object with the ratios, and the
+/// whole report lands in target/bench/.
+pub fn bench(args: &[String]) -> Result<()> {
+    let debug = flag(args, "--debug");
+    setup::web_tools(!debug)?;
+    setup::test_packages()?;
+    setup::e2e_packages()?;
     let root = root();
-    let _ = Path::new(&root);
-    Err("the benchmarks are not written yet".into())
+    let out = root.join("target/bench");
+    std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
+
+    say("native: distill bench (burn flex on the CPU) against Keras/TensorFlow CPU");
+    let keras = !flag(args, "--no-keras") && setup::tensorflow_venv().is_ok();
+    let mut c = cmd("cargo");
+    c.current_dir(&root).args([
+        "run",
+        "--quiet",
+        "--release",
+        "--bin",
+        "distill",
+        "--",
+        "bench",
+    ]);
+    if !keras {
+        c.arg("--no-keras");
+    }
+    let lines = run_logged(&mut c, "distill bench")?;
+    let native = out.join("native.json");
+    let json = lines.iter().rev().find(|l| l.starts_with('{'));
+    std::fs::write(&native, json.cloned().unwrap_or_default()).map_err(|e| e.to_string())?;
+
+    let dist = root.join(if debug {
+        "target/dist-bench-debug"
+    } else {
+        "target/dist-bench"
+    });
+    say(&format!(
+        "browser: trunk build{} into {}",
+        if debug { "" } else { " --release" },
+        dist.display()
+    ));
+    let mut c = cmd("trunk");
+    c.current_dir(&root).arg("build").arg("--dist").arg(&dist);
+    if !debug {
+        c.arg("--release");
+    }
+    run_logged(&mut c, "trunk build")?;
+    let browser = root.join("bench/browser");
+    if !browser.join("node_modules/@tensorflow/tfjs").exists() {
+        say("installing TensorFlow.js from npm for the comparison");
+        run(
+            cmd("npm")
+                .args(["ci", "--no-audit", "--no-fund"])
+                .current_dir(&browser),
+            "npm must reach registry.npmjs.org.",
+        )?;
+    }
+    say(
+        "browser: Distill Lab (WebGPU, CPU) and TensorFlow.js (webgpu, webgl, wasm) in one Chromium",
+    );
+    let mut c = cmd("node");
+    c.current_dir(&browser)
+        .arg("run.mjs")
+        .arg("--dist")
+        .arg(&dist)
+        .arg("--native")
+        .arg(&native)
+        .arg("--out")
+        .arg(out.join("browser.json"));
+    if let Some(only) = value(args, "--only") {
+        c.args(["--only", &only]);
+    }
+    run_logged(&mut c, "browser bench")?;
+    Ok(())
 }

@@ -1,0 +1,130 @@
+// The browser bench: Distill Lab's speed test (WebGPU and the CPU backend) and TensorFlow.js
+// (webgpu, webgl, wasm) on the same models and batch sizes, one after the other in ONE headless
+// Chromium, on the same adapter. Prints a table and, last, one JSON line with the ratios.
+//   node run.mjs --dist ../../dist [--native native.json] [--out report.json]
+// `--native` takes the JSON line `distill bench` printed (the Keras comparison), to fold it in.
+import { readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { serve, launch, waitFor } from '../../e2e/lib.mjs';
+
+const here = resolve(new URL('.', import.meta.url).pathname);
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : dflt;
+};
+const dist = resolve(arg('--dist', join(here, '../../dist')));
+const nativeFile = arg('--native');
+const outFile = arg('--out');
+const only = arg('--only'); // e.g. "ours" or "tfjs-wasm", for a quick look
+
+const server = await serve(dist, '/', {
+  '/tfjs/': join(here, 'node_modules/@tensorflow') + '/',
+  '/bench/': here + '/',
+});
+// ANGLE on SwiftShader gives tfjs's WebGL backend a GL in headless Chromium without a GPU.
+const b = await launch({ args: ['--use-gl=angle', '--use-angle=swiftshader', '--enable-unsafe-swiftshader'] });
+const results = {};
+const want = (k) => !only || only.split(',').includes(k);
+
+async function ours(cpu) {
+  const key = cpu ? 'ours-cpu' : 'ours-webgpu';
+  if (!want(key) && !want('ours')) return;
+  console.error(`… Distill Lab on ${cpu ? 'the CPU backend (flex in wasm)' : 'WebGPU'}`);
+  await b.page.goto(`${server.url}?bench=${cpu ? 'cpu' : 'webgpu'}`);
+  await waitFor(b.page, b.logs, `the speed test (${key})`, () => {
+    const r = document.querySelector('.bench-result');
+    return r || document.querySelector('.messages .error');
+  }, null, 1_200_000);
+  const err = await b.page.locator('.messages .error').allTextContents();
+  if (err.length) { results[key] = { error: err.join(' | ') }; return; }
+  const r = JSON.parse(await b.page.locator('.bench-result').first().getAttribute('data-json'));
+  results[key] = {
+    stack: `Distill Lab (burn 0.22, ${r.device.backend})`, backend: r.device.backend, adapter: r.device.name,
+    ...r.figures,
+  };
+}
+
+async function tfjs(backend) {
+  const key = `tfjs-${backend}`;
+  if (!want(key) && !want('tfjs')) return;
+  console.error(`… TensorFlow.js ${backend}`);
+  const page = await b.context.newPage();
+  page.on('console', (m) => b.logs.push(`[tfjs ${m.type()}] ${m.text()}`));
+  // `commit`: tfjs's CPU backends compute on the page's thread, holding back its load event.
+  await page.goto(`${server.url}bench/tfjs.html?backend=${backend}`, { waitUntil: 'commit' });
+  await waitFor(page, b.logs, key, () => document.getElementById('result').textContent, null, 1_200_000);
+  results[key] = JSON.parse(await page.locator('#result').textContent());
+  await page.close();
+}
+
+/** Shard decode times (gunzip + checks) in this build's worker, from the loading panel. */
+async function shards() {
+  if (!want('shards')) return;
+  console.error('… shard decoding (Fashion-MNIST, as the page loads it)');
+  await b.page.goto(`${server.url}?dataset=fashion-mnist&device=cpu&epochs=1&subset=60000&val=10000`);
+  await b.page.click('#start');
+  await waitFor(b.page, b.logs, 'the shards to load', () => document.querySelector('#load-summary')?.dataset.done === 'true'
+    || document.querySelector('.messages .error'), null, 600_000);
+  const titles = await b.page.locator('.shard.done').evaluateAll((els) => els.map((e) => [e.querySelector('span').textContent, e.title]));
+  await b.page.click('#stop').catch(() => {});
+  results.shards = titles.map(([file, t]) => ({ file, bytes: +/^(\d+) bytes/.exec(t)[1], decode_ms: +/in ([\d.]+) ms/.exec(t)[1] }));
+}
+
+try {
+  await shards();
+  await ours(false);
+  await ours(true);
+  for (const be of ['webgpu', 'webgl', 'wasm', 'cpu']) await tfjs(be);
+} finally {
+  await b.close();
+  await server.close();
+}
+
+const f = (v, d = 1) => (typeof v === 'number' ? v.toFixed(d) : '—');
+const mb = (v) => (typeof v === 'number' ? `${(v / 1e6).toFixed(1)}` : '—');
+console.log(`\n${'browser bench (samples/s)'.padEnd(30)} ${'teacher train'.padStart(14)} ${'student KD'.padStart(11)} ${'teacher inf'.padStart(12)} ${'1st step s'.padStart(11)} ${'matmul GF/s'.padStart(12)}  memory MB ep1→ep10 (device/heap)  adapter`);
+const notes = [];
+for (const [k, r] of Object.entries(results)) {
+  if (k === 'shards') continue;
+  if (r.error) { console.log(`${k.padEnd(30)} failed: ${r.error.split('\n')[0]}`); continue; }
+  const m = r.memory ?? [];
+  const mem = m.length ? `${mb(m[0].device_bytes)}/${mb(m[0].heap_bytes)} → ${mb(m.at(-1).device_bytes)}/${mb(m.at(-1).heap_bytes)}` : '—';
+  for (const [phase, e] of Object.entries(r.errors ?? {})) notes.push(`${k}: ${phase} failed: ${e.split('\n')[0]}`);
+  console.log(`${k.padEnd(30)} ${f(r.teacher_train).padStart(14)} ${f(r.student_kd).padStart(11)} ${f(r.teacher_infer).padStart(12)} ${f(r.first_step_s, 2).padStart(11)} ${f(r.matmul_peak_gflops).padStart(12)}  ${mem.padEnd(34)} ${r.adapter}`);
+}
+
+notes.forEach((n) => console.log(`  note: ${n}`));
+if (results.shards?.length) {
+  const ms = results.shards.map((x) => x.decode_ms);
+  console.log(`shard decode in the worker: ${results.shards.length} shards, ${f(Math.min(...ms))}–${f(Math.max(...ms))} ms (mean ${f(ms.reduce((a, x) => a + x, 0) / ms.length)} ms) per ${f(results.shards[0].bytes / 1e6, 2)} MB shard`);
+}
+
+// Ratios: against tfjs's best backend in this browser for GPU figures, tfjs-wasm for the CPU.
+const ok = (k) => results[k] && !results[k].error ? results[k] : null;
+const best = (field) => Math.max(...['tfjs-webgpu', 'tfjs-webgl', 'tfjs-wasm', 'tfjs-cpu'].map((k) => ok(k)?.[field] ?? 0));
+const ratio = (a, bb) => (a && bb ? a / bb : null);
+const gw = ok('ours-webgpu');
+const cpu = ok('ours-cpu');
+const tw = ok('tfjs-wasm');
+// tfjs-wasm cannot train a CNN (no convolution gradients): its teacher peer is tfjs-cpu, the
+// backend tfjs itself falls back to for that.
+const tcpu = ok('tfjs-cpu');
+const geo = (x, y) => (x && y ? Math.sqrt(x * y) : null);
+let native = null;
+if (nativeFile) {
+  try { native = JSON.parse((await readFile(nativeFile, 'utf8')).trim().split('\n').at(-1)); } catch (e) { console.error(`(no native figures: ${e.message})`); }
+}
+const summary = {
+  teacher_vs_tfjs: ratio(gw?.teacher_train, best('teacher_train')),
+  student_vs_tfjs: ratio(gw?.student_kd, best('student_kd')),
+  infer_vs_tfjs: ratio(gw?.teacher_infer, best('teacher_infer')),
+  cpu_vs_tfjs_wasm: geo(ratio(cpu?.teacher_train, tw?.teacher_train ?? tcpu?.teacher_train), ratio(cpu?.student_kd, tw?.student_kd)),
+  native_vs_keras: native?.native_vs_keras ?? null,
+  first_step_s: gw?.first_step_s ?? null,
+  shard_decode_ms_max: results.shards?.length ? Math.max(...results.shards.map((x) => x.decode_ms)) : null,
+  tfjs_first_step_s: ok('tfjs-webgpu')?.first_step_s ?? null,
+  webgpu_adapter: gw?.adapter ?? null,
+};
+if (gw && gw.backend !== 'webgpu') console.log('NOTE: WebGPU was not available; "ours-webgpu" ran on the CPU backend.');
+if (outFile) await writeFile(outFile, JSON.stringify({ results, native, summary }, null, 1));
+console.log(JSON.stringify(summary));
