@@ -103,6 +103,9 @@ pub struct ShardProgress {
     pub samples: usize,
     /// Served from the browser cache, not the network.
     pub cached: bool,
+    /// The sha256 check.
+    pub verify_ms: f64,
+    /// Inflating and checking the layout.
     pub decode_ms: f64,
 }
 

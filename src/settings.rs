@@ -8,10 +8,34 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum DevicePref {
-    /// WebGPU if the browser has it, else the CPU.
+    /// WebGPU on a hardware adapter; the CPU when WebGPU is missing or its only adapter is a
+    /// software renderer (SwiftShader trains 12–25× slower than the CPU backend: docs/PERFORMANCE.md).
     Auto,
+    /// WebGPU on whatever adapter the browser offers, software ones included (the CPU only
+    /// when there is no WebGPU at all).
+    WebGpu,
     /// The CPU backend even where WebGPU exists.
     Cpu,
+}
+
+impl DevicePref {
+    /// The URL and `<select>` value.
+    pub fn name(self) -> &'static str {
+        match self {
+            DevicePref::Auto => "auto",
+            DevicePref::WebGpu => "webgpu",
+            DevicePref::Cpu => "cpu",
+        }
+    }
+
+    pub fn parse(v: &str) -> Option<Self> {
+        match v {
+            "auto" => Some(DevicePref::Auto),
+            "webgpu" | "gpu" => Some(DevicePref::WebGpu),
+            "cpu" => Some(DevicePref::Cpu),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -199,10 +223,11 @@ impl Settings {
                     "off" | "0" | "false" => s.schedule = false,
                     _ => w.push(format!("sched={v} should be on or off; using on")),
                 },
-                "device" => match v.as_str() {
-                    "auto" | "webgpu" | "gpu" => s.device = DevicePref::Auto,
-                    "cpu" => s.device = DevicePref::Cpu,
-                    _ => w.push(format!("device={v} should be auto or cpu; using auto")),
+                "device" => match DevicePref::parse(&v) {
+                    Some(d) => s.device = d,
+                    None => w.push(format!(
+                        "device={v} should be auto, webgpu or cpu; using auto"
+                    )),
                 },
                 "teacher" => match v.as_str() {
                     "train" => s.pretrained = false,
@@ -276,7 +301,7 @@ impl Settings {
             put("sched", if self.schedule { "on" } else { "off" }.into());
         }
         if self.device != d.device {
-            put("device", "cpu".into());
+            put("device", self.device.name().into());
         }
         if self.pretrained {
             put("teacher", "pretrained".into());

@@ -5,7 +5,9 @@ mod common;
 
 use distill_lab::data::dataset::{DatasetKind, FileRole};
 use distill_lab::data::idx;
-use distill_lab::data::prepare::{self, NamedBytes, PIXELS, Split, build_shards};
+use distill_lab::data::prepare::{
+    self, DEFAULT_SHARD_SIZE, NamedBytes, PIXELS, Split, build_shards,
+};
 
 fn read_fashion() -> [NamedBytes; 4] {
     let dir = common::fashion_dir();
@@ -73,10 +75,10 @@ fn fashion_mnist_prepares_whole_balanced_and_upright() {
     );
 
     // Idempotent: a second preparation gives byte-identical shards.
-    let a = build_shards(&set, 8192);
+    let a = build_shards(&set, DEFAULT_SHARD_SIZE);
     let b = build_shards(
         &prepare::from_gz_files(DatasetKind::FashionMnist, &read_fashion(), "debian").unwrap(),
-        8192,
+        DEFAULT_SHARD_SIZE,
     );
     assert_eq!(a.manifest, b.manifest);
     assert!(
@@ -85,7 +87,8 @@ fn fashion_mnist_prepares_whole_balanced_and_upright() {
             .zip(&b.files)
             .all(|(x, y)| x.bytes == y.bytes)
     );
-    assert_eq!(a.manifest.shards.len(), 8 + 2);
+    // 60,000 / 4,096 and 10,000 / 4,096, rounded up.
+    assert_eq!(a.manifest.shards.len(), 15 + 3);
     // Shards no larger than the gz files they came from.
     let gz_total: usize = read_fashion().iter().map(|f| f.bytes.len()).sum();
     assert!(

@@ -133,13 +133,13 @@ fn shards_and_sums_work_the_same_in_wasm() {
         sha256_hex(b"abc"),
         "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
     );
-    let data = two_class_split(8192);
+    let data = two_class_split(4096);
     let bytes = shard::encode(28, 28, &data.labels, &data.pixels);
     let t0 = js_sys::Date::now();
     let back = shard::decode("train-000.shard", &bytes).unwrap();
     web_sys::console::log_1(
         &format!(
-            "decoded an 8192-sample shard ({} bytes) in {} ms",
+            "decoded an 4096-sample shard ({} bytes) in {} ms",
             bytes.len(),
             js_sys::Date::now() - t0
         )

@@ -67,7 +67,9 @@ async function shards() {
     || document.querySelector('.messages .error'), null, 600_000);
   const titles = await b.page.locator('.shard.done').evaluateAll((els) => els.map((e) => [e.querySelector('span').textContent, e.title]));
   await b.page.click('#stop').catch(() => {});
-  results.shards = titles.map(([file, t]) => ({ file, bytes: +/^(\d+) bytes/.exec(t)[1], decode_ms: +/in ([\d.]+) ms/.exec(t)[1] }));
+  results.shards = titles.map(([file, t]) => ({
+    file, bytes: +/^(\d+) bytes/.exec(t)[1], verify_ms: +/checked in ([\d.]+) ms/.exec(t)[1], decode_ms: +/decoded in ([\d.]+) ms/.exec(t)[1],
+  }));
 }
 
 try {
@@ -95,8 +97,11 @@ for (const [k, r] of Object.entries(results)) {
 
 notes.forEach((n) => console.log(`  note: ${n}`));
 if (results.shards?.length) {
-  const ms = results.shards.map((x) => x.decode_ms);
-  console.log(`shard decode in the worker: ${results.shards.length} shards, ${f(Math.min(...ms))}–${f(Math.max(...ms))} ms (mean ${f(ms.reduce((a, x) => a + x, 0) / ms.length)} ms) per ${f(results.shards[0].bytes / 1e6, 2)} MB shard`);
+  const span = (field) => {
+    const ms = results.shards.map((x) => x[field]);
+    return `${f(Math.min(...ms))}–${f(Math.max(...ms))} ms (mean ${f(ms.reduce((a, x) => a + x, 0) / ms.length)} ms)`;
+  };
+  console.log(`shard decode in the worker: ${results.shards.length} shards of ${f(results.shards[0].bytes / 1e6, 2)} MB; inflate + checks ${span('decode_ms')}; sha256 ${span('verify_ms')}`);
 }
 
 // Ratios: against tfjs's best backend in this browser for GPU figures, tfjs-wasm for the CPU.
@@ -114,15 +119,27 @@ let native = null;
 if (nativeFile) {
   try { native = JSON.parse((await readFile(nativeFile, 'utf8')).trim().split('\n').at(-1)); } catch (e) { console.error(`(no native figures: ${e.message})`); }
 }
+// What the page's `auto` device runs: on a software adapter it picks the CPU backend, so the
+// product's figure is the better of ours; the per-backend ratios above stay adapter-for-adapter.
+const oursBest = (field) => Math.max(gw?.[field] ?? 0, cpu?.[field] ?? 0) || null;
+// The first step is shader compilation plus one ordinary step: subtract a steady step (batch 64,
+// BenchSpec::browser) to see the compile cost alone.
+const compile = (r) => (r?.first_step_s && r.teacher_train ? r.first_step_s - 64 / r.teacher_train : null);
 const summary = {
+  ours_best_teacher_vs_tfjs: ratio(oursBest('teacher_train'), best('teacher_train')),
+  ours_best_student_vs_tfjs: ratio(oursBest('student_kd'), best('student_kd')),
   teacher_vs_tfjs: ratio(gw?.teacher_train, best('teacher_train')),
   student_vs_tfjs: ratio(gw?.student_kd, best('student_kd')),
   infer_vs_tfjs: ratio(gw?.teacher_infer, best('teacher_infer')),
   cpu_vs_tfjs_wasm: geo(ratio(cpu?.teacher_train, tw?.teacher_train ?? tcpu?.teacher_train), ratio(cpu?.student_kd, tw?.student_kd)),
   native_vs_keras: native?.native_vs_keras ?? null,
   first_step_s: gw?.first_step_s ?? null,
+  first_step_compile_s: compile(gw),
+  cpu_first_step_s: cpu?.first_step_s ?? null,
   shard_decode_ms_max: results.shards?.length ? Math.max(...results.shards.map((x) => x.decode_ms)) : null,
+  shard_sha256_ms_max: results.shards?.length ? Math.max(...results.shards.map((x) => x.verify_ms)) : null,
   tfjs_first_step_s: ok('tfjs-webgpu')?.first_step_s ?? null,
+  tfjs_first_step_compile_s: compile(ok('tfjs-webgpu')),
   webgpu_adapter: gw?.adapter ?? null,
 };
 if (gw && gw.backend !== 'webgpu') console.log('NOTE: WebGPU was not available; "ours-webgpu" ran on the CPU backend.');

@@ -39,6 +39,25 @@ test('CPU fallback trains, and a second visit loads from the cache', { timeout: 
   }
 });
 
+test('auto picks the CPU over a software WebGPU adapter, and says so', async () => {
+  const srv = await serve(DIST);
+  const b = await launch({ webgpu: true });
+  try {
+    await b.page.goto(srv.url + '?dataset=fashion-mnist&subset=1024&val=256&epochs=1&batch=64');
+    await b.page.click('#start');
+    await waitFor(b.page, b.logs, 'the device badge', () => document.querySelector('#device')?.dataset.backend);
+    const device = b.page.locator('#device');
+    const text = await device.textContent();
+    assert.equal(await device.getAttribute('data-backend'), 'cpu', text);
+    assert.match(text, /software renderer \(google swiftshader/i);
+    assert.match(text, /device=webgpu/);
+    assert.equal(await b.page.locator('#ctl-device').inputValue(), 'auto');
+  } finally {
+    await b.close();
+    await srv.close();
+  }
+});
+
 test('a corrupt or failing shard is named and retried; missing data shows the command', async () => {
   const srv = await serve(DIST);
   const b = await launch({ webgpu: false });

@@ -6,8 +6,9 @@ import { join } from 'node:path';
 import { serve, launch, screenshot, waitFor, runToEnd, mean, ROOT } from '../lib.mjs';
 
 const DIST = join(ROOT, 'dist');
-// SwiftShader runs the teacher at a few samples per second: keep the workload tiny.
-const RUN = '?dataset=fashion-mnist&subset=256&val=128&epochs=1&batch=32&opt=adam';
+// SwiftShader runs the teacher at a few samples per second: keep the workload tiny. `auto` would
+// pick the CPU over a software adapter (fallback.test.mjs), so this run asks for WebGPU.
+const RUN = '?dataset=fashion-mnist&subset=256&val=128&epochs=1&batch=32&opt=adam&device=webgpu';
 
 test('WebGPU: teacher and students train on real data, and the explorer softens', { timeout: 900_000 }, async () => {
   const srv = await serve(DIST);

@@ -149,9 +149,9 @@ pub fn controls(p: &ControlsProps) -> Html {
                 { select(p, "sched", "LR schedule", if s.schedule { "on" } else { "off" },
                     &[("on", "plateau ×0.1 + early stop (study)"), ("off", "constant, all epochs")],
                     |s, v| s.schedule = v == "on") }
-                { select(p, "device", "Device", if s.device == DevicePref::Cpu { "cpu" } else { "auto" },
-                    &[("auto", "WebGPU if available"), ("cpu", "CPU")],
-                    |s, v| s.device = if v == "cpu" { DevicePref::Cpu } else { DevicePref::Auto }) }
+                { select(p, "device", "Device", s.device.name(),
+                    &[("auto", "auto: GPU, else CPU"), ("webgpu", "WebGPU, any adapter"), ("cpu", "CPU")],
+                    |s, v| s.device = DevicePref::parse(v).unwrap_or(DevicePref::Auto)) }
                 { share }
             </div>
             <p class="loss-in-use" id="loss-in-use">{ format!("Loss in use — {}", crate::distill::DistillConfig { form: s.loss, temperature: s.temperature, weight: s.lambda }.describe()) }</p>

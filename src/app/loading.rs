@@ -34,7 +34,7 @@ pub fn loading(p: &LoadingProps) -> Html {
                     { for (0..s.shards_total).map(|i| {
                         match s.shards.iter().find(|x| x.index == i) {
                             Some(x) => html! {
-                                <li class="shard done" title={format!("{} bytes, decoded in {:.1} ms", x.bytes, x.decode_ms)}>
+                                <li class="shard done" title={format!("{} bytes, checked in {:.1} ms, decoded in {:.1} ms", x.bytes, x.verify_ms, x.decode_ms)}>
                                     <span>{ &x.file }</span>
                                     <progress max="1" value="1"></progress>
                                     <span class="tag">{ if x.cached { "cache" } else { "network" } }</span>

@@ -40,24 +40,28 @@ pub async fn manifest(dataset: &str) -> Result<Manifest, String> {
 }
 
 /// One shard's bytes, from the cache when it holds a copy with the right sum, else from the
-/// network. Returns the bytes and whether they came from the cache.
-async fn shard_bytes(dataset: &str, info: &ShardInfo) -> Result<(Vec<u8>, bool), DataError> {
+/// network. Returns the bytes, whether they came from the cache, and the milliseconds the
+/// checksum took.
+async fn shard_bytes(dataset: &str, info: &ShardInfo) -> Result<(Vec<u8>, bool, f64), DataError> {
     let url = format!("data/{dataset}/{}", info.file);
     // Content-addressed key: a re-prepared shard never matches a stale copy.
     let key = format!("{url}?sha256={}", info.sha256);
-    if let Some(bytes) = web::cached(&key).await
-        && sha256_hex(&bytes) == info.sha256
-    {
-        return Ok((bytes, true));
+    if let Some(bytes) = web::cached(&key).await {
+        let t0 = web::now_ms();
+        if sha256_hex(&bytes) == info.sha256 {
+            return Ok((bytes, true, web::now_ms() - t0));
+        }
     }
     let mut last = None;
     for _attempt in 0..2 {
         let err = match web::fetch_bytes(&url).await {
             Ok(Some(bytes)) => {
+                let t0 = web::now_ms();
                 let actual = sha256_hex(&bytes);
+                let verify_ms = web::now_ms() - t0;
                 if actual == info.sha256 {
                     web::store(&key, &bytes).await;
-                    return Ok((bytes, false));
+                    return Ok((bytes, false, verify_ms));
                 }
                 DataError::Checksum {
                     file: url.clone(),
@@ -87,7 +91,7 @@ pub async fn load_split(
 ) -> Result<Split, String> {
     let mut out = Split::default();
     for (i, info) in manifest.shards_for(split, limit).into_iter().enumerate() {
-        let (bytes, cached) = shard_bytes(&manifest.dataset, info)
+        let (bytes, cached, verify_ms) = shard_bytes(&manifest.dataset, info)
             .await
             .map_err(|e| format!("{e} (tried twice)"))?;
         let t0 = web::now_ms();
@@ -104,6 +108,7 @@ pub async fn load_split(
             bytes: bytes.len(),
             samples: take,
             cached,
+            verify_ms,
             decode_ms,
         });
         web::sleep_ms(0).await;

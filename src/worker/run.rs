@@ -100,12 +100,20 @@ pub async fn pick_device(shared: &SharedRef, pref: DevicePref) -> (Device, Devic
         info.reason = "the CPU was chosen in the settings (device=cpu)".into();
         return (cpu, info);
     }
-    match web::adapter_name().await {
+    match web::adapter().await {
         Err(why) => {
             info.reason = format!("{why}; training on the CPU instead");
             (cpu, info)
         }
-        Ok(name) => {
+        Ok(adapter) if adapter.software && pref == DevicePref::Auto => {
+            info.reason = format!(
+                "the only WebGPU adapter is a software renderer ({}), which trains slower than \
+                 the CPU backend; choose Device \"WebGPU\" (device=webgpu) to use it anyway",
+                adapter.name
+            );
+            (cpu, info)
+        }
+        Ok(adapter) => {
             let existing = shared.borrow().webgpu.clone();
             let gpu = match existing {
                 Some(d) => Ok(d),
@@ -118,7 +126,7 @@ pub async fn pick_device(shared: &SharedRef, pref: DevicePref) -> (Device, Devic
                         d,
                         DeviceInfo {
                             backend: "webgpu".into(),
-                            name,
+                            name: adapter.name,
                             reason: String::new(),
                         },
                     )

@@ -402,10 +402,11 @@ async fn sweep_inner(shared: &SharedRef, spec: &SweepSpec) -> Result<(), String>
 /// The speed test: the study's networks timed on WebGPU (or the CPU backend), and the memory of
 /// a small run after its first and last epoch (GPU pool and wasm heap).
 pub async fn bench(shared: SharedRef, cpu: bool) {
+    // The speed test measures the backend it was asked for, software WebGPU included.
     let pref = if cpu {
         DevicePref::Cpu
     } else {
-        DevicePref::Auto
+        DevicePref::WebGpu
     };
     let (device, info) = pick_device(&shared, pref).await;
     send(&shared, FromWorker::Device(info.clone()));

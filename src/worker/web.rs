@@ -89,8 +89,16 @@ pub async fn store(key: &str, bytes: &[u8]) {
     }
 }
 
-/// `navigator.gpu.requestAdapter()`'s description, or why there is none.
-pub async fn adapter_name() -> Result<String, String> {
+/// The adapter `navigator.gpu.requestAdapter()` offers.
+pub struct Adapter {
+    /// Vendor, architecture and description, e.g. "google swiftshader".
+    pub name: String,
+    /// A CPU renderer (see `device::is_software_adapter`).
+    pub software: bool,
+}
+
+/// `navigator.gpu.requestAdapter()`'s adapter, or why there is none.
+pub async fn adapter() -> Result<Adapter, String> {
     let nav = Reflect::get(&global(), &"navigator".into()).map_err(js_err)?;
     let gpu = Reflect::get(&nav, &"gpu".into()).map_err(js_err)?;
     if gpu.is_undefined() {
@@ -119,19 +127,26 @@ pub async fn adapter_name() -> Result<String, String> {
         .flatten()
         .collect::<Vec<_>>()
         .join(" ");
-    let fallback = Reflect::get(&adapter, &"isFallbackAdapter".into())
-        .ok()
-        .and_then(|v| v.as_bool())
-        .unwrap_or(false);
+    // Chromium moved the flag from the adapter to its info (GPUAdapterInfo.isFallbackAdapter).
+    let flag = |o: &JsValue| {
+        Reflect::get(o, &"isFallbackAdapter".into())
+            .ok()
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false)
+    };
+    let fallback = flag(&adapter) || flag(&info);
     let name = if name.is_empty() {
         "unnamed adapter".to_string()
     } else {
         name
     };
-    Ok(if fallback {
-        format!("{name} (fallback adapter)")
-    } else {
-        name
+    Ok(Adapter {
+        software: crate::device::is_software_adapter(&name, fallback),
+        name: if fallback {
+            format!("{name} (fallback adapter)")
+        } else {
+            name
+        },
     })
 }
 

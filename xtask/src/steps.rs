@@ -101,7 +101,7 @@ pub fn serve(args: &[String]) -> Result<()> {
     let mut c = cmd("trunk");
     c.current_dir(root()).arg("serve");
     if release {
-        c.arg("--release");
+        c.args(["--release", "--cargo-profile", "web"]);
     }
     run(&mut c, "")
 }
@@ -367,13 +367,18 @@ pub fn bench(args: &[String]) -> Result<()> {
     });
     say(&format!(
         "browser: trunk build{} into {}",
-        if debug { "" } else { " --release" },
+        if debug {
+            ""
+        } else {
+            " --release --cargo-profile web"
+        },
         dist.display()
     ));
     let mut c = cmd("trunk");
     c.current_dir(&root).arg("build").arg("--dist").arg(&dist);
     if !debug {
-        c.arg("--release");
+        // What a hosted release ships (Cargo.toml's `web` profile, .github/workflows/pages.yml).
+        c.args(["--release", "--cargo-profile", "web"]);
     }
     run_logged(&mut c, "trunk build")?;
     let browser = root.join("bench/browser");

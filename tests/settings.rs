@@ -1,0 +1,83 @@
+//! The URL form of the settings: every value survives a round trip, bad values are clamped or
+//! replaced by the default with a warning that names the key, and the device choice parses.
+
+use distill_lab::device::is_software_adapter;
+use distill_lab::settings::{DevicePref, Settings};
+
+#[test]
+fn defaults_have_an_empty_query_and_round_trip() {
+    let d = Settings::default();
+    assert_eq!(d.to_query(), "");
+    let (parsed, warnings) = Settings::from_query("");
+    assert_eq!(parsed, d);
+    assert!(warnings.is_empty());
+}
+
+#[test]
+fn every_changed_setting_round_trips_through_the_url() {
+    let query = "dataset=fashion-mnist&epochs=3&batch=64&T=4&subset=2048&val=512&seed=7&sched=off&device=webgpu&hide=seed,lr";
+    let (s, warnings) = Settings::from_query(query);
+    assert!(warnings.is_empty(), "{warnings:?}");
+    assert_eq!(s.device, DevicePref::WebGpu);
+    assert_eq!(
+        (s.epochs, s.batch, s.subset, s.val, s.seed),
+        (3, 64, 2048, 512, 7)
+    );
+    assert!(!s.schedule);
+    assert!(s.hidden("seed") && s.hidden("lr") && !s.hidden("T"));
+    let (again, warnings) = Settings::from_query(&s.to_query());
+    assert!(warnings.is_empty(), "{warnings:?}");
+    assert_eq!(again, s);
+}
+
+#[test]
+fn device_values_parse_and_bad_ones_warn() {
+    for (v, want) in [
+        ("auto", DevicePref::Auto),
+        ("webgpu", DevicePref::WebGpu),
+        ("gpu", DevicePref::WebGpu),
+        ("cpu", DevicePref::Cpu),
+    ] {
+        let (s, w) = Settings::from_query(&format!("device={v}"));
+        assert_eq!(s.device, want, "device={v}");
+        assert!(w.is_empty());
+        assert_eq!(DevicePref::parse(want.name()), Some(want));
+    }
+    let (s, w) = Settings::from_query("device=tpu");
+    assert_eq!(s.device, DevicePref::Auto);
+    assert_eq!(w.len(), 1);
+    assert!(
+        w[0].contains("device=tpu") && w[0].contains("webgpu"),
+        "{w:?}"
+    );
+}
+
+#[test]
+fn out_of_range_values_are_clamped_with_a_warning() {
+    let (s, w) = Settings::from_query("T=500&epochs=abc");
+    assert_eq!(s.temperature, 50.0, "T is clamped to [1, 50]");
+    assert_eq!(s.epochs, Settings::default().epochs);
+    assert_eq!(w.len(), 2, "{w:?}");
+    assert!(w.iter().any(|m| m.contains("T=500")) && w.iter().any(|m| m.contains("epochs=abc")));
+}
+
+#[test]
+fn software_adapters_are_recognised() {
+    // Names as `navigator.gpu` reports them (vendor, architecture, description).
+    assert!(is_software_adapter("google swiftshader", false));
+    assert!(is_software_adapter(
+        "mesa llvmpipe (LLVM 15.0.6, 256 bits)",
+        false
+    ));
+    assert!(is_software_adapter("Microsoft Basic Render Driver", false));
+    assert!(
+        is_software_adapter("unnamed adapter", true),
+        "the browser's fallback flag"
+    );
+    assert!(!is_software_adapter("nvidia ampere", false));
+    assert!(!is_software_adapter("apple metal-3", false));
+    assert!(!is_software_adapter(
+        "intel gen-12lp Intel(R) Iris(R) Xe Graphics",
+        false
+    ));
+}
