@@ -76,18 +76,7 @@ impl Worker for Remote {
 type Bridge = Rc<RefCell<Option<WorkerBridge<Remote>>>>;
 
 /// Start (or restart) the training worker; weights files it sends back are saved at once.
-/// `?bench=webgpu` or `?bench=cpu`: run the speed test on load.
-fn bench_request(query: &str) -> Option<bool> {
-    query
-        .trim_start_matches('?')
-        .split('&')
-        .find_map(|kv| match kv {
-            "bench=webgpu" => Some(false),
-            "bench=cpu" => Some(true),
-            _ => None,
-        })
-}
-
+/// `?bench=webgpu` or `?bench=cpu` runs the speed test on load.
 fn spawn_worker(bridge: &Bridge, dispatch: UseReducerDispatcher<State>) {
     let d = dispatch.clone();
     let b = Remote::spawner()
@@ -99,7 +88,7 @@ fn spawn_worker(bridge: &Bridge, dispatch: UseReducerDispatcher<State>) {
         })
         .spawn(WORKER_URL);
     b.send(ToWorker::Hello);
-    if let Some(cpu) = bench_request(&location_query()) {
+    if let Some(cpu) = crate::settings::bench_request(&location_query()) {
         dispatch.dispatch(Action::BenchStarted);
         b.send(ToWorker::Bench { cpu });
     }

@@ -241,8 +241,8 @@ pub enum FromWorker {
         accuracy: f32,
     },
     SweepDone,
-    /// The speed test's figures.
-    Bench(BenchReport),
+    /// The speed test's figures, or why it failed.
+    Bench(Result<BenchReport, String>),
     /// Something went wrong: what, and what to do. `fatal` ends the run.
     Error {
         message: String,

@@ -104,6 +104,32 @@ pub const SUBSET: (usize, usize) = (64, 1_000_000);
 pub const VAL: (usize, usize) = (32, 1_000_000);
 pub const LR: (f64, f64) = (1e-6, 10.0);
 
+/// The query's `key=value` pairs, percent-decoded.
+fn pairs(query: &str) -> impl Iterator<Item = (String, String)> + '_ {
+    query
+        .trim_start_matches('?')
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (decode(k), decode(v))
+        })
+}
+
+/// `bench=webgpu` → `Some(false)`, `bench=cpu` → `Some(true)`: not a setting, but a request to
+/// run the speed test on load (`app::speed`; `cargo xtask bench` drives the page this way).
+pub fn bench_request(query: &str) -> Option<bool> {
+    pairs(query).find_map(|(k, v)| (k == "bench").then(|| bench_backend(&v)).flatten())
+}
+
+fn bench_backend(v: &str) -> Option<bool> {
+    match v {
+        "webgpu" => Some(false),
+        "cpu" => Some(true),
+        _ => None,
+    }
+}
+
 fn decode(s: &str) -> String {
     let s = s.replace('+', " ");
     let bytes = s.as_bytes();
@@ -171,13 +197,7 @@ impl Settings {
         let mut s = Settings::default();
         let d = Settings::default();
         let mut w = Vec::new();
-        for pair in query
-            .trim_start_matches('?')
-            .split('&')
-            .filter(|p| !p.is_empty())
-        {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            let (k, v) = (decode(k), decode(v));
+        for (k, v) in pairs(query) {
             match k.as_str() {
                 "dataset" => {
                     let ok = !v.is_empty()
@@ -249,7 +269,7 @@ impl Settings {
                 }
                 // Not a setting: the page runs the speed test on load (see `app::speed`).
                 "bench" => {
-                    if !matches!(v.as_str(), "webgpu" | "cpu") {
+                    if bench_backend(&v).is_none() {
                         w.push(format!("bench={v} should be webgpu or cpu; no speed test"));
                     }
                 }

@@ -2,7 +2,7 @@
 //! replaced by the default with a warning that names the key, and the device choice parses.
 
 use distill_lab::device::is_software_adapter;
-use distill_lab::settings::{DevicePref, Settings};
+use distill_lab::settings::{DevicePref, Settings, bench_request};
 
 #[test]
 fn defaults_have_an_empty_query_and_round_trip() {
@@ -80,4 +80,22 @@ fn software_adapters_are_recognised() {
         "intel gen-12lp Intel(R) Iris(R) Xe Graphics",
         false
     ));
+}
+
+#[test]
+fn the_speed_test_request_is_read_and_checked_but_is_no_setting() {
+    assert_eq!(bench_request("?bench=webgpu"), Some(false));
+    assert_eq!(bench_request("epochs=3&bench=cpu"), Some(true));
+    assert_eq!(bench_request("?epochs=3"), None);
+    assert_eq!(bench_request("?bench=tpu"), None);
+    let (s, w) = Settings::from_query("bench=cpu");
+    assert!(w.is_empty(), "{w:?}");
+    assert_eq!(
+        s.to_query(),
+        "",
+        "a share link does not rerun the speed test"
+    );
+    let (_, w) = Settings::from_query("bench=tpu");
+    assert_eq!(w.len(), 1);
+    assert!(w[0].contains("bench=tpu"), "{w:?}");
 }

@@ -40,7 +40,7 @@ async function ours(cpu) {
   const r = JSON.parse(await b.page.locator('.bench-result').first().getAttribute('data-json'));
   results[key] = {
     stack: `Distill Lab (burn 0.22, ${r.device.backend})`, backend: r.device.backend, adapter: r.device.name,
-    ...r.figures,
+    teacher_batch: r.spec.teacher_batch, ...r.figures,
   };
 }
 
@@ -134,9 +134,9 @@ if (nativeFile) {
 // What the page's `auto` device runs: on a software adapter it picks the CPU backend, so the
 // product's figure is the better of ours; the per-backend ratios above stay adapter-for-adapter.
 const oursBest = (field) => Math.max(gw?.[field] ?? 0, cpu?.[field] ?? 0) || null;
-// The first step is shader compilation plus one ordinary step: subtract a steady step (batch 64,
-// BenchSpec::browser) to see the compile cost alone.
-const compile = (r) => (r?.first_step_s && r.teacher_train ? r.first_step_s - 64 / r.teacher_train : null);
+// The first step is shader compilation plus one ordinary step: subtract a steady step (the
+// side's own teacher batch at its measured rate) to see the compile cost alone.
+const compile = (r) => (r?.first_step_s && r.teacher_train ? r.first_step_s - r.teacher_batch / r.teacher_train : null);
 const summary = {
   ours_best_teacher_vs_tfjs: ratio(oursBest('teacher_train'), best('teacher_train')),
   ours_best_student_vs_tfjs: ratio(oursBest('student_kd'), best('student_kd')),

@@ -190,7 +190,7 @@ async function bench() {
   }
   return {
     stack: `TensorFlow.js ${tf.version.tfjs} (${backend})`, backend, adapter,
-    teacher_train: T?.sps ?? null, teacher_steps_timed: T?.steps ?? 0, student_kd: K?.sps ?? null,
+    teacher_batch: S.teacher_batch, teacher_train: T?.sps ?? null, teacher_steps_timed: T?.steps ?? 0, student_kd: K?.sps ?? null,
     teacher_infer: teacherInfer, first_step_s: T?.first ?? null, matmul_peak_gflops: peak, memory, errors,
   };
 }

@@ -62,7 +62,7 @@ pub fn speed(p: &SpeedProps) -> Html {
                             <thead><tr><th>{ "samples/s" }</th><th>{ "" }</th><th>{ "of matmul peak" }</th></tr></thead>
                             <tbody>{ rows(f) }</tbody>
                         </table>
-                        <p class="hint">{ format!("First step (shader compilation): {:.2} s. Matmul peak: {:.1} GFLOP/s. Memory {mem}.", f.first_step_s, f.matmul_peak_gflops) }</p>
+                        <p class="hint">{ format!("First step (compiling shaders or code, allocating): {:.2} s. Matmul peak: {:.1} GFLOP/s. Memory {mem}.", f.first_step_s, f.matmul_peak_gflops) }</p>
                     </div>
                 }
             }) }

@@ -258,9 +258,6 @@ impl State {
                 if fatal && message.starts_with("the training worker stopped") {
                     self.crashed = true;
                 }
-                if message.starts_with("The speed test") {
-                    self.bench_running = false;
-                }
                 self.errors.push(message);
             }
             FromWorker::Notice(n) => self.notices.push(n),
@@ -298,10 +295,15 @@ impl State {
                 accuracy,
             } => self.sweep.cells.push((temperature, lambda, accuracy)),
             FromWorker::SweepDone => self.sweep.running = false,
-            FromWorker::Bench(r) => {
+            FromWorker::Bench(out) => {
                 self.bench_running = false;
-                self.bench.retain(|b| b.device.backend != r.device.backend);
-                self.bench.push(r);
+                match out {
+                    Ok(r) => {
+                        self.bench.retain(|b| b.device.backend != r.device.backend);
+                        self.bench.push(r);
+                    }
+                    Err(message) => self.errors.push(message),
+                }
             }
         }
     }

@@ -425,15 +425,12 @@ pub async fn bench(shared: SharedRef, cpu: bool) {
     let out = crate::bench::run(&device, &spec, &clock, &heap).await;
     let mut s = shared.borrow_mut();
     s.running = false;
-    s.send(match out {
-        Ok(figures) => FromWorker::Bench(BenchReport {
+    s.send(FromWorker::Bench(
+        out.map(|figures| BenchReport {
             device: info,
             spec,
             figures,
-        }),
-        Err(message) => FromWorker::Error {
-            message: format!("The speed test failed: {message}"),
-            fatal: false,
-        },
-    });
+        })
+        .map_err(|e| format!("The speed test failed: {e}")),
+    ));
 }
