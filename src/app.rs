@@ -7,6 +7,7 @@ mod confusion;
 mod controls;
 mod draw;
 mod explorer;
+mod link;
 mod loading;
 mod models;
 mod results;
@@ -14,16 +15,11 @@ mod speed;
 mod state;
 mod sweep;
 
-use crate::protocol::{FromWorker, Phase, Role, SweepSpec, ToWorker};
-use crate::settings::Settings;
-use gloo_worker::{HandlerId, Spawnable, Worker, WorkerBridge, WorkerScope};
+use crate::protocol::{Phase, Role, SweepSpec, ToWorker};
+use crate::settings::{DevicePref, Settings};
 pub use state::{Action, State};
-use std::cell::RefCell;
-use std::rc::Rc;
+use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
-
-/// Where trunk puts the worker's loader shim, relative to the page (works under a sub-path).
-const WORKER_URL: &str = "./worker_loader.js";
 
 fn location_query() -> String {
     web_sys::window()
@@ -54,65 +50,24 @@ fn register_service_worker() {
     }
 }
 
-/// The page's handle on the training worker (`worker::TrainingWorker`, a separate bundle): the
-/// same message types, none of its code, so the UI links no burn. gloo-worker's wire format
-/// depends only on `Input` and `Output`. Never instantiated on the page.
-pub struct Remote;
-
-impl Worker for Remote {
-    type Message = ();
-    type Input = ToWorker;
-    type Output = FromWorker;
-
-    fn create(_scope: &WorkerScope<Self>) -> Self {
-        Remote
-    }
-
-    fn update(&mut self, _scope: &WorkerScope<Self>, _msg: ()) {}
-
-    fn received(&mut self, _scope: &WorkerScope<Self>, _msg: ToWorker, _id: HandlerId) {}
-}
-
-type Bridge = Rc<RefCell<Option<WorkerBridge<Remote>>>>;
-
-/// Start (or restart) the training worker; weights files it sends back are saved at once.
-/// `?bench=webgpu` or `?bench=cpu` runs the speed test on load.
-fn spawn_worker(bridge: &Bridge, dispatch: UseReducerDispatcher<State>) {
-    let d = dispatch.clone();
-    let b = Remote::spawner()
-        .with_loader(true)
-        .as_module(false)
-        .callback(move |msg| match msg {
-            FromWorker::Exported { name, bytes, .. } => models::save_file(&name, &bytes),
-            msg => d.dispatch(Action::Worker(msg)),
-        })
-        .spawn(WORKER_URL);
-    b.send(ToWorker::Hello);
-    if let Some(cpu) = crate::settings::bench_request(&location_query()) {
-        dispatch.dispatch(Action::BenchStarted);
-        b.send(ToWorker::Bench { cpu });
-    }
-    *bridge.borrow_mut() = Some(b);
-}
-
 #[function_component(App)]
 pub fn app() -> Html {
     let state = use_reducer(|| State::from_query(&location_query()));
-    let bridge: Bridge = use_mut_ref(|| None);
+    let link: link::LinkRef = {
+        let dispatch = state.dispatcher();
+        use_mut_ref(move || link::Link::new(dispatch))
+    };
     {
-        let (bridge, dispatch) = (bridge.clone(), state.dispatcher());
+        let (link, pref) = (link.clone(), state.settings.device);
         use_effect_with((), move |_| {
-            spawn_worker(&bridge, dispatch);
+            let bench = crate::settings::bench_request(&location_query());
+            spawn_local(async move { link::connect(&link, pref, bench).await });
             register_service_worker();
         });
     }
     let send = {
-        let bridge = bridge.clone();
-        Callback::from(move |m: ToWorker| {
-            if let Some(b) = bridge.borrow().as_ref() {
-                b.send(m);
-            }
-        })
+        let link = link.clone();
+        Callback::from(move |m: ToWorker| link::send(&link, m))
     };
     {
         let settings = state.settings.clone();
@@ -124,11 +79,14 @@ pub fn app() -> Html {
         Callback::from(move |e: controls::Edit| d.dispatch(Action::Edit(e)))
     };
     let on_start = {
-        let (d, send, s) = (d.clone(), send.clone(), state.settings.clone());
+        let (d, link, s) = (d.clone(), link.clone(), state.settings.clone());
         Callback::from(move |_| {
             d.dispatch(Action::Started);
             d.dispatch(Action::CheckpointHandled);
-            send.emit(ToWorker::Start(s.clone()));
+            let (link, s) = (link.clone(), s.clone());
+            spawn_local(async move {
+                link::send_with(&link, s.device, vec![ToWorker::Start(s.clone())]).await
+            });
         })
     };
     let on_pause = {
@@ -209,31 +167,39 @@ pub fn app() -> Html {
         })
     };
     let on_bench = {
-        let (d, send) = (d.clone(), send.clone());
+        let (d, link) = (d.clone(), link.clone());
         Callback::from(move |cpu: bool| {
             d.dispatch(Action::BenchStarted);
-            send.emit(ToWorker::Bench { cpu });
+            link::bench(&link, cpu);
         })
     };
     let on_checkpoint = {
-        let (d, send) = (d.clone(), send.clone());
+        let (d, send, link) = (d.clone(), send.clone(), link.clone());
+        let saved = state.checkpoint.as_ref().map(|c| c.query.clone());
         Callback::from(move |resume: bool| {
             d.dispatch(Action::CheckpointHandled);
-            send.emit(if resume {
-                ToWorker::ResumeRun { cpu: false }
-            } else {
-                ToWorker::DiscardCheckpoint
+            if !resume {
+                send.emit(ToWorker::DiscardCheckpoint);
+                return;
+            }
+            // The saved run's own Device setting decides the bundle.
+            let pref = saved
+                .as_deref()
+                .map_or(DevicePref::Auto, |q| Settings::from_query(q).0.device);
+            let link = link.clone();
+            spawn_local(async move {
+                link::send_with(&link, pref, vec![ToWorker::ResumeRun { cpu: false }]).await
             });
         })
     };
+    // The worker died (a lost GPU device ends in a panic): a CPU worker goes on from the
+    // checkpoint of the last completed epoch.
     let on_restart = {
-        let (d, bridge) = (d.clone(), bridge.clone());
+        let (d, link) = (d.clone(), link.clone());
         Callback::from(move |_| {
             d.dispatch(Action::WorkerRestarted);
-            spawn_worker(&bridge, d.clone());
-            if let Some(b) = bridge.borrow().as_ref() {
-                b.send(ToWorker::ResumeRun { cpu: true });
-            }
+            link::respawn(&link, link::Bundle::Cpu);
+            link::send(&link, ToWorker::ResumeRun { cpu: true });
         })
     };
 

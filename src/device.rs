@@ -1,6 +1,9 @@
 //! The one place a device is chosen. Natively: flex (CPU) by default, wgpu on request. In the
-//! browser: WebGPU, initialised asynchronously in the worker, with flex as the fallback.
+//! browser: [`choose`] picks WebGPU or the CPU from the Device setting and the adapter; the page
+//! loads the worker bundle that has that backend, and the worker starts it (WebGPU
+//! asynchronously, with flex as the fallback when it fails to start or is lost).
 
+use crate::settings::DevicePref;
 #[cfg(feature = "train")]
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -17,7 +20,7 @@ pub struct DeviceInfo {
 }
 
 /// Names of software WebGPU/Vulkan/D3D renderers, lower-case. On these the CPU backend trains
-/// 12–25× faster (docs/PERFORMANCE.md: teacher 6.4 vs 78.7, student 149 vs 3,670 samples/s).
+/// 35–85× faster (docs/PERFORMANCE.md: teacher 6.5 vs 232, student 141 vs 11,907 samples/s).
 const SOFTWARE_RENDERERS: [&str; 5] = [
     "swiftshader",
     "llvmpipe",
@@ -31,6 +34,55 @@ const SOFTWARE_RENDERERS: [&str; 5] = [
 pub fn is_software_adapter(name: &str, fallback: bool) -> bool {
     let name = name.to_lowercase();
     fallback || SOFTWARE_RENDERERS.iter().any(|r| name.contains(r))
+}
+
+/// What `navigator.gpu.requestAdapter()` offered, as the page and the worker both see it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Adapter {
+    /// No WebGPU, or no adapter: why, in words.
+    Missing(String),
+    /// Vendor, architecture and description; `software`: see [`is_software_adapter`].
+    Found { name: String, software: bool },
+}
+
+/// The backend a run uses. One decision, made twice with the same inputs: by the page, to
+/// load the worker bundle that has it (the CPU-only worker is a fifth of the WebGPU one's
+/// download), and by that worker, to start the device.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Choice {
+    WebGpu {
+        adapter: String,
+    },
+    /// The CPU backend, and why not WebGPU.
+    Cpu {
+        reason: String,
+    },
+}
+
+pub fn choose(pref: DevicePref, adapter: &Adapter) -> Choice {
+    match (pref, adapter) {
+        (DevicePref::Cpu, _) => Choice::Cpu {
+            reason: "the CPU was chosen in the settings (device=cpu)".into(),
+        },
+        (_, Adapter::Missing(why)) => Choice::Cpu {
+            reason: format!("{why}; training on the CPU instead"),
+        },
+        (
+            DevicePref::Auto,
+            Adapter::Found {
+                name,
+                software: true,
+            },
+        ) => Choice::Cpu {
+            reason: format!(
+                "the only WebGPU adapter is a software renderer ({name}), which trains slower \
+                 than the CPU backend; choose Device \"WebGPU\" (device=webgpu) to use it anyway"
+            ),
+        },
+        (_, Adapter::Found { name, .. }) => Choice::WebGpu {
+            adapter: name.clone(),
+        },
+    }
 }
 
 #[cfg(feature = "train")]
@@ -62,8 +114,9 @@ pub fn native_wgpu() -> Result<(Device, DeviceInfo), String> {
     ))
 }
 
-/// WebGPU in the browser, or the reason it is not available.
-#[cfg(all(target_arch = "wasm32", feature = "train"))]
+/// WebGPU in the browser, or the reason it is not available. Only the `webgpu` build of the
+/// worker has it (`worker`, not `worker_cpu`).
+#[cfg(all(target_arch = "wasm32", feature = "webgpu"))]
 pub async fn webgpu() -> Result<Device, String> {
     use burn::tensor::wgpu::WgpuBackend;
     Device::wgpu_options()

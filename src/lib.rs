@@ -21,5 +21,9 @@ pub mod cli;
 
 #[cfg(target_arch = "wasm32")]
 pub mod app;
+#[cfg(target_arch = "wasm32")]
+pub mod gpu_probe;
+#[cfg(target_arch = "wasm32")]
+pub mod js_error;
 #[cfg(all(target_arch = "wasm32", feature = "train"))]
 pub mod worker;

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum DevicePref {
     /// WebGPU on a hardware adapter; the CPU when WebGPU is missing or its only adapter is a
-    /// software renderer (SwiftShader trains 12–25× slower than the CPU backend: docs/PERFORMANCE.md).
+    /// software renderer (SwiftShader trains 35–85× slower than the CPU backend: docs/PERFORMANCE.md).
     Auto,
     /// WebGPU on whatever adapter the browser offers, software ones included (the CPU only
     /// when there is no WebGPU at all).

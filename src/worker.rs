@@ -47,6 +47,7 @@ pub struct Shared {
     test: Option<Rc<Split>>,
     norm: Option<Norm>,
     /// WebGPU, once started (it can only be initialised once per worker).
+    #[cfg_attr(not(feature = "webgpu"), allow(dead_code))]
     webgpu: Option<Device>,
     /// The run's checkpoint, mirrored to IndexedDB after every epoch.
     ckpt: Option<Checkpoint>,

@@ -1,7 +1,8 @@
 //! The URL form of the settings: every value survives a round trip, bad values are clamped or
-//! replaced by the default with a warning that names the key, and the device choice parses.
+//! replaced by the default with a warning that names the key, the device choice parses, and
+//! the page and the worker choose the same backend from it.
 
-use distill_lab::device::is_software_adapter;
+use distill_lab::device::{Adapter, Choice, choose, is_software_adapter};
 use distill_lab::settings::{DevicePref, Settings, bench_request};
 
 #[test]
@@ -80,6 +81,47 @@ fn software_adapters_are_recognised() {
         "intel gen-12lp Intel(R) Iris(R) Xe Graphics",
         false
     ));
+}
+
+#[test]
+fn the_backend_follows_the_setting_and_the_adapter() {
+    let gpu = Adapter::Found {
+        name: "nvidia ampere".into(),
+        software: false,
+    };
+    let soft = Adapter::Found {
+        name: "google swiftshader".into(),
+        software: true,
+    };
+    let none = Adapter::Missing("this browser has no WebGPU (navigator.gpu is missing)".into());
+    let cpu_because = |c: Choice| match c {
+        Choice::Cpu { reason } => reason,
+        other => panic!("expected the CPU, got {other:?}"),
+    };
+    assert_eq!(
+        choose(DevicePref::Auto, &gpu),
+        Choice::WebGpu {
+            adapter: "nvidia ampere".into()
+        }
+    );
+    let why = cpu_because(choose(DevicePref::Auto, &soft));
+    assert!(
+        why.contains("software renderer (google swiftshader)") && why.contains("device=webgpu"),
+        "{why}"
+    );
+    assert_eq!(
+        choose(DevicePref::WebGpu, &soft),
+        Choice::WebGpu {
+            adapter: "google swiftshader".into()
+        },
+        "device=webgpu takes any adapter"
+    );
+    for pref in [DevicePref::Auto, DevicePref::WebGpu] {
+        let why = cpu_because(choose(pref, &none));
+        assert!(why.starts_with("this browser has no WebGPU"), "{why}");
+    }
+    let why = cpu_because(choose(DevicePref::Cpu, &gpu));
+    assert!(why.contains("device=cpu"), "{why}");
 }
 
 #[test]

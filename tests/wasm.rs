@@ -71,6 +71,8 @@ async fn losses<M: Classifier>(
     (t.into_model(), m.iter().map(|s| s.loss).collect())
 }
 
+// The `worker` bundle's WebGPU path; `cargo xtask test` runs these tests with `--features webgpu`.
+#[cfg(feature = "webgpu")]
 #[wasm_bindgen_test]
 async fn webgpu_trains_with_async_reads_and_weights_come_back() {
     let device = distill_lab::device::webgpu()

@@ -2,8 +2,10 @@
 // a new build is picked up at once), the cache when the network is gone. On install it keeps
 // the page and everything the page names (trunk's hashed file names are read from index.html).
 // Shards are not handled here: the training worker keeps them (and the manifest) itself.
+// Of the two training-worker bundles only the small CPU one is fetched ahead: the WebGPU one
+// (4.5 MB) is kept when the page first loads it, so a CPU-only visitor never downloads it.
 const CACHE = 'distill-lab-app-v1';
-const FIXED = ['./', './worker_loader.js', './worker.js', './worker_bg.wasm'];
+const FIXED = ['./', './worker_cpu_loader.js', './worker_cpu.js', './worker_cpu_bg.wasm'];
 
 async function precache() {
   const cache = await caches.open(CACHE);

@@ -3,7 +3,8 @@
 // Chromium, on the same adapter. Prints a table and, last, one JSON line with the ratios.
 //   node run.mjs --dist ../../dist [--native native.json] [--out report.json]
 // `--native` takes the JSON line `distill bench` printed (the Keras comparison), to fold it in.
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { gzipSync } from 'node:zlib';
 import { join, resolve } from 'node:path';
 import { serve, launch, waitFor } from '../../e2e/lib.mjs';
 
@@ -116,6 +117,17 @@ if (results.shards?.length) {
   console.log(`loading all ${results.shards.length} shards (70,000 images), click to done (worker already up): ${f(results.load.network_ms / 1e3, 2)} s from the local server, ${f(results.load.cache_ms / 1e3, 2)} s from the browser cache`);
 }
 
+// What a visitor downloads: each wasm bundle raw and gzip -9 (issue goals: UI ≤ 0.5 MB, worker
+// ≤ 3 MB gzip). The page loads the UI and ONE worker: the CPU one unless WebGPU is chosen.
+const sizes = {};
+for (const file of await readdir(dist)) {
+  const m = /^(app|worker|worker_cpu)(-[0-9a-f]+)?_bg\.wasm$/.exec(file);
+  if (!m) continue;
+  const raw = await readFile(join(dist, file));
+  sizes[{ app: 'ui', worker: 'worker_webgpu', worker_cpu: 'worker_cpu' }[m[1]]] = { raw_mb: raw.length / 1e6, gz_mb: gzipSync(raw, { level: 9 }).length / 1e6 };
+}
+for (const [k, v] of Object.entries(sizes)) console.log(`download ${k.padEnd(14)} ${f(v.raw_mb, 2).padStart(6)} MB raw  ${f(v.gz_mb, 2).padStart(5)} MB gzip -9`);
+
 // Ratios: against tfjs's best backend in this browser for GPU figures, tfjs-wasm for the CPU.
 const ok = (k) => results[k] && !results[k].error ? results[k] : null;
 const best = (field) => Math.max(...['tfjs-webgpu', 'tfjs-webgl', 'tfjs-wasm', 'tfjs-cpu'].map((k) => ok(k)?.[field] ?? 0));
@@ -154,6 +166,9 @@ const summary = {
   tfjs_first_step_s: ok('tfjs-webgpu')?.first_step_s ?? null,
   tfjs_first_step_compile_s: compile(ok('tfjs-webgpu')),
   webgpu_adapter: gw?.adapter ?? null,
+  ui_gz_mb: sizes.ui?.gz_mb ?? null,
+  worker_webgpu_gz_mb: sizes.worker_webgpu?.gz_mb ?? null,
+  worker_cpu_gz_mb: sizes.worker_cpu?.gz_mb ?? null,
 };
 if (gw && gw.backend !== 'webgpu') console.log('NOTE: WebGPU was not available; "ours-webgpu" ran on the CPU backend.');
 if (outFile) await writeFile(outFile, JSON.stringify({ results, native, summary }, null, 1));

@@ -39,19 +39,33 @@ test('CPU fallback trains, and a second visit loads from the cache', { timeout: 
   }
 });
 
-test('auto picks the CPU over a software WebGPU adapter, and says so', async () => {
+test('auto picks the CPU over a software WebGPU adapter and loads the CPU-only worker; choosing WebGPU swaps it', async () => {
   const srv = await serve(DIST);
   const b = await launch({ webgpu: true });
+  const fetched = (file) => srv.requests.some((p) => p.endsWith('/' + file));
+  const badge = (backend) => waitFor(b.page, b.logs, `the device badge to say ${backend}`, (want) => document.querySelector('#device')?.dataset.backend === want, backend);
   try {
     await b.page.goto(srv.url + '?dataset=fashion-mnist&subset=1024&val=256&epochs=1&batch=64');
     await b.page.click('#start');
-    await waitFor(b.page, b.logs, 'the device badge', () => document.querySelector('#device')?.dataset.backend);
+    await badge('cpu');
     const device = b.page.locator('#device');
     const text = await device.textContent();
-    assert.equal(await device.getAttribute('data-backend'), 'cpu', text);
     assert.match(text, /software renderer \(google swiftshader/i);
     assert.match(text, /device=webgpu/);
     assert.equal(await b.page.locator('#ctl-device').inputValue(), 'auto');
+    assert.ok(fetched('worker_cpu_bg.wasm'), 'the CPU-only bundle was loaded');
+    assert.ok(!fetched('worker_bg.wasm'), 'the WebGPU bundle was not downloaded');
+
+    // Device "WebGPU": the next run needs the other bundle; the page swaps the worker.
+    await b.page.click('#stop');
+    // (Stopped while loading, no curve is drawn yet: the Start button coming back is the sign.)
+    await waitFor(b.page, b.logs, 'the run to stop', () => document.querySelector('#start')?.disabled === false);
+    await b.page.selectOption('#ctl-device', 'webgpu');
+    await b.page.click('#start');
+    await badge('webgpu');
+    assert.match(await device.textContent(), /swiftshader/i);
+    assert.ok(fetched('worker_bg.wasm'), 'the WebGPU bundle was loaded');
+    await b.page.click('#stop');
   } finally {
     await b.close();
     await srv.close();
@@ -107,6 +121,19 @@ test('the speed test times the networks on the CPU backend and memory stays flat
     assert.deepEqual([first.epoch, last.epoch], [1, 10]);
     assert.ok(last.heap_bytes <= first.heap_bytes * 1.1, `wasm heap ${first.heap_bytes} → ${last.heap_bytes}`);
     assert.match(await b.page.locator('#speed').textContent(), /samples\/s/);
+
+    // "Run on WebGPU" from the CPU-only bundle: a WebGPU worker starts for the test alone (here
+    // it finds no adapter and says so) and ends with its report; the page's worker stays.
+    assert.equal(b.page.workers().length, 1);
+    await b.page.click('#bench-webgpu');
+    assert.match(r.device.reason, /device=cpu/);
+    // (One result per backend: the new CPU row replaces the first.)
+    await waitFor(b.page, b.logs, 'the second speed test', () => /no WebGPU|no adapter/.test(document.querySelector('.bench-result')?.dataset.json ?? ''), null, 500_000);
+    assert.ok(srv.requests.some((p) => p.endsWith('/worker_bg.wasm')), 'the WebGPU bundle was loaded for it');
+    const side = JSON.parse(await b.page.locator('.bench-result').first().getAttribute('data-json'));
+    assert.equal(side.device.backend, 'cpu');
+    for (let i = 0; i < 50 && b.page.workers().length > 1; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(b.page.workers().length, 1, 'the speed-test worker ended');
   } finally {
     await b.close();
     await srv.close();

@@ -20,6 +20,7 @@ test('WebGPU: teacher and students train on real data, and the explorer softens'
     const device = b.page.locator('#device');
     assert.equal(await device.getAttribute('data-backend'), 'webgpu', await device.textContent());
     assert.match(await device.textContent(), /swiftshader/i);
+    assert.ok(srv.requests.some((p) => p.endsWith('/worker_bg.wasm')), 'the WebGPU bundle runs it');
 
     for (const role of ['teacher', 'baseline', 'distilled']) {
       const loss = h.curves[role].steps.map((s) => s.loss);

@@ -1,4 +1,4 @@
-//! The training worker's entry point (wasm only).
+//! The training worker with WebGPU (built with `--features webgpu`; wasm only).
 
 #[cfg(target_arch = "wasm32")]
 fn main() {

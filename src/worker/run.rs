@@ -8,8 +8,9 @@ use super::{Model, SharedRef, data, idb, send, web};
 use crate::checkpoint::{Checkpoint, CheckpointHead, RoleState};
 use crate::data::SplitKind;
 use crate::data::batch::Norm;
-use crate::device::{self, DeviceInfo};
+use crate::device::{self, Adapter, Choice, DeviceInfo};
 use crate::distill::DistillConfig;
+use crate::gpu_probe;
 use crate::model::snapshot::{self, Network};
 use crate::model::{Arch, Classifier, StudentConfig, Teacher, TeacherConfig};
 use crate::protocol::{FromWorker, Phase, ResultRow, Role, Thumb};
@@ -94,51 +95,56 @@ impl From<String> for Halt {
     }
 }
 
+/// Start the device [`device::choose`] picks (the page made the same choice when it loaded
+/// this worker bundle).
 pub async fn pick_device(shared: &SharedRef, pref: DevicePref) -> (Device, DeviceInfo) {
     let (cpu, mut info) = device::cpu();
-    if pref == DevicePref::Cpu {
-        info.reason = "the CPU was chosen in the settings (device=cpu)".into();
-        return (cpu, info);
-    }
-    match web::adapter().await {
-        Err(why) => {
-            info.reason = format!("{why}; training on the CPU instead");
+    let adapter = match pref {
+        // No need to ask the browser.
+        DevicePref::Cpu => Adapter::Missing(String::new()),
+        _ => gpu_probe::adapter().await,
+    };
+    match device::choose(pref, &adapter) {
+        Choice::Cpu { reason } => {
+            info.reason = reason;
             (cpu, info)
         }
-        Ok(adapter) if adapter.software && pref == DevicePref::Auto => {
-            info.reason = format!(
-                "the only WebGPU adapter is a software renderer ({}), which trains slower than \
-                 the CPU backend; choose Device \"WebGPU\" (device=webgpu) to use it anyway",
-                adapter.name
-            );
-            (cpu, info)
-        }
-        Ok(adapter) => {
-            let existing = shared.borrow().webgpu.clone();
-            let gpu = match existing {
-                Some(d) => Ok(d),
-                None => device::webgpu().await,
-            };
-            match gpu {
-                Ok(d) => {
-                    shared.borrow_mut().webgpu = Some(d.clone());
-                    (
-                        d,
-                        DeviceInfo {
-                            backend: "webgpu".into(),
-                            name: adapter.name,
-                            reason: String::new(),
-                        },
-                    )
-                }
-                Err(e) => {
-                    info.reason =
-                        format!("WebGPU failed to start ({e}); training on the CPU instead");
-                    (cpu, info)
-                }
+        Choice::WebGpu { adapter } => match start_webgpu(shared).await {
+            Ok(d) => (
+                d,
+                DeviceInfo {
+                    backend: "webgpu".into(),
+                    name: adapter,
+                    reason: String::new(),
+                },
+            ),
+            Err(e) => {
+                info.reason = format!("{e}; training on the CPU instead");
+                (cpu, info)
             }
-        }
+        },
     }
+}
+
+/// WebGPU, started once per worker (burn's wgpu runtime cannot be initialised twice).
+#[cfg(feature = "webgpu")]
+async fn start_webgpu(shared: &SharedRef) -> Result<Device, String> {
+    let existing = shared.borrow().webgpu.clone();
+    let d = match existing {
+        Some(d) => d,
+        None => device::webgpu()
+            .await
+            .map_err(|e| format!("WebGPU failed to start ({e})"))?,
+    };
+    shared.borrow_mut().webgpu = Some(d.clone());
+    Ok(d)
+}
+
+/// The CPU-only bundle: the page loads it only where the choice is the CPU, so this is reached
+/// only if the adapter changed between the page's look and the worker's.
+#[cfg(not(feature = "webgpu"))]
+async fn start_webgpu(_shared: &SharedRef) -> Result<Device, String> {
+    Err("this page loaded the CPU-only training worker".into())
 }
 
 fn stopped(shared: &SharedRef) -> bool {

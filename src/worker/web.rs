@@ -1,12 +1,13 @@
-//! The browser's side of the worker: time, yielding, fetch and Cache Storage, the GPU adapter's
-//! name, and a panic reporter (a panic kills the worker; the page hears why first).
+//! The browser's side of the worker: time, yielding, fetch and Cache Storage, and a panic
+//! reporter (a panic kills the worker; the page hears why first).
 
 use super::TrainingWorker;
+use crate::js_error::js_err;
 use crate::protocol::FromWorker;
 use gloo_worker::{HandlerId, WorkerScope};
-use js_sys::{Promise, Reflect, Uint8Array};
+use js_sys::{Promise, Uint8Array};
 use std::cell::RefCell;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Cache, Response, WorkerGlobalScope};
 
@@ -28,16 +29,6 @@ pub async fn sleep_ms(ms: i32) {
         let _ = global().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
     });
     let _ = JsFuture::from(p).await;
-}
-
-fn js_err(e: JsValue) -> String {
-    e.as_string()
-        .or_else(|| {
-            Reflect::get(&e, &"message".into())
-                .ok()
-                .and_then(|m| m.as_string())
-        })
-        .unwrap_or_else(|| format!("{e:?}"))
 }
 
 /// GET `url`: `Ok(None)` on 404, the body otherwise.
@@ -87,67 +78,6 @@ pub async fn store(key: &str, bytes: &[u8]) {
     if let Ok(resp) = Response::new_with_opt_u8_array(Some(&mut copy)) {
         let _ = JsFuture::from(cache.put_with_str(key, &resp)).await;
     }
-}
-
-/// The adapter `navigator.gpu.requestAdapter()` offers.
-pub struct Adapter {
-    /// Vendor, architecture and description, e.g. "google swiftshader".
-    pub name: String,
-    /// A CPU renderer (see `device::is_software_adapter`).
-    pub software: bool,
-}
-
-/// `navigator.gpu.requestAdapter()`'s adapter, or why there is none.
-pub async fn adapter() -> Result<Adapter, String> {
-    let nav = Reflect::get(&global(), &"navigator".into()).map_err(js_err)?;
-    let gpu = Reflect::get(&nav, &"gpu".into()).map_err(js_err)?;
-    if gpu.is_undefined() {
-        return Err("this browser has no WebGPU (navigator.gpu is missing)".into());
-    }
-    let request = Reflect::get(&gpu, &"requestAdapter".into()).map_err(js_err)?;
-    let promise = request
-        .unchecked_ref::<js_sys::Function>()
-        .call0(&gpu)
-        .map_err(js_err)?;
-    let adapter = JsFuture::from(promise.unchecked_into::<Promise>())
-        .await
-        .map_err(js_err)?;
-    if adapter.is_null() || adapter.is_undefined() {
-        return Err("WebGPU is present but offered no adapter".into());
-    }
-    let info = Reflect::get(&adapter, &"info".into()).unwrap_or(JsValue::UNDEFINED);
-    let field = |k: &str| {
-        Reflect::get(&info, &k.into())
-            .ok()
-            .and_then(|v| v.as_string())
-            .filter(|s| !s.is_empty())
-    };
-    let name = [field("vendor"), field("architecture"), field("description")]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(" ");
-    // Chromium moved the flag from the adapter to its info (GPUAdapterInfo.isFallbackAdapter).
-    let flag = |o: &JsValue| {
-        Reflect::get(o, &"isFallbackAdapter".into())
-            .ok()
-            .and_then(|v| v.as_bool())
-            .unwrap_or(false)
-    };
-    let fallback = flag(&adapter) || flag(&info);
-    let name = if name.is_empty() {
-        "unnamed adapter".to_string()
-    } else {
-        name
-    };
-    Ok(Adapter {
-        software: crate::device::is_software_adapter(&name, fallback),
-        name: if fallback {
-            format!("{name} (fallback adapter)")
-        } else {
-            name
-        },
-    })
 }
 
 thread_local! {

@@ -101,7 +101,7 @@ pub fn serve(args: &[String]) -> Result<()> {
     let mut c = cmd("trunk");
     c.current_dir(root()).arg("serve");
     if release {
-        c.args(["--release", "--cargo-profile", "web"]);
+        c.arg("--release");
     }
     run(&mut c, "")
 }
@@ -238,6 +238,8 @@ pub fn test(args: &[String]) -> Result<()> {
                 "clippy",
                 "--target",
                 "wasm32-unknown-unknown",
+                "--features",
+                "webgpu",
                 "--lib",
                 "--bins",
                 "--test",
@@ -247,6 +249,20 @@ pub fn test(args: &[String]) -> Result<()> {
                 "warnings",
             ]),
             "clippy for wasm32",
+        )?;
+        // The CPU-only worker bundle (index.html) is the library without `webgpu`.
+        run_logged(
+            &mut cargo(&[
+                "clippy",
+                "--target",
+                "wasm32-unknown-unknown",
+                "--bin",
+                "worker_cpu",
+                "--",
+                "-D",
+                "warnings",
+            ]),
+            "clippy for the CPU worker bundle",
         )?;
         // The page's UI bundle is built without burn (index.html): lint that build too.
         run_logged(
@@ -263,7 +279,7 @@ pub fn test(args: &[String]) -> Result<()> {
             ]),
             "clippy for the UI bundle",
         )
-        .map(|_| "no warnings (worker and UI builds)".into())
+        .map(|_| "no warnings (both worker bundles and the UI)".into())
     })?;
     r.step("cargo test (native)", || {
         run_logged(
@@ -279,6 +295,8 @@ pub fn test(args: &[String]) -> Result<()> {
                 "test",
                 "--target",
                 "wasm32-unknown-unknown",
+                "--features",
+                "webgpu",
                 "--test",
                 "wasm",
             ]);
@@ -367,18 +385,14 @@ pub fn bench(args: &[String]) -> Result<()> {
     });
     say(&format!(
         "browser: trunk build{} into {}",
-        if debug {
-            ""
-        } else {
-            " --release --cargo-profile web"
-        },
+        if debug { "" } else { " --release" },
         dist.display()
     ));
     let mut c = cmd("trunk");
     c.current_dir(&root).arg("build").arg("--dist").arg(&dist);
     if !debug {
-        // What a hosted release ships (Cargo.toml's `web` profile, .github/workflows/pages.yml).
-        c.args(["--release", "--cargo-profile", "web"]);
+        // What a hosted release ships (index.html's release profiles; .github/workflows/pages.yml).
+        c.arg("--release");
     }
     run_logged(&mut c, "trunk build")?;
     let browser = root.join("bench/browser");

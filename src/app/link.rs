@@ -1,0 +1,197 @@
+//! The page's handle on the training worker: which of the two bundles runs, spawning and
+//! respawning it, and the messages a respawned worker must hear again.
+//!
+//! trunk builds the worker twice (index.html): `worker` with WebGPU and the CPU backend, and
+//! `worker_cpu` with the CPU backend only, a fifth of the download (docs/PERFORMANCE.md). The
+//! page asks the browser for its adapter, makes the same [`device::choose`] the worker will,
+//! and loads the bundle that has the chosen backend. A run whose Device setting needs the
+//! other bundle respawns the worker first; nothing is lost, since a new run trains its
+//! networks again and the weights files the user loaded are sent again.
+
+use super::{Action, State, models};
+use crate::device::{self, Adapter, Choice};
+use crate::gpu_probe;
+use crate::protocol::{FromWorker, ToWorker};
+use crate::settings::DevicePref;
+use gloo_worker::{HandlerId, Spawnable, Worker, WorkerBridge, WorkerScope};
+use std::cell::RefCell;
+use std::rc::{Rc, Weak};
+use yew::UseReducerDispatcher;
+
+/// The same message types as `worker::TrainingWorker`, none of its code, so the UI links no
+/// burn. gloo-worker's wire format depends only on `Input` and `Output`. Never instantiated.
+pub struct Remote;
+
+impl Worker for Remote {
+    type Message = ();
+    type Input = ToWorker;
+    type Output = FromWorker;
+
+    fn create(_scope: &WorkerScope<Self>) -> Self {
+        Remote
+    }
+
+    fn update(&mut self, _scope: &WorkerScope<Self>, _msg: ()) {}
+
+    fn received(&mut self, _scope: &WorkerScope<Self>, _msg: ToWorker, _id: HandlerId) {}
+}
+
+/// A build of the training worker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bundle {
+    /// WebGPU, with the CPU backend as its fallback.
+    WebGpu,
+    /// The CPU backend only.
+    Cpu,
+}
+
+impl Bundle {
+    /// trunk's loader shim for the bundle, relative to the page (works under a sub-path).
+    fn url(self) -> &'static str {
+        match self {
+            Bundle::WebGpu => "./worker_loader.js",
+            Bundle::Cpu => "./worker_cpu_loader.js",
+        }
+    }
+
+    fn for_choice(choice: &Choice) -> Self {
+        match choice {
+            Choice::WebGpu { .. } => Bundle::WebGpu,
+            Choice::Cpu { .. } => Bundle::Cpu,
+        }
+    }
+}
+
+pub struct Link {
+    dispatch: UseReducerDispatcher<State>,
+    /// What the browser offered, asked once.
+    adapter: Option<Adapter>,
+    worker: Option<(Bundle, WorkerBridge<Remote>)>,
+    /// A WebGPU worker for the speed test alone, while the page runs the CPU bundle (so the
+    /// networks trained there stay); gone when its report arrives.
+    side: Option<WorkerBridge<Remote>>,
+    /// Weights files the user loaded: a respawned worker gets them again.
+    imports: Vec<ToWorker>,
+}
+
+pub type LinkRef = Rc<RefCell<Link>>;
+
+impl Link {
+    pub fn new(dispatch: UseReducerDispatcher<State>) -> Self {
+        Link {
+            dispatch,
+            adapter: None,
+            worker: None,
+            side: None,
+            imports: Vec::new(),
+        }
+    }
+}
+
+/// Weights files go to the user's disk; everything else to the reducer. `side`: the message
+/// comes from the speed-test worker, which ends with its report.
+fn spawn(link: &LinkRef, bundle: Bundle, side: bool) -> WorkerBridge<Remote> {
+    let dispatch = link.borrow().dispatch.clone();
+    let weak: Weak<RefCell<Link>> = Rc::downgrade(link);
+    Remote::spawner()
+        .with_loader(true)
+        .as_module(false)
+        .callback(move |msg| match msg {
+            FromWorker::Exported { name, bytes, .. } => models::save_file(&name, &bytes),
+            msg => {
+                if side
+                    && matches!(msg, FromWorker::Bench(_))
+                    && let Some(link) = weak.upgrade()
+                {
+                    // Dropping the bridge ends that worker.
+                    link.borrow_mut().side = None;
+                }
+                dispatch.dispatch(Action::Worker(msg));
+            }
+        })
+        .spawn(bundle.url())
+}
+
+/// The bundle for `pref`, asking the browser for its adapter the first time.
+async fn bundle_for(link: &LinkRef, pref: DevicePref) -> Bundle {
+    let known = link.borrow().adapter.clone();
+    let adapter = match known {
+        Some(a) => a,
+        None if pref == DevicePref::Cpu => return Bundle::Cpu,
+        None => {
+            let a = gpu_probe::adapter().await;
+            link.borrow_mut().adapter = Some(a.clone());
+            a
+        }
+    };
+    Bundle::for_choice(&device::choose(pref, &adapter))
+}
+
+/// Make sure the running worker is the bundle `pref` needs (spawning or respawning it), then
+/// send `msgs`. A respawned worker first gets the loaded weights files again.
+pub async fn send_with(link: &LinkRef, pref: DevicePref, msgs: Vec<ToWorker>) {
+    let bundle = bundle_for(link, pref).await;
+    let current = link.borrow().worker.as_ref().map(|(b, _)| *b);
+    if current != Some(bundle) {
+        respawn(link, bundle);
+    }
+    let l = link.borrow();
+    if let Some((_, w)) = &l.worker {
+        for m in msgs {
+            w.send(m);
+        }
+    }
+}
+
+/// Replace the worker with a fresh `bundle` one (the old one ends when its bridge drops).
+pub fn respawn(link: &LinkRef, bundle: Bundle) {
+    let bridge = spawn(link, bundle, false);
+    let mut l = link.borrow_mut();
+    for m in &l.imports {
+        bridge.send(m.clone());
+    }
+    l.worker = Some((bundle, bridge));
+}
+
+/// The page loaded: start the worker the URL's Device setting needs and ask it for a saved
+/// run. `?bench=webgpu|cpu` (how `cargo xtask bench` drives the page) also runs the speed test.
+pub async fn connect(link: &LinkRef, pref: DevicePref, bench: Option<bool>) {
+    let mut msgs = vec![ToWorker::Hello];
+    let pref = match bench {
+        Some(cpu) => {
+            link.borrow().dispatch.dispatch(Action::BenchStarted);
+            msgs.push(ToWorker::Bench { cpu });
+            if cpu {
+                DevicePref::Cpu
+            } else {
+                DevicePref::WebGpu
+            }
+        }
+        None => pref,
+    };
+    send_with(link, pref, msgs).await;
+}
+
+/// A message for whatever worker runs now (pause, stop, inspect, export…).
+pub fn send(link: &LinkRef, msg: ToWorker) {
+    let mut l = link.borrow_mut();
+    if matches!(msg, ToWorker::Import { .. }) {
+        l.imports.push(msg.clone());
+    }
+    if let Some((_, w)) = &l.worker {
+        w.send(msg);
+    }
+}
+
+/// The speed test on WebGPU (`cpu == false`) or on the CPU backend. The CPU bundle has no
+/// WebGPU: then a WebGPU worker is started for the test alone.
+pub fn bench(link: &LinkRef, cpu: bool) {
+    let current = link.borrow().worker.as_ref().map(|(b, _)| *b);
+    if cpu || current == Some(Bundle::WebGpu) {
+        send(link, ToWorker::Bench { cpu });
+        return;
+    }
+    let side = spawn(link, Bundle::WebGpu, true);
+    side.send(ToWorker::Bench { cpu });
+    link.borrow_mut().side = Some(side);
+}
