@@ -46,8 +46,8 @@ pub enum Adapter {
 }
 
 /// The backend a run uses. One decision, made twice with the same inputs: by the page, to
-/// load the worker bundle that has it (the CPU-only worker is a fifth of the WebGPU one's
-/// download), and by that worker, to start the device.
+/// load the worker bundle that has it (the CPU-only worker is 1.1 MB gzip, the WebGPU one
+/// 2.7), and by that worker, to start the device.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Choice {
     WebGpu {
