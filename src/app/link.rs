@@ -72,6 +72,9 @@ pub struct Link {
     side: Option<WorkerBridge<Remote>>,
     /// Weights files the user loaded: a respawned worker gets them again.
     imports: Vec<ToWorker>,
+    /// Other messages sent before the first worker started (the page asks the browser for its
+    /// adapter first): delivered when it does.
+    early: Vec<ToWorker>,
 }
 
 pub type LinkRef = Rc<RefCell<Link>>;
@@ -84,6 +87,7 @@ impl Link {
             worker: None,
             side: None,
             imports: Vec::new(),
+            early: Vec::new(),
         }
     }
 }
@@ -99,6 +103,15 @@ fn spawn(link: &LinkRef, bundle: Bundle, side: bool) -> WorkerBridge<Remote> {
         .callback(move |msg| match msg {
             FromWorker::Exported { name, bytes, .. } => models::save_file(&name, &bytes),
             msg => {
+                // The speed-test worker dying (a panic) is that test failing, not the page's
+                // worker stopping: it must not offer to restart the run.
+                let msg = match msg {
+                    FromWorker::Error {
+                        message,
+                        fatal: true,
+                    } if side => FromWorker::Bench(Err(message)),
+                    msg => msg,
+                };
                 if side
                     && matches!(msg, FromWorker::Bench(_))
                     && let Some(link) = weak.upgrade()
@@ -150,6 +163,9 @@ pub fn respawn(link: &LinkRef, bundle: Bundle) {
     for m in &l.imports {
         bridge.send(m.clone());
     }
+    for m in std::mem::take(&mut l.early) {
+        bridge.send(m);
+    }
     l.worker = Some((bundle, bridge));
 }
 
@@ -175,11 +191,15 @@ pub async fn connect(link: &LinkRef, pref: DevicePref, bench: Option<bool>) {
 /// A message for whatever worker runs now (pause, stop, inspect, export…).
 pub fn send(link: &LinkRef, msg: ToWorker) {
     let mut l = link.borrow_mut();
-    if matches!(msg, ToWorker::Import { .. }) {
+    let import = matches!(msg, ToWorker::Import { .. });
+    if import {
         l.imports.push(msg.clone());
     }
-    if let Some((_, w)) = &l.worker {
-        w.send(msg);
+    match &l.worker {
+        Some((_, w)) => w.send(msg),
+        // (An import reaches the first worker with the others in `imports`.)
+        None if !import => l.early.push(msg),
+        None => {}
     }
 }
 
