@@ -1,9 +1,12 @@
 //! The settings panel: every control is a native, labelled input (keyboard-usable), hidden when
 //! the URL's `hide=` names it, disabled while a run goes.
 
+mod number_field;
+
 use crate::distill::LossForm;
 use crate::settings::{self, DevicePref, Settings};
 use crate::train::OptimizerKind;
+use number_field::NumberField;
 use std::rc::Rc;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
@@ -37,17 +40,13 @@ fn number(
         return html! {};
     }
     let cb = p.on_change.clone();
-    let onchange = Callback::from(move |e: Event| {
-        let input: HtmlInputElement = e.target_unchecked_into();
-        if let Ok(v) = input.value().trim().parse::<f64>() {
-            cb.emit(Rc::new(move |s: &mut Settings| apply(s, v.clamp(min, max))));
-        }
-    });
+    let on_commit =
+        Callback::from(move |v: f64| cb.emit(Rc::new(move |s: &mut Settings| apply(s, v))));
     html! {
         <label class="control" for={format!("ctl-{key}")}>
             <span>{ label }</span>
-            <input id={format!("ctl-{key}")} type="number" value={value} step={step.to_string()}
-                min={min.to_string()} max={max.to_string()} disabled={p.running} {onchange} />
+            <NumberField id={format!("ctl-{key}")} {value} step={step.to_string()} {min} {max}
+                disabled={p.running} {on_commit} />
         </label>
     }
 }
