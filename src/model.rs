@@ -1,6 +1,9 @@
 //! The study's two networks. Both take flattened, normalised images `[batch, 784]` and return
 //! class logits `[batch, classes]`, so trainers and the logit cache treat them alike.
 
+pub mod dropout;
+pub mod max_pool_eval;
+pub mod single_channel_conv;
 pub mod snapshot;
 pub mod student;
 pub mod teacher;
@@ -17,6 +20,19 @@ use std::str::FromStr;
 pub trait Classifier: Module {
     /// `[batch, 784]` normalised pixels → `[batch, classes]` logits.
     fn logits(&self, images: Tensor<2>) -> Tensor<2>;
+}
+
+/// Whether `device` is burn's CPU backend (with or without autodiff), where [`dropout`],
+/// [`single_channel_conv`] and [`max_pool_eval`] replace layers burn runs slowly there.
+pub fn on_cpu(device: &Device) -> bool {
+    device.clone().without_autodiff() == Device::flex()
+}
+
+/// Seed what is random in training on `device`: burn's generator (initial weights, dropout on a
+/// GPU) and the CPU's dropout masks ([`dropout::seed`]). The same seed gives the same run.
+pub fn seed(device: &Device, seed: u64) {
+    device.seed(seed);
+    dropout::seed(seed);
 }
 
 /// Which network: the CLI's `--model` and the saved weights' `architecture`.

@@ -10,7 +10,7 @@ use distill_lab::data::dataset::{DatasetKind, FileRole};
 use distill_lab::data::prepare::{self, NamedBytes, RawSet};
 use distill_lab::distill::DistillConfig;
 use distill_lab::model::snapshot::{self, WeightsError, WeightsMeta};
-use distill_lab::model::{Arch, Classifier, Student, StudentConfig, TeacherConfig};
+use distill_lab::model::{self, Arch, Classifier, Student, StudentConfig, TeacherConfig};
 use distill_lab::train::{
     self, EpochRecord, EvalResult, FitEnd, FitHooks, FitOptions, Objective, OptimizerKind,
     StepMetrics, TrainConfig, Trainer,
@@ -106,7 +106,7 @@ fn mean(v: &[StepMetrics]) -> f32 {
 
 fn student(seed: u64) -> Student {
     let d = Device::flex().autodiff();
-    d.seed(seed);
+    model::seed(&d, seed);
     StudentConfig::new(10).init(&d)
 }
 
@@ -115,7 +115,7 @@ fn teacher_baseline_and_distilled_student_learn() {
     let _lock = device_lock();
     // Teacher CNN: 2 epochs of 2,000 images, Adadelta as in the study.
     let d = Device::flex().autodiff();
-    d.seed(1);
+    model::seed(&d, 1);
     let (teacher, rec, end) = run(
         TeacherConfig::new(10).init(&d),
         config(2, 64, OptimizerKind::Adadelta, 1),
@@ -343,7 +343,7 @@ fn distillation_changes_what_the_student_learns() {
     // Same initial weights, same batches: only the objective differs, so the weights must too.
     let n = 512;
     let d = Device::flex().autodiff();
-    d.seed(5);
+    model::seed(&d, 5);
     let (teacher, _, _) = run(
         TeacherConfig::new(10).with_hidden(64).init(&d),
         config(1, 64, OptimizerKind::Adam, 5),

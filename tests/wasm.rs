@@ -79,7 +79,7 @@ async fn webgpu_trains_with_async_reads_and_weights_come_back() {
         .await
         .expect("WebGPU adapter (run Chromium with --enable-unsafe-webgpu)");
     let data = two_class_split(32 * 12);
-    device.clone().autodiff().seed(3);
+    distill_lab::model::seed(&device.clone().autodiff(), 3);
     let student = StudentConfig::new(2)
         .with_hidden(32)
         .init(&device.clone().autodiff());

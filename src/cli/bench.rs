@@ -2,6 +2,8 @@
 //! side by side with Keras/TensorFlow on the CPU (the study's own stack) in the same run, and
 //! against the machine's measured matmul peak. Prints figures, never a pass/fail.
 
+mod layers;
+
 use super::train::DeviceChoice;
 use crate::bench::{self, BenchSpec, STUDENT_FWD_FLOPS, TEACHER_FWD_FLOPS};
 use anyhow::{Context, Result};
@@ -27,6 +29,9 @@ pub struct BenchArgs {
     /// Skip the Keras side.
     #[arg(long)]
     pub no_keras: bool,
+    /// Then time the CPU backend's stand-in layers beside the burn layers they replace.
+    #[arg(long)]
+    pub layers: bool,
 }
 
 fn keras(args: &BenchArgs) -> Result<serde_json::Value> {
@@ -176,6 +181,10 @@ pub fn run(args: BenchArgs) -> Result<()> {
         let s = ratios.get("student_kd_vs_keras")?.as_f64()?;
         Some((t.as_f64()? * s).sqrt())
     });
+    if args.layers {
+        layers::run(b, args.steps);
+    }
+    // Last, so the report's last line stays the JSON object.
     println!(
         "{}",
         json!({ "ours": ours, "keras": k, "ratios": ratios, "native_vs_keras": native_vs_keras, "first_step_s": first_step })

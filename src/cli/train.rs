@@ -5,7 +5,7 @@ use crate::data::batch::Norm;
 use crate::device::{self, DeviceInfo};
 use crate::distill::{DistillConfig, LossForm};
 use crate::model::snapshot::{self, Network, WeightsMeta};
-use crate::model::{Arch, Classifier, StudentConfig, TeacherConfig};
+use crate::model::{self, Arch, Classifier, StudentConfig, TeacherConfig};
 use crate::train::{
     self, EpochRecord, EvalResult, FitEnd, FitHooks, FitOptions, Objective, OptimizerKind,
     StepMetrics, TrainConfig, Trainer,
@@ -356,8 +356,8 @@ pub fn train(args: TrainArgs) -> Result<()> {
             String::new()
         }
     );
-    device.clone().autodiff().seed(cfg.seed);
     let ad = device.clone().autodiff();
+    model::seed(&ad, cfg.seed);
     let (network, net_json, fitted) = match arch {
         Arch::Cnn => {
             let nc = TeacherConfig::new(classes);
@@ -537,7 +537,7 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
     let cached = teacher_logits(&teacher, &data, n, &device);
     let ad = device.clone().autodiff();
     let student = |seed: u64| {
-        ad.seed(seed);
+        model::seed(&ad, seed);
         StudentConfig::new(classes).init(&ad)
     };
     let base = fit_model(

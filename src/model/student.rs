@@ -1,8 +1,8 @@
 //! The student MLP of the Keras study: flatten → dense 512 relu → dropout .2 → dense C.
 //! For C = 26: 415,258 parameters (401,920 + 13,338).
 
-use super::Classifier;
 use super::teacher::GLOROT;
+use super::{Classifier, dropout};
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig, Relu};
 use burn::prelude::*;
 
@@ -42,7 +42,7 @@ impl Student {
     /// `[batch, 784]` → `[batch, classes]`.
     pub fn forward(&self, images: Tensor<2>) -> Tensor<2> {
         let x = self.relu.forward(self.fc1.forward(images)); // [B, 512]
-        self.fc2.forward(self.dropout.forward(x)) // [B, classes]
+        self.fc2.forward(dropout::forward(&self.dropout, x)) // [B, classes]
     }
 }
 

@@ -3,7 +3,7 @@
 //! dropout .25 → dense 1024 relu → dropout .5 → dense C. For C = 26: 3,378,970 parameters
 //! (640 + 73,856 + 3,277,824 + 26,650).
 
-use super::Classifier;
+use super::{Classifier, dropout, max_pool_eval, on_cpu, single_channel_conv};
 use burn::nn::{
     Dropout, DropoutConfig, Initializer, Linear, LinearConfig, Relu,
     conv::{Conv2d, Conv2dConfig},
@@ -71,15 +71,34 @@ impl Teacher {
     pub fn forward(&self, images: Tensor<2>) -> Tensor<2> {
         let [batch, _] = images.dims();
         let x = images.reshape([batch, 1, 28, 28]);
-        let x = self.relu.forward(self.conv1.forward(x)); // [B, 64, 26, 26]
-        let x = self.dropout_conv.forward(self.pool.forward(x)); // [B, 64, 13, 13]
+        let x = self.relu.forward(self.conv1(x)); // [B, 64, 26, 26]
+        let x = dropout::forward(&self.dropout_conv, self.pool(x)); // [B, 64, 13, 13]
         let x = self.relu.forward(self.conv2.forward(x)); // [B, 128, 11, 11]
-        let x = self.dropout_conv.forward(self.pool.forward(x)); // [B, 128, 5, 5]
+        let x = dropout::forward(&self.dropout_conv, self.pool(x)); // [B, 128, 5, 5]
         let x = x.flatten(1, 3); // [B, 3200]
-        let x = self
-            .dropout_hidden
-            .forward(self.relu.forward(self.fc1.forward(x))); // [B, 1024]
+        let x = self.relu.forward(self.fc1.forward(x)); // [B, 1024]
+        let x = dropout::forward(&self.dropout_hidden, x);
         self.fc2.forward(x) // [B, classes]
+    }
+
+    /// `[B, 1, 28, 28]` → `[B, 64, 26, 26]`; on the CPU as a matrix product (`single_channel_conv`).
+    fn conv1(&self, x: Tensor<4>) -> Tensor<4> {
+        if on_cpu(&x.device()) && single_channel_conv::applies(&self.conv1) {
+            single_channel_conv::forward(&self.conv1, x)
+        } else {
+            self.conv1.forward(x)
+        }
+    }
+
+    /// `[B, C, H, W]` → `[B, C, H / 2, W / 2]`; for inference on the CPU as two max reductions
+    /// (`max_pool_eval`).
+    fn pool(&self, x: Tensor<4>) -> Tensor<4> {
+        let device = x.device();
+        if on_cpu(&device) && !device.is_autodiff() && max_pool_eval::applies(&self.pool) {
+            max_pool_eval::forward(x)
+        } else {
+            self.pool.forward(x)
+        }
     }
 }
 

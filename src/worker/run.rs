@@ -12,7 +12,7 @@ use crate::device::{self, Adapter, Choice, DeviceInfo};
 use crate::distill::DistillConfig;
 use crate::gpu_probe;
 use crate::model::snapshot::{self, Network};
-use crate::model::{Arch, Classifier, StudentConfig, Teacher, TeacherConfig};
+use crate::model::{self, Arch, Classifier, StudentConfig, Teacher, TeacherConfig};
 use crate::protocol::{FromWorker, Phase, ResultRow, Role, Thumb};
 use crate::settings::{DevicePref, Settings};
 use crate::train::{self, FitEnd, FitError, FitOptions, Objective, TrainConfig, Trainer};
@@ -320,7 +320,7 @@ async fn run_inner(
 
     // 1. The teacher.
     send(shared, FromWorker::Phase(Phase::Training(Role::Teacher)));
-    ad.seed(s.seed);
+    model::seed(&ad, s.seed);
     let fresh = TeacherConfig::new(classes).init(&ad);
     let mut teacher = Trainer::new(
         fresh.clone(),
@@ -416,7 +416,7 @@ async fn run_inner(
 
     // 3. Both students from the same initial weights, trained side by side.
     send(shared, FromWorker::Phase(Phase::Students));
-    ad.seed(s.seed.wrapping_add(1));
+    model::seed(&ad, s.seed.wrapping_add(1));
     let student = StudentConfig::new(classes).init(&ad);
     let config = DistillConfig {
         form: s.loss,

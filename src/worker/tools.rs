@@ -9,7 +9,7 @@ use crate::checkpoint::Checkpoint;
 use crate::data::batch::{self, Norm};
 use crate::distill::DistillConfig;
 use crate::model::snapshot::{self, WeightsMeta};
-use crate::model::{Arch, Classifier, StudentConfig, TeacherConfig};
+use crate::model::{self, Arch, Classifier, StudentConfig, TeacherConfig};
 use crate::protocol::{BenchReport, CheckpointInfo, FromWorker, Logits, Role, SweepSpec, Thumb};
 use crate::settings::{DevicePref, Settings};
 use crate::train::{self, Control, FitOptions, Objective, Trainer};
@@ -339,7 +339,7 @@ async fn sweep_inner(shared: &SharedRef, spec: &SweepSpec) -> Result<(), String>
         val_count: test.len(),
         eval_batch: 512,
     };
-    ad.seed(settings.seed.wrapping_add(1));
+    model::seed(&ad, settings.seed.wrapping_add(1));
     let init = StudentConfig::new(classes).init(&ad);
     let fit = |objective: Objective| {
         let (init, cfg, ad, device, shared, train_set, test) = (

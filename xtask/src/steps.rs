@@ -369,6 +369,7 @@ pub fn bench(args: &[String]) -> Result<()> {
         "distill",
         "--",
         "bench",
+        "--layers",
     ]);
     if !keras {
         c.arg("--no-keras");

@@ -1,0 +1,77 @@
+//! `distill bench --layers`: each of the CPU backend's stand-ins (`model::dropout`,
+//! `model::single_channel_conv`, `model::max_pool_eval`) beside the burn layer it replaces, on
+//! the teacher's shapes at the bench's batch, in one run. Milliseconds per call; forward and
+//! backward where training runs the layer, forward alone for the inference-only pool.
+
+use crate::model::{dropout, max_pool_eval, single_channel_conv};
+use burn::nn::DropoutConfig;
+use burn::nn::conv::Conv2dConfig;
+use burn::nn::pool::MaxPool2dConfig;
+use burn::prelude::*;
+use burn::tensor::Distribution;
+use std::time::Instant;
+
+/// Mean milliseconds of `f` over `reps` calls after two untimed ones; each call's result is read
+/// back, so the work is done when the clock stops.
+fn ms(reps: usize, f: impl Fn() -> Tensor<1>) -> f64 {
+    for _ in 0..2 {
+        let _ = f().into_data();
+    }
+    let t = Instant::now();
+    for _ in 0..reps {
+        let _ = f().into_data();
+    }
+    t.elapsed().as_secs_f64() * 1000.0 / reps as f64
+}
+
+pub fn run(batch: usize, reps: usize) {
+    let plain = Device::flex();
+    let ad = plain.clone().autodiff();
+    let b = batch;
+    let drop = DropoutConfig::new(0.25).init();
+    let conv1 = Conv2dConfig::new([1, 64], [3, 3]).init(&ad);
+    let pool = MaxPool2dConfig::new([2, 2]).init();
+    let pooled = Tensor::<4>::random([b, 64, 13, 13], Distribution::Default, &ad);
+    let images = Tensor::<4>::random([b, 1, 28, 28], Distribution::Default, &ad);
+    let conv_out = Tensor::<4>::random([b, 64, 26, 26], Distribution::Default, &plain);
+
+    // Forward, then backward to the input (dropout) or to the weights (conv1), as in a step.
+    let input_grad = |layer: &dyn Fn(Tensor<4>) -> Tensor<4>| {
+        let x = pooled.clone().require_grad();
+        let g = layer(x.clone()).sum().backward();
+        x.grad(&g).expect("input gradient").sum()
+    };
+    let weight_grad = |layer: &dyn Fn(Tensor<4>) -> Tensor<4>| {
+        let g = layer(images.clone()).sum().backward();
+        conv1.weight.val().grad(&g).expect("weight gradient").sum()
+    };
+    let rows = [
+        (
+            format!("dropout .25 [{b},64,13,13] fwd+bwd"),
+            ms(reps, || input_grad(&|x| drop.forward(x))),
+            ms(reps, || input_grad(&|x| dropout::forward(&drop, x))),
+        ),
+        (
+            format!("conv 1→64 3x3 [{b},1,28,28] fwd+bwd"),
+            ms(reps, || weight_grad(&|x| conv1.forward(x))),
+            ms(reps, || {
+                weight_grad(&|x| single_channel_conv::forward(&conv1, x))
+            }),
+        ),
+        (
+            format!("max pool 2x2 [{b},64,26,26] inference"),
+            ms(reps, || pool.forward(conv_out.clone()).sum()),
+            ms(reps, || max_pool_eval::forward(conv_out.clone()).sum()),
+        ),
+    ];
+    println!(
+        "\n{:<40} {:>12} {:>12} {:>9}",
+        "CPU layer, ms per call", "burn's layer", "stand-in", "speed-up"
+    );
+    for (name, burn_ms, ours_ms) in rows {
+        println!(
+            "{name:<40} {burn_ms:>12.2} {ours_ms:>12.2} {:>8.1}x",
+            burn_ms / ours_ms
+        );
+    }
+}

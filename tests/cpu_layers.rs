@@ -1,0 +1,125 @@
+//! The CPU backend's stand-ins for two of burn's layers (`model::dropout`,
+//! `model::single_channel_conv`): the same results as the layers they replace.
+
+use burn::nn::PaddingConfig2d;
+use burn::nn::conv::Conv2dConfig;
+use burn::nn::{DropoutConfig, conv::Conv2d};
+use burn::prelude::*;
+use burn::tensor::Distribution;
+use distill_lab::model::{dropout, on_cpu, single_channel_conv};
+
+fn max_diff<const D: usize>(a: Tensor<D>, b: Tensor<D>) -> f32 {
+    (a - b).abs().max().into_scalar::<f32>()
+}
+
+#[test]
+fn the_single_channel_conv_matches_burns_conv2d_and_its_gradients() {
+    let d = Device::flex().autodiff();
+    assert!(on_cpu(&d) && on_cpu(&Device::flex()));
+    d.seed(11);
+    let conv = Conv2dConfig::new([1, 8], [3, 3]).init(&d);
+    assert!(single_channel_conv::applies(&conv));
+    // Not square, so a swapped height and width would show.
+    let x = Tensor::<4>::random([4, 1, 10, 9], Distribution::Default, &d);
+    let r = Tensor::<4>::random([4, 8, 8, 7], Distribution::Default, &d);
+
+    let ours = single_channel_conv::forward(&conv, x.clone());
+    let burns = conv.forward(x);
+    assert_eq!(ours.dims(), [4, 8, 8, 7]);
+    let diff = max_diff(ours.clone(), burns.clone());
+    assert!(diff < 1e-5, "forward differs by {diff}");
+
+    let grad = |y: Tensor<4>, conv: &Conv2d| {
+        let g = (y * r.clone()).sum().backward();
+        let bias = conv.bias.as_ref().unwrap().val();
+        (conv.weight.val().grad(&g).unwrap(), bias.grad(&g).unwrap())
+    };
+    let (w_ours, b_ours) = grad(ours, &conv);
+    let (w_burn, b_burn) = grad(burns, &conv);
+    assert!(max_diff(w_ours, w_burn) < 1e-4, "weight gradients differ");
+    assert!(max_diff(b_ours, b_burn) < 1e-4, "bias gradients differ");
+}
+
+#[test]
+fn the_single_channel_conv_only_claims_layers_it_computes() {
+    let d = Device::flex();
+    assert!(!single_channel_conv::applies(
+        &Conv2dConfig::new([2, 8], [3, 3]).init(&d)
+    ));
+    assert!(!single_channel_conv::applies(
+        &Conv2dConfig::new([1, 8], [3, 3])
+            .with_padding(PaddingConfig2d::Same)
+            .init(&d)
+    ));
+    assert!(!single_channel_conv::applies(
+        &Conv2dConfig::new([1, 8], [3, 3])
+            .with_stride([2, 2])
+            .init(&d)
+    ));
+}
+
+#[test]
+fn the_cpu_dropout_mask_keeps_the_right_share_scaled() {
+    let n = 200_000;
+    let m = dropout::mask(n, 0.75, 1);
+    let kept = m.iter().filter(|&&v| v != 0.0).count() as f64 / n as f64;
+    assert!((kept - 0.75).abs() < 0.005, "kept {kept}");
+    assert!(m.iter().all(|&v| v == 0.0 || v == 1.0 / 0.75_f32));
+    let mean = m.iter().map(|&v| v as f64).sum::<f64>() / n as f64;
+    assert!((mean - 1.0).abs() < 0.01, "mean {mean}");
+    // A function of its seed: the same seed, the same mask; another seed, another.
+    assert_eq!(m, dropout::mask(n, 0.75, 1));
+    assert_ne!(m, dropout::mask(n, 0.75, 2));
+    // Lengths that are not a multiple of the four draws per call.
+    assert_eq!(dropout::mask(7, 0.5, 3).len(), 7);
+}
+
+#[test]
+fn the_cpu_dropout_behaves_like_burns_layer() {
+    let layer = DropoutConfig::new(0.5).init();
+    // Eval (a device without autodiff): the identity.
+    let plain = Tensor::<2>::ones([64, 100], &Device::flex());
+    assert_eq!(
+        max_diff(dropout::forward(&layer, plain.clone()), plain),
+        0.0
+    );
+
+    // Training: each element dropped or doubled; the gradient is the same mask.
+    let d = Device::flex().autodiff();
+    let x = Tensor::<2>::ones([64, 100], &d).require_grad();
+    let y = dropout::forward(&layer, x.clone());
+    let values = y.clone().into_data().try_to_vec::<f32>().unwrap();
+    assert!(values.iter().all(|&v| v == 0.0 || v == 2.0));
+    let kept = values.iter().filter(|&&v| v == 2.0).count();
+    assert!((2_600..3_800).contains(&kept), "kept {kept} of 6,400");
+    let g = y.clone().sum().backward();
+    let dx = x.grad(&g).unwrap();
+    assert_eq!(max_diff(dx, y.inner()), 0.0);
+    // Two calls draw two masks.
+    let again = dropout::forward(&layer, x)
+        .into_data()
+        .try_to_vec::<f32>()
+        .unwrap();
+    assert_ne!(values, again);
+}
+
+#[test]
+fn the_eval_max_pool_matches_burns_max_pool2d() {
+    use burn::nn::pool::MaxPool2dConfig;
+    use distill_lab::model::max_pool_eval;
+    let d = Device::flex();
+    d.seed(12);
+    let pool = MaxPool2dConfig::new([2, 2]).init();
+    assert!(max_pool_eval::applies(&pool));
+    assert!(!max_pool_eval::applies(
+        &MaxPool2dConfig::new([3, 3]).init()
+    ));
+    // Even and odd sizes (the teacher pools 26x26 and 11x11), not square.
+    for [h, w] in [[26, 26], [11, 11], [6, 9]] {
+        let x = Tensor::<4>::random([3, 5, h, w], Distribution::Default, &d);
+        let ours = max_pool_eval::forward(x.clone());
+        let burns = pool.forward(x);
+        assert_eq!(ours.dims(), burns.dims());
+        assert_eq!(max_diff(ours, burns), 0.0, "{h}x{w}");
+    }
+}
