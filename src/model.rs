@@ -2,7 +2,8 @@
 //! class logits `[batch, classes]`, so trainers and the logit cache treat them alike.
 
 pub mod dropout;
-pub mod max_pool_eval;
+pub mod max_pool;
+pub mod multi_channel_conv;
 pub mod single_channel_conv;
 pub mod snapshot;
 pub mod student;
@@ -23,7 +24,8 @@ pub trait Classifier: Module {
 }
 
 /// Whether `device` is burn's CPU backend (with or without autodiff), where [`dropout`],
-/// [`single_channel_conv`] and [`max_pool_eval`] replace layers burn runs slowly there.
+/// [`single_channel_conv`], [`multi_channel_conv`] and [`max_pool`] replace layers burn runs
+/// slowly there.
 pub fn on_cpu(device: &Device) -> bool {
     device.clone().without_autodiff() == Device::flex()
 }

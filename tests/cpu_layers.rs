@@ -1,12 +1,13 @@
-//! The CPU backend's stand-ins for two of burn's layers (`model::dropout`,
-//! `model::single_channel_conv`): the same results as the layers they replace.
+//! The CPU backend's stand-ins for burn's layers (`model::dropout`, `model::single_channel_conv`,
+//! `model::multi_channel_conv`, `model::max_pool`): the same results and gradients as the layers
+//! they replace.
 
 use burn::nn::PaddingConfig2d;
 use burn::nn::conv::Conv2dConfig;
 use burn::nn::{DropoutConfig, conv::Conv2d};
 use burn::prelude::*;
 use burn::tensor::Distribution;
-use distill_lab::model::{dropout, on_cpu, single_channel_conv};
+use distill_lab::model::{dropout, max_pool, multi_channel_conv, on_cpu, single_channel_conv};
 
 fn max_diff<const D: usize>(a: Tensor<D>, b: Tensor<D>) -> f32 {
     (a - b).abs().max().into_scalar::<f32>()
@@ -104,22 +105,127 @@ fn the_cpu_dropout_behaves_like_burns_layer() {
 }
 
 #[test]
-fn the_eval_max_pool_matches_burns_max_pool2d() {
+fn the_max_pool_matches_burns_max_pool2d_and_its_gradient() {
     use burn::nn::pool::MaxPool2dConfig;
-    use distill_lab::model::max_pool_eval;
-    let d = Device::flex();
-    d.seed(12);
     let pool = MaxPool2dConfig::new([2, 2]).init();
-    assert!(max_pool_eval::applies(&pool));
-    assert!(!max_pool_eval::applies(
-        &MaxPool2dConfig::new([3, 3]).init()
+    assert!(max_pool::applies(&pool));
+    assert!(!max_pool::applies(&MaxPool2dConfig::new([3, 3]).init()));
+    assert!(!max_pool::applies(
+        &MaxPool2dConfig::new([2, 2]).with_strides([1, 1]).init()
     ));
+    let plain = Device::flex();
+    let d = plain.clone().autodiff();
+    d.seed(12);
     // Even and odd sizes (the teacher pools 26x26 and 11x11), not square.
     for [h, w] in [[26, 26], [11, 11], [6, 9]] {
-        let x = Tensor::<4>::random([3, 5, h, w], Distribution::Default, &d);
-        let ours = max_pool_eval::forward(x.clone());
+        // Inference (no autodiff): the same values.
+        let x = Tensor::<4>::random([3, 5, h, w], Distribution::Default, &plain);
+        let ours = max_pool::forward(&pool, x.clone());
         let burns = pool.forward(x);
         assert_eq!(ours.dims(), burns.dims());
-        assert_eq!(max_diff(ours, burns), 0.0, "{h}x{w}");
+        assert_eq!(max_diff(ours, burns), 0.0, "{h}x{w} inference");
+
+        // Training: the same values, and the gradient lands on the same positions.
+        let x = Tensor::<4>::random([3, 5, h, w], Distribution::Default, &d).require_grad();
+        let r = Tensor::<4>::random([3, 5, h / 2, w / 2], Distribution::Default, &d);
+        let grad = |y: Tensor<4>| x.grad(&(y * r.clone()).sum().backward()).unwrap();
+        let ours = max_pool::forward(&pool, x.clone());
+        let burns = pool.forward(x.clone());
+        assert_eq!(
+            max_diff(ours.clone(), burns.clone()),
+            0.0,
+            "{h}x{w} training"
+        );
+        assert_eq!(max_diff(grad(ours), grad(burns)), 0.0, "{h}x{w} gradient");
     }
+}
+
+#[test]
+fn the_max_pool_keeps_a_nan_as_burns_does() {
+    use burn::nn::pool::MaxPool2dConfig;
+    let pool = MaxPool2dConfig::new([2, 2]).init();
+    // One NaN among numbers, in the second, third and fourth place of a window: the fast path
+    // would drop it.
+    let nan = f32::NAN;
+    let values = [
+        [1.0, nan, 2.0, 0.0], // row 0
+        [0.0, 0.0, nan, 5.0], // row 1
+        [3.0, 1.0, 4.0, 4.0], // row 2
+        [nan, 2.0, 1.0, 9.0], // row 3
+    ];
+    for device in [Device::flex(), Device::flex().autodiff()] {
+        let x = Tensor::<2>::from_data(values, &device).reshape([1, 1, 4, 4]);
+        let ours = max_pool::forward(&pool, x.clone())
+            .into_data()
+            .try_to_vec::<f32>();
+        let burns = pool.forward(x).into_data().try_to_vec::<f32>();
+        let (ours, burns) = (ours.unwrap(), burns.unwrap());
+        assert!(
+            ours[0].is_nan() && ours[1].is_nan() && ours[2].is_nan(),
+            "{ours:?}"
+        );
+        assert_eq!(ours[3], 9.0);
+        assert_eq!(
+            ours.iter().map(|v| v.is_nan()).collect::<Vec<_>>(),
+            burns.iter().map(|v| v.is_nan()).collect::<Vec<_>>()
+        );
+    }
+}
+
+#[test]
+fn the_multi_channel_conv_matches_burns_conv2d_and_its_gradients() {
+    let d = Device::flex().autodiff();
+    d.seed(13);
+    // Small and not square (a swapped height and width would show); then the teacher's second
+    // convolution's input size over a batch whose weight gradient goes in two chunks.
+    for ([batch, channels, h, w], out) in [([4, 6, 10, 9], 7), ([130, 64, 13, 13], 8)] {
+        let conv = Conv2dConfig::new([channels, out], [3, 3]).init(&d);
+        assert!(multi_channel_conv::applies(&conv));
+        let x = Tensor::<4>::random([batch, channels, h, w], Distribution::Default, &d);
+        let x = x.require_grad();
+        let r = Tensor::<4>::random([batch, out, h - 2, w - 2], Distribution::Default, &d);
+
+        let ours = multi_channel_conv::forward(&conv, x.clone());
+        let burns = conv.forward(x.clone());
+        assert_eq!(ours.dims(), [batch, out, h - 2, w - 2]);
+        let diff = max_diff(ours.clone(), burns.clone());
+        assert!(diff < 1e-5, "forward differs by {diff}");
+
+        let grads = |y: Tensor<4>| {
+            let g = (y * r.clone()).sum().backward();
+            let bias = conv.bias.as_ref().unwrap().val();
+            (
+                x.grad(&g).unwrap(),
+                conv.weight.val().grad(&g).unwrap(),
+                bias.grad(&g).unwrap(),
+            )
+        };
+        let (x_ours, w_ours, b_ours) = grads(ours);
+        let (x_burn, w_burn, b_burn) = grads(burns);
+        // Sums over up to 130·121 terms of order 1, in another order.
+        let scale = w_burn.clone().abs().max().into_scalar::<f32>().max(1.0);
+        assert!(max_diff(x_ours, x_burn) < 1e-4, "input gradients differ");
+        let diff = max_diff(w_ours, w_burn) / scale;
+        assert!(diff < 1e-5, "weight gradients differ by {diff} (relative)");
+        let diff = max_diff(b_ours, b_burn) / scale;
+        assert!(diff < 1e-5, "bias gradients differ by {diff} (relative)");
+    }
+}
+
+#[test]
+fn the_multi_channel_conv_only_claims_layers_it_computes() {
+    let d = Device::flex();
+    let config = || Conv2dConfig::new([4, 8], [3, 3]);
+    assert!(!multi_channel_conv::applies(
+        &config().with_padding(PaddingConfig2d::Same).init(&d)
+    ));
+    assert!(!multi_channel_conv::applies(
+        &config().with_stride([2, 2]).init(&d)
+    ));
+    assert!(!multi_channel_conv::applies(
+        &config().with_bias(false).init(&d)
+    ));
+    assert!(!multi_channel_conv::applies(
+        &config().with_groups(2).init(&d)
+    ));
 }

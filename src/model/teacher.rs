@@ -3,7 +3,7 @@
 //! dropout .25 → dense 1024 relu → dropout .5 → dense C. For C = 26: 3,378,970 parameters
 //! (640 + 73,856 + 3,277,824 + 26,650).
 
-use super::{Classifier, dropout, max_pool_eval, on_cpu, single_channel_conv};
+use super::{Classifier, dropout, max_pool, multi_channel_conv, on_cpu, single_channel_conv};
 use burn::nn::{
     Dropout, DropoutConfig, Initializer, Linear, LinearConfig, Relu,
     conv::{Conv2d, Conv2dConfig},
@@ -73,7 +73,7 @@ impl Teacher {
         let x = images.reshape([batch, 1, 28, 28]);
         let x = self.relu.forward(self.conv1(x)); // [B, 64, 26, 26]
         let x = dropout::forward(&self.dropout_conv, self.pool(x)); // [B, 64, 13, 13]
-        let x = self.relu.forward(self.conv2.forward(x)); // [B, 128, 11, 11]
+        let x = self.relu.forward(self.conv2(x)); // [B, 128, 11, 11]
         let x = dropout::forward(&self.dropout_conv, self.pool(x)); // [B, 128, 5, 5]
         let x = x.flatten(1, 3); // [B, 3200]
         let x = self.relu.forward(self.fc1.forward(x)); // [B, 1024]
@@ -90,12 +90,20 @@ impl Teacher {
         }
     }
 
-    /// `[B, C, H, W]` → `[B, C, H / 2, W / 2]`; for inference on the CPU as two max reductions
-    /// (`max_pool_eval`).
+    /// `[B, 64, 13, 13]` → `[B, 128, 11, 11]`; in training on the CPU with its weight gradient as
+    /// matrix products (`multi_channel_conv`).
+    fn conv2(&self, x: Tensor<4>) -> Tensor<4> {
+        if on_cpu(&x.device()) && multi_channel_conv::applies(&self.conv2) {
+            multi_channel_conv::forward(&self.conv2, x)
+        } else {
+            self.conv2.forward(x)
+        }
+    }
+
+    /// `[B, C, H, W]` → `[B, C, H / 2, W / 2]`; on the CPU as plain loops (`max_pool`).
     fn pool(&self, x: Tensor<4>) -> Tensor<4> {
-        let device = x.device();
-        if on_cpu(&device) && !device.is_autodiff() && max_pool_eval::applies(&self.pool) {
-            max_pool_eval::forward(x)
+        if on_cpu(&x.device()) && max_pool::applies(&self.pool) {
+            max_pool::forward(&self.pool, x)
         } else {
             self.pool.forward(x)
         }

@@ -1,9 +1,10 @@
 //! `distill bench --layers`: each of the CPU backend's stand-ins (`model::dropout`,
-//! `model::single_channel_conv`, `model::max_pool_eval`) beside the burn layer it replaces, on
-//! the teacher's shapes at the bench's batch, in one run. Milliseconds per call; forward and
-//! backward where training runs the layer, forward alone for the inference-only pool.
+//! `model::single_channel_conv`, `model::multi_channel_conv`, `model::max_pool`) beside the burn
+//! layer it replaces, on the teacher's shapes at the bench's batch, in one run. Milliseconds per
+//! call: forward and backward as training runs them, and the pool's forward alone as inference
+//! runs it.
 
-use crate::model::{dropout, max_pool_eval, single_channel_conv};
+use crate::model::{dropout, max_pool, multi_channel_conv, single_channel_conv};
 use burn::nn::DropoutConfig;
 use burn::nn::conv::Conv2dConfig;
 use burn::nn::pool::MaxPool2dConfig;
@@ -30,10 +31,12 @@ pub fn run(batch: usize, reps: usize) {
     let b = batch;
     let drop = DropoutConfig::new(0.25).init();
     let conv1 = Conv2dConfig::new([1, 64], [3, 3]).init(&ad);
+    let conv2 = Conv2dConfig::new([64, 128], [3, 3]).init(&ad);
     let pool = MaxPool2dConfig::new([2, 2]).init();
     let pooled = Tensor::<4>::random([b, 64, 13, 13], Distribution::Default, &ad);
     let images = Tensor::<4>::random([b, 1, 28, 28], Distribution::Default, &ad);
     let conv_out = Tensor::<4>::random([b, 64, 26, 26], Distribution::Default, &plain);
+    let conv_out_ad = Tensor::<4>::random([b, 64, 26, 26], Distribution::Default, &ad);
 
     // Forward, then backward to the input (dropout) or to the weights (conv1), as in a step.
     let input_grad = |layer: &dyn Fn(Tensor<4>) -> Tensor<4>| {
@@ -44,6 +47,18 @@ pub fn run(batch: usize, reps: usize) {
     let weight_grad = |layer: &dyn Fn(Tensor<4>) -> Tensor<4>| {
         let g = layer(images.clone()).sum().backward();
         conv1.weight.val().grad(&g).expect("weight gradient").sum()
+    };
+    let pool_grad = |layer: &dyn Fn(Tensor<4>) -> Tensor<4>| {
+        let x = conv_out_ad.clone().require_grad();
+        let g = layer(x.clone()).sum().backward();
+        x.grad(&g).expect("input gradient").sum()
+    };
+    // The second convolution sits mid-network: both its input and its weights need gradients.
+    let both_grads = |layer: &dyn Fn(Tensor<4>) -> Tensor<4>| {
+        let x = pooled.clone().require_grad();
+        let g = layer(x.clone()).sum().backward();
+        x.grad(&g).expect("input gradient").sum()
+            + conv2.weight.val().grad(&g).expect("weight gradient").sum()
     };
     let rows = [
         (
@@ -59,9 +74,21 @@ pub fn run(batch: usize, reps: usize) {
             }),
         ),
         (
+            format!("conv 64→128 3x3 [{b},64,13,13] fwd+bwd"),
+            ms(reps, || both_grads(&|x| conv2.forward(x))),
+            ms(reps, || {
+                both_grads(&|x| multi_channel_conv::forward(&conv2, x))
+            }),
+        ),
+        (
+            format!("max pool 2x2 [{b},64,26,26] fwd+bwd"),
+            ms(reps, || pool_grad(&|x| pool.forward(x))),
+            ms(reps, || pool_grad(&|x| max_pool::forward(&pool, x))),
+        ),
+        (
             format!("max pool 2x2 [{b},64,26,26] inference"),
             ms(reps, || pool.forward(conv_out.clone()).sum()),
-            ms(reps, || max_pool_eval::forward(conv_out.clone()).sum()),
+            ms(reps, || max_pool::forward(&pool, conv_out.clone()).sum()),
         ),
     ];
     println!(
