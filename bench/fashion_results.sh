@@ -3,7 +3,7 @@
 # seeds, on a schedule that fits a 2-core machine: 30,000 training samples, the full 10,000 test
 # samples for validation, the study's optimizer (Adadelta, lr 1.0), batch 256, reduce-LR-on-plateau
 # and early stopping; the teacher for 6 epochs, the students for 30; distillation as in the study
-# (keras loss, T = 10, λ = 0.5). About 13 minutes on 2 cores. Prints one JSON line per run and a
+# (keras loss, T = 10, λ = 0.5). About 11 minutes on 2 cores. Prints one JSON line per run and a
 # summary table; the runs land in runs/fashion/.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -5,7 +5,7 @@
 # One stronger teacher (seed 0, 15 epochs, same 30,000 samples), then for seeds 0 1 2 the students
 # distilled with keras and hinton (T² ·KL) at the same T = 10, λ/α = 0.5, from the seed's 6-epoch
 # teacher and from the strong one. Baselines are reused from runs/fashion/seed*/baseline.
-# About 14 minutes on 2 cores (mostly the teacher); prints a table.
+# About 12 minutes on 2 cores (mostly the teacher); prints a table.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 D=data/fashion-mnist
