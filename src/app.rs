@@ -153,6 +153,7 @@ pub fn app() -> Html {
         let (send, s) = (send.clone(), state.settings.clone());
         Callback::from(move |(name, bytes): (String, Vec<u8>)| {
             send.emit(ToWorker::Import {
+                id: 0, // numbered by link::send
                 name,
                 bytes,
                 settings: s.clone(),

@@ -57,8 +57,10 @@ pub enum ToWorker {
     Classify(Vec<u8>),
     /// Send back a network's weights file.
     Export(Role),
-    /// A weights file picked by the user, for the dataset in `settings`.
+    /// A weights file picked by the user, for the dataset in `settings`. `id` names it in an
+    /// [`FromWorker::ImportRejected`] reply (the page numbers its imports).
     Import {
+        id: u32,
         name: String,
         bytes: Vec<u8>,
         settings: Settings,
@@ -224,6 +226,12 @@ pub enum FromWorker {
     Imported {
         role: Role,
         description: String,
+    },
+    /// The weights file of import `id` was refused, and why (what is wrong, what to do). The
+    /// page shows the message and no longer re-sends that file to a respawned worker.
+    ImportRejected {
+        id: u32,
+        message: String,
     },
     /// Labels of the validation samples (for confusion matrices).
     ValLabels(Vec<u8>),

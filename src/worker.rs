@@ -186,12 +186,13 @@ impl Worker for TrainingWorker {
                 spawn_local(tools::export(shared, role));
             }
             ToWorker::Import {
+                id,
                 name,
                 bytes,
                 settings,
             } => {
                 drop(s);
-                spawn_local(tools::import(shared, name, bytes, settings));
+                spawn_local(tools::import(shared, id, name, bytes, settings));
             }
             ToWorker::Sweep(spec) => {
                 s.running = true;

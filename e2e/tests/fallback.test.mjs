@@ -3,6 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { serve, launch, waitFor, runToEnd, mean, screenshot, ROOT } from '../lib.mjs';
 
 const DIST = join(ROOT, 'dist');
@@ -60,12 +62,50 @@ test('auto picks the CPU over a software WebGPU adapter and loads the CPU-only w
     await b.page.click('#stop');
     // (Stopped while loading, no curve is drawn yet: the Start button coming back is the sign.)
     await waitFor(b.page, b.logs, 'the run to stop', () => document.querySelector('#start')?.disabled === false);
+    // A weights file the worker refuses first: the new worker must not refuse it again (the
+    // page re-sends only the files the old one accepted).
+    const refused = () => b.page.locator('.messages .error').evaluateAll(
+      (es) => es.filter((e) => /not a Distill Lab weights file/.test(e.textContent)).length);
+    const noise = join(await mkdtemp(join(tmpdir(), 'dl-')), 'noise.dlw');
+    await writeFile(noise, 'definitely not weights');
+    await b.page.setInputFiles('#upload', noise);
+    await waitFor(b.page, b.logs, 'the refusal', () => document.querySelector('.messages .error'));
+    assert.equal(await refused(), 1);
     await b.page.selectOption('#ctl-device', 'webgpu');
     await b.page.click('#start');
     await badge('webgpu');
     assert.match(await device.textContent(), /swiftshader/i);
     assert.ok(fetched('worker_bg.wasm'), 'the WebGPU bundle was loaded');
+    // Start cleared the page's messages. The new worker has picked its device, so it has read
+    // its first messages (re-sent files come before the run): give a late refusal two more
+    // seconds to show.
+    for (let i = 0; i < 20 && (await refused()) === 0; i++) await b.page.waitForTimeout(100);
+    assert.equal(await refused(), 0, 'the refused file was not sent to the new worker');
     await b.page.click('#stop');
+  } finally {
+    await b.close();
+    await srv.close();
+  }
+});
+
+test('a WebGPU speed test beside the CPU-only worker leaves the device badge alone', async () => {
+  const srv = await serve(DIST);
+  const b = await launch({ webgpu: true });
+  const backend = () => b.page.evaluate(() => document.querySelector('#device')?.dataset.backend);
+  try {
+    await b.page.goto(srv.url + '?dataset=fashion-mnist&subset=1024&val=256&epochs=1&batch=64');
+    await b.page.click('#start');
+    await waitFor(b.page, b.logs, 'the CPU badge', () => document.querySelector('#device')?.dataset.backend === 'cpu');
+    await b.page.click('#stop');
+    await waitFor(b.page, b.logs, 'the run to stop', () => document.querySelector('#bench-webgpu')?.disabled === false);
+    // The speed test on WebGPU runs in a second, short-lived worker (the page's is the CPU-only
+    // bundle); the page's runs stay on the CPU, and the badge must keep saying so.
+    await b.page.click('#bench-webgpu');
+    for (let i = 0; i < 100 && b.page.workers().length < 2; i++) await b.page.waitForTimeout(100);
+    assert.equal(b.page.workers().length, 2, 'the speed test has its own worker');
+    // That worker picks SwiftShader within seconds of starting; watch the badge for fifteen.
+    for (let i = 0; i < 150 && (await backend()) === 'cpu'; i++) await b.page.waitForTimeout(100);
+    assert.equal(await backend(), 'cpu', 'the speed test\'s device did not replace the badge');
   } finally {
     await b.close();
     await srv.close();

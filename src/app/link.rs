@@ -70,8 +70,11 @@ pub struct Link {
     /// A WebGPU worker for the speed test alone, while the page runs the CPU bundle (so the
     /// networks trained there stay); gone when its report arrives.
     side: Option<WorkerBridge<Remote>>,
-    /// Weights files the user loaded: a respawned worker gets them again.
+    /// Weights files the user loaded and the worker has not refused: a respawned worker gets
+    /// them again.
     imports: Vec<ToWorker>,
+    /// The number the next import gets (`ToWorker::Import::id`).
+    next_import: u32,
     /// Other messages sent before the first worker started (the page asks the browser for its
     /// adapter first): delivered when it does.
     early: Vec<ToWorker>,
@@ -87,13 +90,15 @@ impl Link {
             worker: None,
             side: None,
             imports: Vec::new(),
+            next_import: 0,
             early: Vec::new(),
         }
     }
 }
 
-/// Weights files go to the user's disk; everything else to the reducer. `side`: the message
-/// comes from the speed-test worker, which ends with its report.
+/// Weights files go to the user's disk; everything else to the reducer. A refused import is
+/// forgotten, so a respawned worker does not refuse it again. `side`: the message comes from the
+/// speed-test worker, which ends with its report.
 fn spawn(link: &LinkRef, bundle: Bundle, side: bool) -> WorkerBridge<Remote> {
     let dispatch = link.borrow().dispatch.clone();
     let weak: Weak<RefCell<Link>> = Rc::downgrade(link);
@@ -112,12 +117,16 @@ fn spawn(link: &LinkRef, bundle: Bundle, side: bool) -> WorkerBridge<Remote> {
                     } if side => FromWorker::Bench(Err(message)),
                     msg => msg,
                 };
-                if side
-                    && matches!(msg, FromWorker::Bench(_))
-                    && let Some(link) = weak.upgrade()
-                {
-                    // Dropping the bridge ends that worker.
-                    link.borrow_mut().side = None;
+                if let Some(link) = weak.upgrade() {
+                    match &msg {
+                        // Dropping the bridge ends that worker.
+                        FromWorker::Bench(_) if side => link.borrow_mut().side = None,
+                        FromWorker::ImportRejected { id, .. } => link
+                            .borrow_mut()
+                            .imports
+                            .retain(|m| !matches!(m, ToWorker::Import { id: i, .. } if i == id)),
+                        _ => {}
+                    }
                 }
                 dispatch.dispatch(Action::Worker(msg));
             }
@@ -189,10 +198,12 @@ pub async fn connect(link: &LinkRef, pref: DevicePref, bench: Option<bool>) {
 }
 
 /// A message for whatever worker runs now (pause, stop, inspect, export…).
-pub fn send(link: &LinkRef, msg: ToWorker) {
+pub fn send(link: &LinkRef, mut msg: ToWorker) {
     let mut l = link.borrow_mut();
     let import = matches!(msg, ToWorker::Import { .. });
-    if import {
+    if let ToWorker::Import { id, .. } = &mut msg {
+        *id = l.next_import;
+        l.next_import += 1;
         l.imports.push(msg.clone());
     }
     match &l.worker {

@@ -284,6 +284,7 @@ impl State {
                 self.imported.retain(|(r, _)| *r != role);
                 self.imported.push((role, description));
             }
+            FromWorker::ImportRejected { message, .. } => self.errors.push(message),
             FromWorker::ValLabels(l) => self.val_labels = l,
             FromWorker::Predictions { role, predictions } => {
                 self.predictions[index(role)] = Some(predictions)

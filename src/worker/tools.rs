@@ -226,39 +226,40 @@ pub async fn export(shared: SharedRef, role: Role) {
     );
 }
 
-/// Accept a weights file for this dataset; a wrong or damaged file changes nothing.
-pub async fn import(shared: SharedRef, name: String, bytes: Vec<u8>, settings: Settings) {
-    let manifest = match shared
+/// Accept a weights file for this dataset; a wrong or damaged file changes nothing, and the
+/// page hears which import it was (`id`) so that it stops re-sending it.
+pub async fn import(shared: SharedRef, id: u32, name: String, bytes: Vec<u8>, settings: Settings) {
+    if let Err(message) = try_import(&shared, &name, &bytes, &settings).await {
+        send(&shared, FromWorker::ImportRejected { id, message });
+    }
+}
+
+async fn try_import(
+    shared: &SharedRef,
+    name: &str,
+    bytes: &[u8],
+    settings: &Settings,
+) -> Result<(), String> {
+    let known = shared
         .borrow()
         .manifest
         .clone()
-        .filter(|m| m.dataset == settings.dataset)
-    {
-        Some(m) => Ok(m),
-        None => Err(()),
+        .filter(|m| m.dataset == settings.dataset);
+    let manifest = match known {
+        Some(m) => m,
+        None => data::manifest(&settings.dataset)
+            .await
+            .map_err(|e| format!("{name} cannot be checked: {e}"))?,
     };
-    let manifest = match manifest {
-        Ok(m) => m,
-        Err(()) => match data::manifest(&settings.dataset).await {
-            Ok(m) => m,
-            Err(e) => return error(&shared, format!("{name} cannot be checked: {e}")),
-        },
-    };
-    let (meta, record) = match snapshot::decode(&name, &bytes) {
-        Ok(x) => x,
-        Err(e) => return error(&shared, format!("{e}. Nothing was changed.")),
-    };
-    if let Err(e) = meta.check(&name, meta.arch, &manifest.dataset, &manifest.classes) {
-        return error(&shared, format!("{e}. Nothing was changed."));
-    }
+    let unchanged = |e: String| format!("{e}. Nothing was changed.");
+    let (meta, record) = snapshot::decode(name, bytes).map_err(|e| unchanged(e.to_string()))?;
+    meta.check(name, meta.arch, &manifest.dataset, &manifest.classes)
+        .map_err(|e| unchanged(e.to_string()))?;
     // Build it on the CPU to be sure it loads, and to use it at once (drawing, explorer).
     let cpu = Device::flex();
-    let net = match snapshot::network_from_meta(&meta, &cpu)
-        .and_then(|n| n.load(&name, record.clone()))
-    {
-        Ok(n) => n,
-        Err(e) => return error(&shared, format!("{e}. Nothing was changed.")),
-    };
+    let net = snapshot::network_from_meta(&meta, &cpu)
+        .and_then(|n| n.load(name, record.clone()))
+        .map_err(|e| unchanged(e.to_string()))?;
     let role = role_of(&meta);
     let description = format!(
         "{name}: {} trained on {}{}",
@@ -287,8 +288,9 @@ pub async fn import(shared: SharedRef, name: String, bytes: Vec<u8>, settings: S
             s.manifest = Some(manifest);
         }
     }
-    send(&shared, FromWorker::Imported { role, description });
-    send_logits(shared, false).await;
+    send(shared, FromWorker::Imported { role, description });
+    send_logits(shared.clone(), false).await;
+    Ok(())
 }
 
 /// Distilled-student accuracy over a T × λ grid, reusing one cache of teacher logits.
@@ -408,8 +410,9 @@ pub async fn bench(shared: SharedRef, cpu: bool) {
     } else {
         DevicePref::WebGpu
     };
+    // No `FromWorker::Device`: the page's device badge describes its runs, and the report below
+    // says where the speed test ran.
     let (device, info) = pick_device(&shared, pref).await;
-    send(&shared, FromWorker::Device(info.clone()));
     let spec = BenchSpec::browser();
     let clock = || web::now_ms() / 1e3;
     let heap = || {
