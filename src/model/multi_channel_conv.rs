@@ -47,9 +47,9 @@ pub fn applies(conv: &Conv2d) -> bool {
         && matches!(conv.padding, PaddingConfig2d::Valid)
 }
 
-/// `[B, C, H, W]` → `[B, O, H - k + 1, W - k + 1]`, the same as `conv.forward(x)`, recorded with
-/// [`ConvBackward`] where `x` and the parameters live on `Autodiff<Flex>`; anywhere else (inference,
-/// a GPU) it is `conv.forward(x)`.
+/// `[B, C, H, W]` → `[B, O, H - k + 1, W - k + 1]`, the same as `conv.forward(x)`, recorded
+/// with its own backward pass where `x` and the parameters live on `Autodiff<Flex>`; anywhere
+/// else (inference, a GPU) it is `conv.forward(x)`.
 pub fn forward(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
     let weight = conv.weight.val();
     let bias = conv
