@@ -23,7 +23,7 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Turn an official dataset (folder, zip, .mat or URL) into shards under OUT/<dataset>/.
+    /// Turn an official dataset (folder, zip, .mat or URL) into shards under OUT/DATASET/.
     Prepare(prepare::PrepareArgs),
     /// Train the teacher CNN, the student MLP, or distil a teacher into the student.
     Train(train::TrainArgs),

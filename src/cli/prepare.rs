@@ -16,7 +16,7 @@ pub struct PrepareArgs {
     /// A folder of the official *-ubyte.gz files, a zip, a .mat, or a URL [default: the official URL].
     #[arg(long)]
     pub source: Option<String>,
-    /// The shards land in OUT/<dataset>/.
+    /// The shards land in OUT/DATASET/.
     #[arg(long, default_value = "data")]
     pub out: PathBuf,
     /// Samples per shard.

@@ -39,7 +39,7 @@ pub enum DeviceChoice {
 /// Options shared by `train` and `sweep`.
 #[derive(Args, Debug, Clone)]
 pub struct Common {
-    /// A prepared dataset folder (data/<dataset>).
+    /// A prepared dataset folder (data/DATASET).
     #[arg(long)]
     pub data: PathBuf,
     #[arg(long, default_value_t = 50)]
