@@ -51,6 +51,11 @@ pub fn applies(conv: &Conv2d) -> bool {
 /// with its own backward pass where `x` and the parameters live on `Autodiff<Flex>`; anywhere
 /// else (inference, a GPU) it is `conv.forward(x)`.
 pub fn forward(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
+    let [_, channels, height, width] = x.dims();
+    let [_, channels_in, kh, kw] = conv.weight.dims();
+    if channels != channels_in || height < kh || width < kw || kh != kw {
+        return conv.forward(x); // burn's layer checks the shapes and says what is wrong
+    }
     let weight = conv.weight.val();
     let bias = conv
         .bias
