@@ -200,12 +200,14 @@ pub async fn connect(link: &LinkRef, pref: DevicePref, bench: Option<bool>) {
 /// A message for whatever worker runs now (pause, stop, inspect, export…).
 pub fn send(link: &LinkRef, mut msg: ToWorker) {
     let mut l = link.borrow_mut();
-    let import = matches!(msg, ToWorker::Import { .. });
-    if let ToWorker::Import { id, .. } = &mut msg {
+    let import = if let ToWorker::Import { id, .. } = &mut msg {
         *id = l.next_import;
         l.next_import += 1;
         l.imports.push(msg.clone());
-    }
+        true
+    } else {
+        false
+    };
     match &l.worker {
         Some((_, w)) => w.send(msg),
         // (An import reaches the first worker with the others in `imports`.)

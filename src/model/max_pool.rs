@@ -43,15 +43,18 @@ pub fn forward(pool: &MaxPool2d, x: Tensor<4>) -> Tensor<4> {
     if x.device().is_autodiff() {
         if let Ok(x) = x.clone().try_into_primitive::<Autodiff<Flex>>() {
             let (x, node) = x.into_parts();
-            let shape = x.shape().dims::<4>();
-            let (y, argmax) = pooled(&x, true);
             let y = match PoolBackward
                 .prepare::<NoCheckpointing>([node])
                 .compute_bound()
                 .stateful()
             {
-                OpsKind::Tracked(prep) => prep.finish(State { shape, argmax }, y),
-                OpsKind::UnTracked(prep) => prep.finish(y),
+                OpsKind::Tracked(prep) => {
+                    let (y, argmax) = pooled(&x, true);
+                    let shape = x.shape().dims::<4>();
+                    prep.finish(State { shape, argmax }, y)
+                }
+                // Nothing upstream needs a gradient: no argmax to keep.
+                OpsKind::UnTracked(prep) => prep.finish(pooled(&x, false).0),
             };
             return Tensor::from_primitive::<Autodiff<Flex>>(y);
         }

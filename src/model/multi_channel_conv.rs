@@ -111,9 +111,14 @@ impl Backward<Flex, 3> for ConvBackward {
             let dx = Flex::conv2d_x_backward(x.clone(), weight, dy.clone(), options());
             grads.register::<Flex>(node.id, dx);
         }
-        let dy = Tensor::<4>::from_primitive::<Flex>(dy);
+        // dY [B, O, OH, OW] → [O, B·OH·OW]: the pixel order of P's columns, and the bias
+        // gradient is its row sums.
+        let [batch, _, oh, ow] = dy.shape().dims::<4>();
+        let dy = Tensor::<4>::from_primitive::<Flex>(dy)
+            .swap_dims(0, 1)
+            .reshape([out, batch * oh * ow]);
         if let Some(node) = node_bias {
-            let db = dy.clone().sum_dim(0).sum_dim(2).sum_dim(3).reshape([out]);
+            let db = dy.clone().sum_dim(1).reshape([out]);
             grads.register::<Flex>(node.id, primitive(db));
         }
         if let Some(node) = node_weight {
@@ -123,12 +128,13 @@ impl Backward<Flex, 3> for ConvBackward {
     }
 }
 
-/// `x [B, C, H, W]`, `dY [B, O, OH, OW]` → `dW [O, C, k, k]`, summing `dY Pᵀ` over chunks of
+/// `x [B, C, H, W]`, `dY [O, B·OH·OW]` → `dW [O, C, k, k]`, summing `dY Pᵀ` over chunks of
 /// images whose patch matrix holds at most [`PATCH_VALUES`] (120 of the teacher's images: a
 /// batch of 256 goes in three chunks of 86, 86 and 84).
-fn weight_grad(x: &FlexTensor, dy: Tensor<4>, k: usize) -> Tensor<4> {
+fn weight_grad(x: &FlexTensor, dy: Tensor<2>, k: usize) -> Tensor<4> {
     let [batch, channels, height, width] = x.shape().dims::<4>();
-    let [_, out, oh, ow] = dy.dims();
+    let [out, _] = dy.dims();
+    let (oh, ow) = (height - k + 1, width - k + 1);
     let image = height * width * channels;
     let per_image = channels * k * k * oh * ow; // values of P per image
     let chunks = batch.div_ceil((PATCH_VALUES / per_image).max(1));
@@ -137,8 +143,6 @@ fn weight_grad(x: &FlexTensor, dy: Tensor<4>, k: usize) -> Tensor<4> {
     let x = x
         .as_slice::<f32>()
         .expect("the CPU backend computes in f32");
-    // dY [B, O, OH, OW] → [O, B·OH·OW]: the pixel order of P's columns.
-    let dy = dy.swap_dims(0, 1).reshape([out, batch * oh * ow]);
     let mut dw = Tensor::<2>::zeros([out, channels * k * k], &Device::flex());
     for first in (0..batch).step_by(chunk) {
         let n = chunk.min(batch - first);
