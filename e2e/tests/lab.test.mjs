@@ -39,7 +39,8 @@ test('WebGPU: teacher and students train on real data, and the explorer softens'
     const e1 = Number(await t1.getAttribute('data-entropy'));
     const e10 = Number(await t10.getAttribute('data-entropy'));
     assert.ok(e10 > e1, `entropy at T=10 (${e10}) should exceed T=1 (${e1})`);
-    assert.ok(await b.page.locator(`#distilled-${sample}-chosen`).count() === 1, 'distilled student shown at the chosen T');
+    // The worker sends the final logits before it says Done; allow the render a moment.
+    await waitFor(b.page, b.logs, 'the distilled student at the chosen T', (id) => !!document.getElementById(id), `distilled-${sample}-chosen`, 20_000);
 
     // Moving the slider re-softens on the page, without the worker.
     await b.page.locator('#explorer-t').fill('40');

@@ -494,6 +494,9 @@ async fn run_inner(
             publish_result(shared, role, &net, t.epoch(), &device).await;
         }
     }
+    // The epoch hooks send logits without waiting for them; this read makes the explorer show
+    // every final network by the time the page says the run is over.
+    super::tools::send_logits(shared.clone(), false).await;
     Ok(if ok_b && ok_d && !stopped(shared) {
         Phase::Done
     } else {
