@@ -12,6 +12,8 @@ pub mod distill;
 pub mod image;
 #[cfg(feature = "train")]
 pub mod model;
+#[cfg(feature = "train")]
+mod parallel;
 pub mod protocol;
 pub mod settings;
 pub mod train;

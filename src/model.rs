@@ -1,6 +1,7 @@
 //! The study's two networks. Both take flattened, normalised images `[batch, 784]` and return
 //! class logits `[batch, classes]`, so trainers and the logit cache treat them alike.
 
+pub mod conv_relu_pool;
 pub mod dropout;
 pub mod max_pool;
 pub mod multi_channel_conv;

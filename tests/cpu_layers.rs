@@ -1,13 +1,15 @@
 //! The CPU backend's stand-ins for burn's layers (`model::dropout`, `model::single_channel_conv`,
-//! `model::multi_channel_conv`, `model::max_pool`): the same results and gradients as the layers
-//! they replace.
+//! `model::multi_channel_conv`, `model::max_pool`, `model::conv_relu_pool`): the same results and
+//! gradients as the layers they replace.
 
 use burn::nn::PaddingConfig2d;
 use burn::nn::conv::Conv2dConfig;
 use burn::nn::{DropoutConfig, conv::Conv2d};
 use burn::prelude::*;
 use burn::tensor::Distribution;
-use distill_lab::model::{dropout, max_pool, multi_channel_conv, on_cpu, single_channel_conv};
+use distill_lab::model::{
+    conv_relu_pool, dropout, max_pool, multi_channel_conv, on_cpu, single_channel_conv,
+};
 
 fn max_diff<const D: usize>(a: Tensor<D>, b: Tensor<D>) -> f32 {
     (a - b).abs().max().into_scalar::<f32>()
@@ -233,4 +235,96 @@ fn the_multi_channel_conv_only_claims_layers_it_computes() {
     assert!(!multi_channel_conv::applies(
         &config().with_groups(2).init(&d)
     ));
+}
+
+/// burn's layers for what `conv_relu_pool` computes in one pass.
+fn conv_relu_pool_by_layers(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
+    let pool = burn::nn::pool::MaxPool2dConfig::new([2, 2]).init();
+    pool.forward(burn::tensor::activation::relu(conv.forward(x)))
+}
+
+#[test]
+fn the_fused_conv_relu_pool_matches_burns_three_layers_and_their_gradients() {
+    let plain = Device::flex();
+    let d = plain.clone().autodiff();
+    d.seed(14);
+    // Not square, with an odd convolution output (the pool drops its last row and column),
+    // channels that are not whole groups of lanes, and a batch the backward pass splits into
+    // uneven parts; then the teacher's own first block.
+    for ([batch, h, w], out) in [([11, 10, 9], 12), ([20, 28, 28], 64)] {
+        let conv = Conv2dConfig::new([1, out], [3, 3]).init(&d);
+        let pool = burn::nn::pool::MaxPool2dConfig::new([2, 2]).init();
+        assert!(conv_relu_pool::applies(&conv, &pool));
+        let shape = [batch, out, (h - 2) / 2, (w - 2) / 2];
+
+        // Inference (no autodiff): the same values.
+        let eval = conv.valid();
+        let x = Tensor::<4>::random([batch, 1, h, w], Distribution::Default, &plain);
+        let ours = conv_relu_pool::forward(&eval, x.clone()).expect("applies on the CPU");
+        assert_eq!(ours.dims(), shape);
+        let diff = max_diff(ours, conv_relu_pool_by_layers(&eval, x));
+        assert!(diff < 1e-5, "{h}x{w} inference differs by {diff}");
+
+        // Training: values and the gradients of the input, weights and bias.
+        let x = Tensor::<4>::random([batch, 1, h, w], Distribution::Default, &d).require_grad();
+        let r = Tensor::<4>::random(shape, Distribution::Default, &d);
+        let ours = conv_relu_pool::forward(&conv, x.clone()).expect("applies on the CPU");
+        let burns = conv_relu_pool_by_layers(&conv, x.clone());
+        let diff = max_diff(ours.clone(), burns.clone());
+        assert!(diff < 1e-5, "{h}x{w} training differs by {diff}");
+        let grads = |y: Tensor<4>| {
+            let g = (y * r.clone()).sum().backward();
+            let bias = conv.bias.as_ref().unwrap().val();
+            (
+                x.grad(&g).unwrap(),
+                conv.weight.val().grad(&g).unwrap(),
+                bias.grad(&g).unwrap(),
+            )
+        };
+        let (x_ours, w_ours, b_ours) = grads(ours);
+        let (x_burn, w_burn, b_burn) = grads(burns);
+        let scale = w_burn.clone().abs().max().into_scalar::<f32>().max(1.0);
+        assert!(max_diff(x_ours, x_burn) < 1e-4, "input gradients differ");
+        let diff = max_diff(w_ours, w_burn) / scale;
+        assert!(diff < 1e-5, "weight gradients differ by {diff} (relative)");
+        let diff = max_diff(b_ours, b_burn) / scale;
+        assert!(diff < 1e-5, "bias gradients differ by {diff} (relative)");
+    }
+}
+
+#[test]
+fn the_fused_conv_relu_pool_keeps_a_nan_and_only_claims_blocks_it_computes() {
+    use burn::nn::pool::MaxPool2dConfig;
+    let d = Device::flex();
+    d.seed(15);
+    let conv = Conv2dConfig::new([1, 3], [3, 3]).init(&d);
+    // One NaN pixel: every convolution output whose window covers it is NaN, and so is each
+    // pooled output over those, as with burn's layers.
+    let mut pixels = vec![0.5f32; 8 * 8];
+    pixels[3 * 8 + 4] = f32::NAN;
+    let x = Tensor::<1>::from_floats(pixels.as_slice(), &d).reshape([1, 1, 8, 8]);
+    let nans = |y: Tensor<4>| {
+        let v = y.into_data().try_to_vec::<f32>().unwrap();
+        v.iter().map(|v| v.is_nan()).collect::<Vec<_>>()
+    };
+    let ours = nans(conv_relu_pool::forward(&conv, x.clone()).unwrap());
+    assert_eq!(ours, nans(conv_relu_pool_by_layers(&conv, x)));
+    assert_eq!(ours.iter().filter(|&&n| n).count(), 3 * 4, "{ours:?}");
+
+    let pool = MaxPool2dConfig::new([2, 2]).init();
+    assert!(!conv_relu_pool::applies(
+        &Conv2dConfig::new([2, 3], [3, 3]).init(&d),
+        &pool
+    ));
+    assert!(!conv_relu_pool::applies(
+        &Conv2dConfig::new([1, 3], [3, 3]).with_bias(false).init(&d),
+        &pool
+    ));
+    assert!(!conv_relu_pool::applies(
+        &conv,
+        &MaxPool2dConfig::new([3, 3]).init()
+    ));
+    // Too small for one pooled output: the caller runs burn's layers, which say why.
+    let tiny = Tensor::<4>::zeros([1, 1, 3, 3], &d);
+    assert!(conv_relu_pool::forward(&conv, tiny).is_none());
 }

@@ -220,6 +220,40 @@ fn adadelta_matches_the_keras_update() {
 }
 
 #[test]
+fn the_fused_adadelta_step_follows_the_formula_over_many_values() {
+    use distill_lab::train::adadelta::fused;
+    // More values than one block of the loop, so the split shows; gradients of all sizes.
+    let n = 300_007;
+    let g0: Vec<f32> = (0..n)
+        .map(|i| ((i * 7919) % 2001) as f32 / 100.0 - 10.0)
+        .collect();
+    let w0: Vec<f32> = (0..n).map(|i| (i % 13) as f32 / 13.0).collect();
+    let d = Device::flex();
+    let t = |v: &[f32]| Tensor::<1>::from_floats(v, &d);
+    let zeros = vec![0.0f32; n];
+    let (mut w, mut gs, mut ds) = (t(&w0), t(&zeros), t(&zeros));
+    // Two steps with lr 0.5: the second starts from the first's running averages.
+    for _ in 0..2 {
+        (w, gs, ds) = fused(0.95, 1e-7, 0.5, [&w, &t(&g0), &gs, &ds]).expect("CPU tensors");
+    }
+    let got = w.into_data().try_to_vec::<f32>().unwrap();
+    for i in (0..n).step_by(997).chain([n - 1]) {
+        let (g, mut w, mut gs, mut ds) = (g0[i] as f64, w0[i] as f64, 0.0f64, 0.0f64);
+        for _ in 0..2 {
+            gs = 0.95 * gs + 0.05 * g * g;
+            let delta = (ds + 1e-7).sqrt() / (gs + 1e-7).sqrt() * g;
+            ds = 0.95 * ds + 0.05 * delta * delta;
+            w -= 0.5 * delta;
+        }
+        close(got[i], w, 1e-5);
+    }
+    // Under autodiff (or on a GPU) it declines, and the tensor operations run.
+    let ad = Device::flex().autodiff();
+    let a = Tensor::<1>::from_floats([1.0, 2.0], &ad);
+    assert!(fused(0.95, 1e-7, 1.0, [&a, &a, &a, &a]).is_none());
+}
+
+#[test]
 fn schedule_reduces_then_stops_like_keras() {
     let mut s = Schedule::new(true, true);
     let lr0 = 1.0;

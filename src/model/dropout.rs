@@ -58,9 +58,12 @@ pub fn mask(n: usize, keep: f64, seed: u64) -> Vec<f32> {
     for chunk in out.chunks_mut(4) {
         let bits = rng.next_u64();
         for (k, v) in chunk.iter_mut().enumerate() {
-            if (bits >> (16 * k)) & 0xFFFF < threshold {
-                *v = scale;
-            }
+            // A select, not a branch (a quarter of the draws would mispredict).
+            *v = if (bits >> (16 * k)) & 0xFFFF < threshold {
+                scale
+            } else {
+                0.0
+            };
         }
     }
     out

@@ -34,6 +34,8 @@ use burn::nn::conv::Conv2d;
 use burn::prelude::*;
 use burn::tensor::ops::ConvOptions;
 
+use crate::parallel;
+
 /// The CPU backend with autodiff as the dispatch layer holds it for `Device::flex().autodiff()`
 /// (no gradient checkpointing).
 type FlexAd = Autodiff<Flex>;
@@ -167,22 +169,26 @@ fn primitive<const D: usize>(t: Tensor<D>) -> FlexTensor {
 }
 
 /// `x [B, C, H, W]` (contiguous) → `P [C·k·k, B·OH·OW]` as in the module comment: row `(c, i, j)`
-/// is, for each image and output row `y`, the `OW` values `x[b, c, y + i, j..j + OW]`.
+/// is, for each image and output row `y`, the `OW` values `x[b, c, y + i, j..j + OW]`. Each
+/// channel's `k·k` rows are built on their own (on the cores natively).
 fn patches(x: &[f32], [batch, channels, height, width]: [usize; 4], k: usize) -> Vec<f32> {
     let (oh, ow) = (height - k + 1, width - k + 1);
     let plane = height * width;
-    let mut out = Vec::with_capacity(channels * k * k * batch * oh * ow);
-    for c in 0..channels {
+    let mut out = vec![0.0f32; channels * k * k * batch * oh * ow];
+    let rows: Vec<_> = out.chunks_mut(k * k * batch * oh * ow).enumerate().collect();
+    parallel::map(rows, |(c, rows)| {
+        let mut runs = rows.chunks_exact_mut(ow);
         for i in 0..k {
             for j in 0..k {
                 for b in 0..batch {
                     let plane = &x[(b * channels + c) * plane..][..plane];
                     for y in 0..oh {
-                        out.extend_from_slice(&plane[(y + i) * width + j..][..ow]);
+                        let run = runs.next().expect("k·k·B·OH runs of OW");
+                        run.copy_from_slice(&plane[(y + i) * width + j..][..ow]);
                     }
                 }
             }
         }
-    }
+    });
     out
 }

@@ -3,7 +3,9 @@
 //! dropout .25 → dense 1024 relu → dropout .5 → dense C. For C = 26: 3,378,970 parameters
 //! (640 + 73,856 + 3,277,824 + 26,650).
 
-use super::{Classifier, dropout, max_pool, multi_channel_conv, on_cpu, single_channel_conv};
+use super::{
+    Classifier, conv_relu_pool, dropout, max_pool, multi_channel_conv, on_cpu, single_channel_conv,
+};
 use burn::nn::{
     Dropout, DropoutConfig, Initializer, Linear, LinearConfig, Relu,
     conv::{Conv2d, Conv2dConfig},
@@ -71,14 +73,25 @@ impl Teacher {
     pub fn forward(&self, images: Tensor<2>) -> Tensor<2> {
         let [batch, _] = images.dims();
         let x = images.reshape([batch, 1, 28, 28]);
-        let x = self.relu.forward(self.conv1(x)); // [B, 64, 26, 26]
-        let x = dropout::forward(&self.dropout_conv, self.pool(x)); // [B, 64, 13, 13]
+        let x = dropout::forward(&self.dropout_conv, self.block1(x)); // [B, 64, 13, 13]
         let x = self.relu.forward(self.conv2(x)); // [B, 128, 11, 11]
         let x = dropout::forward(&self.dropout_conv, self.pool(x)); // [B, 128, 5, 5]
         let x = x.flatten(1, 3); // [B, 3200]
         let x = self.relu.forward(self.fc1.forward(x)); // [B, 1024]
         let x = dropout::forward(&self.dropout_hidden, x);
         self.fc2.forward(x) // [B, classes]
+    }
+
+    /// `[B, 1, 28, 28]` → `[B, 64, 13, 13]`: conv 3x3 (→ `[B, 64, 26, 26]`), ReLU, max pool;
+    /// on the CPU in one pass that never writes the convolution's output (`conv_relu_pool`).
+    fn block1(&self, x: Tensor<4>) -> Tensor<4> {
+        if on_cpu(&x.device())
+            && conv_relu_pool::applies(&self.conv1, &self.pool)
+            && let Some(y) = conv_relu_pool::forward(&self.conv1, x.clone())
+        {
+            return y;
+        }
+        self.pool(self.relu.forward(self.conv1(x)))
     }
 
     /// `[B, 1, 28, 28]` → `[B, 64, 26, 26]`; on the CPU as a matrix product (`single_channel_conv`).

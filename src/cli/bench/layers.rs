@@ -1,10 +1,10 @@
 //! `distill bench --layers`: each of the CPU backend's stand-ins (`model::dropout`,
-//! `model::single_channel_conv`, `model::multi_channel_conv`, `model::max_pool`) beside the burn
-//! layer it replaces, on the teacher's shapes at the bench's batch, in one run. Milliseconds per
-//! call: forward and backward as training runs them, and the pool's forward alone as inference
-//! runs it.
+//! `model::single_channel_conv`, `model::multi_channel_conv`, `model::max_pool`,
+//! `model::conv_relu_pool`) beside the burn layers it replaces, on the teacher's shapes at the
+//! bench's batch, in one run. Milliseconds per call: forward and backward as training runs them,
+//! and the forward alone as inference runs it for the pool and the first block.
 
-use crate::model::{dropout, max_pool, multi_channel_conv, single_channel_conv};
+use crate::model::{conv_relu_pool, dropout, max_pool, multi_channel_conv, single_channel_conv};
 use burn::nn::DropoutConfig;
 use burn::nn::conv::Conv2dConfig;
 use burn::nn::pool::MaxPool2dConfig;
@@ -37,6 +37,14 @@ pub fn run(batch: usize, reps: usize) {
     let images = Tensor::<4>::random([b, 1, 28, 28], Distribution::Default, &ad);
     let conv_out = Tensor::<4>::random([b, 64, 26, 26], Distribution::Default, &plain);
     let conv_out_ad = Tensor::<4>::random([b, 64, 26, 26], Distribution::Default, &ad);
+    let images_plain = Tensor::<4>::random([b, 1, 28, 28], Distribution::Default, &plain);
+    let conv1_eval = conv1.valid();
+    let by_layers = |conv: &burn::nn::conv::Conv2d, x: Tensor<4>| {
+        pool.forward(burn::tensor::activation::relu(conv.forward(x)))
+    };
+    let fused = |conv: &burn::nn::conv::Conv2d, x: Tensor<4>| {
+        conv_relu_pool::forward(conv, x).expect("the teacher's first block on the CPU")
+    };
 
     // Forward, then backward to the input (dropout) or to the weights (conv1), as in a step.
     let input_grad = |layer: &dyn Fn(Tensor<4>) -> Tensor<4>| {
@@ -84,6 +92,16 @@ pub fn run(batch: usize, reps: usize) {
             format!("max pool 2x2 [{b},64,26,26] fwd+bwd"),
             ms(reps, || pool_grad(&|x| pool.forward(x))),
             ms(reps, || pool_grad(&|x| max_pool::forward(&pool, x))),
+        ),
+        (
+            format!("conv1+relu+pool [{b},1,28,28] fwd+bwd"),
+            ms(reps, || weight_grad(&|x| by_layers(&conv1, x))),
+            ms(reps, || weight_grad(&|x| fused(&conv1, x))),
+        ),
+        (
+            format!("conv1+relu+pool [{b},1,28,28] inference"),
+            ms(reps, || by_layers(&conv1_eval, images_plain.clone()).sum()),
+            ms(reps, || fused(&conv1_eval, images_plain.clone()).sum()),
         ),
         (
             format!("max pool 2x2 [{b},64,26,26] inference"),
