@@ -221,7 +221,7 @@ fn adadelta_matches_the_keras_update() {
 
 #[test]
 fn the_fused_adadelta_step_follows_the_formula_over_many_values() {
-    use distill_lab::train::adadelta::fused;
+    use distill_lab::train::adadelta::{fusable, fused};
     // More values than one block of the loop, so the split shows; gradients of all sizes.
     let n = 300_007;
     let g0: Vec<f32> = (0..n)
@@ -233,8 +233,10 @@ fn the_fused_adadelta_step_follows_the_formula_over_many_values() {
     let zeros = vec![0.0f32; n];
     let (mut w, mut gs, mut ds) = (t(&w0), t(&zeros), t(&zeros));
     // Two steps with lr 0.5: the second starts from the first's running averages.
+    let g = t(&g0);
+    assert!(fusable([&w, &g, &gs, &ds]));
     for _ in 0..2 {
-        (w, gs, ds) = fused(0.95, 1e-7, 0.5, [&w, &t(&g0), &gs, &ds]).expect("CPU tensors");
+        (w, gs, ds) = fused(0.95, 1e-7, 0.5, w, &g, gs, ds);
     }
     let got = w.into_data().try_to_vec::<f32>().unwrap();
     for i in (0..n).step_by(997).chain([n - 1]) {
@@ -247,10 +249,13 @@ fn the_fused_adadelta_step_follows_the_formula_over_many_values() {
         }
         close(got[i], w, 1e-5);
     }
-    // Under autodiff (or on a GPU) it declines, and the tensor operations run.
+    // Under autodiff (or on a GPU) it is not used, and the tensor operations run.
     let ad = Device::flex().autodiff();
     let a = Tensor::<1>::from_floats([1.0, 2.0], &ad);
-    assert!(fused(0.95, 1e-7, 1.0, [&a, &a, &a, &a]).is_none());
+    assert!(!fusable([&a, &a, &a, &a]));
+    // Nor with tensors of different sizes.
+    let b = Tensor::<1>::from_floats([1.0, 2.0, 3.0], &d);
+    assert!(!fusable([&t(&[1.0, 2.0]), &b, &b, &b]));
 }
 
 #[test]

@@ -175,7 +175,10 @@ fn patches(x: &[f32], [batch, channels, height, width]: [usize; 4], k: usize) ->
     let (oh, ow) = (height - k + 1, width - k + 1);
     let plane = height * width;
     let mut out = vec![0.0f32; channels * k * k * batch * oh * ow];
-    let rows: Vec<_> = out.chunks_mut(k * k * batch * oh * ow).enumerate().collect();
+    let rows: Vec<_> = out
+        .chunks_mut(k * k * batch * oh * ow)
+        .enumerate()
+        .collect();
     parallel::map(rows, |(c, rows)| {
         let mut runs = rows.chunks_exact_mut(ow);
         for i in 0..k {
