@@ -15,6 +15,36 @@ fn max_diff<const D: usize>(a: Tensor<D>, b: Tensor<D>) -> f32 {
     (a - b).abs().max().into_scalar::<f32>()
 }
 
+/// `ours` and `burns`, two outputs computed from input `x` with `conv`'s parameters, give the
+/// same gradients of `Σ y·r` for the input, the weights and the bias. The weight and bias
+/// gradients are sums over many terms of order 1 (up to 130·121), taken in another order, so
+/// they are compared relative to the largest.
+fn assert_same_gradients(
+    conv: &Conv2d,
+    x: &Tensor<4>,
+    r: &Tensor<4>,
+    ours: Tensor<4>,
+    burns: Tensor<4>,
+) {
+    let grads = |y: Tensor<4>| {
+        let g = (y * r.clone()).sum().backward();
+        let bias = conv.bias.as_ref().unwrap().val();
+        (
+            x.grad(&g).unwrap(),
+            conv.weight.val().grad(&g).unwrap(),
+            bias.grad(&g).unwrap(),
+        )
+    };
+    let (x_ours, w_ours, b_ours) = grads(ours);
+    let (x_burn, w_burn, b_burn) = grads(burns);
+    let scale = w_burn.clone().abs().max().into_scalar::<f32>().max(1.0);
+    assert!(max_diff(x_ours, x_burn) < 1e-4, "input gradients differ");
+    let diff = max_diff(w_ours, w_burn) / scale;
+    assert!(diff < 1e-5, "weight gradients differ by {diff} (relative)");
+    let diff = max_diff(b_ours, b_burn) / scale;
+    assert!(diff < 1e-5, "bias gradients differ by {diff} (relative)");
+}
+
 #[test]
 fn the_single_channel_conv_matches_burns_conv2d_and_its_gradients() {
     let d = Device::flex().autodiff();
@@ -198,24 +228,7 @@ fn the_multi_channel_conv_matches_burns_conv2d_and_its_gradients() {
         let diff = max_diff(ours.clone(), burns.clone());
         assert!(diff < 1e-5, "forward differs by {diff}");
 
-        let grads = |y: Tensor<4>| {
-            let g = (y * r.clone()).sum().backward();
-            let bias = conv.bias.as_ref().unwrap().val();
-            (
-                x.grad(&g).unwrap(),
-                conv.weight.val().grad(&g).unwrap(),
-                bias.grad(&g).unwrap(),
-            )
-        };
-        let (x_ours, w_ours, b_ours) = grads(ours);
-        let (x_burn, w_burn, b_burn) = grads(burns);
-        // Sums over up to 130·121 terms of order 1, in another order.
-        let scale = w_burn.clone().abs().max().into_scalar::<f32>().max(1.0);
-        assert!(max_diff(x_ours, x_burn) < 1e-4, "input gradients differ");
-        let diff = max_diff(w_ours, w_burn) / scale;
-        assert!(diff < 1e-5, "weight gradients differ by {diff} (relative)");
-        let diff = max_diff(b_ours, b_burn) / scale;
-        assert!(diff < 1e-5, "bias gradients differ by {diff} (relative)");
+        assert_same_gradients(&conv, &x, &r, ours, burns);
     }
 }
 
@@ -272,23 +285,7 @@ fn the_fused_conv_relu_pool_matches_burns_three_layers_and_their_gradients() {
         let burns = conv_relu_pool_by_layers(&conv, x.clone());
         let diff = max_diff(ours.clone(), burns.clone());
         assert!(diff < 1e-5, "{h}x{w} training differs by {diff}");
-        let grads = |y: Tensor<4>| {
-            let g = (y * r.clone()).sum().backward();
-            let bias = conv.bias.as_ref().unwrap().val();
-            (
-                x.grad(&g).unwrap(),
-                conv.weight.val().grad(&g).unwrap(),
-                bias.grad(&g).unwrap(),
-            )
-        };
-        let (x_ours, w_ours, b_ours) = grads(ours);
-        let (x_burn, w_burn, b_burn) = grads(burns);
-        let scale = w_burn.clone().abs().max().into_scalar::<f32>().max(1.0);
-        assert!(max_diff(x_ours, x_burn) < 1e-4, "input gradients differ");
-        let diff = max_diff(w_ours, w_burn) / scale;
-        assert!(diff < 1e-5, "weight gradients differ by {diff} (relative)");
-        let diff = max_diff(b_ours, b_burn) / scale;
-        assert!(diff < 1e-5, "bias gradients differ by {diff} (relative)");
+        assert_same_gradients(&conv, &x, &r, ours, burns);
     }
 }
 

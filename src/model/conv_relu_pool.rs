@@ -122,15 +122,18 @@ impl Dims {
         }
     }
 
-    /// Input pixels `(y + i, x + j)` for `i, j` in `0..k`, row by row: the window of the
-    /// convolution output `(y, x)`.
-    fn taps(&self, image: &[f32], y: usize, x: usize, taps: &mut [f32]) {
-        for (i, row) in taps.chunks_exact_mut(self.k).enumerate() {
-            // Element by element: a `copy_from_slice` of three values is a call to `memcpy`
-            // in wasm.
-            let from = &image[(y + i) * self.width + x..][..self.k];
-            for (t, &v) in row.iter_mut().zip(from) {
-                *t = v;
+    /// The input pixels under pooled output `(py, px)`'s four convolution values, interleaved:
+    /// `taps[t·4 + at]` is tap `t = i·k + j` of value `at` (0 top left, 1 top right, 2 bottom
+    /// left, 3 bottom right), i.e. pixel `(2·py + at / 2 + i, 2·px + at % 2 + j)`. Element by
+    /// element: a `copy_from_slice` of three values is a call to `memcpy` in wasm.
+    fn window_taps(&self, image: &[f32], py: usize, px: usize, taps: &mut [f32]) {
+        for at in 0..4 {
+            let (y, x) = (2 * py + at / 2, 2 * px + at % 2);
+            for i in 0..self.k {
+                let row = &image[(y + i) * self.width + x..][..self.k];
+                for (j, &v) in row.iter().enumerate() {
+                    taps[(i * self.k + j) * 4 + at] = v;
+                }
             }
         }
     }
@@ -199,17 +202,11 @@ fn pool_image(d: &Dims, lanes: &Lanes, image: &[f32], y: &mut [f32], argmax: &mu
     let taps_n = d.k * d.k;
     let padded = lanes.bias.len();
     let plane = d.ph * d.pw;
-    // taps[t·4 + at]: tap `t` of the window's value `at` (see `window_max`).
+    // taps[t·4 + at]: tap `t` of the window's value `at` (`Dims::window_taps`).
     let mut taps = vec![0.0f32; 4 * taps_n];
-    let mut one = vec![0.0f32; taps_n];
     for py in 0..d.ph {
         for px in 0..d.pw {
-            for at in 0..4 {
-                d.taps(image, 2 * py + at / 2, 2 * px + at % 2, &mut one);
-                for (t, &v) in one.iter().enumerate() {
-                    taps[t * 4 + at] = v;
-                }
-            }
+            d.window_taps(image, py, px, &mut taps);
             let pos = py * d.pw + px;
             for g in 0..padded / LANES {
                 let (best, won) = window_max(
@@ -361,7 +358,6 @@ fn part_grads(
     let mut g_t = vec![0.0f32; plane * padded];
     let mut won_t = vec![0u8; plane * padded];
     let mut taps = vec![0.0f32; 4 * taps_n];
-    let mut one = vec![0.0f32; taps_n];
     for (n, pixels) in x.chunks_exact(image).enumerate() {
         let at = n * d.out * plane;
         let (dy, argmax) = (&dy[at..][..d.out * plane], &argmax[at..][..d.out * plane]);
@@ -377,12 +373,7 @@ fn part_grads(
         }
         for py in 0..d.ph {
             for px in 0..d.pw {
-                for at in 0..4 {
-                    d.taps(pixels, 2 * py + at / 2, 2 * px + at % 2, &mut one);
-                    for (t, &v) in one.iter().enumerate() {
-                        taps[t * 4 + at] = v;
-                    }
-                }
+                d.window_taps(pixels, py, px, &mut taps);
                 let pos = py * d.pw + px;
                 for group in 0..groups {
                     let lanes = pos * padded + group * LANES;
