@@ -398,6 +398,7 @@ fn bench_measures_every_figure() {
         teacher_batch: 4,
         student_batch: 16,
         warmup: 1,
+        warmup_s: None,
         teacher_steps: 1,
         student_steps: 2,
         memory_epochs: 2,
@@ -419,4 +420,33 @@ fn bench_measures_every_figure() {
     let epochs: Vec<usize> = f.memory.iter().map(|m| m.epoch).collect();
     assert_eq!(epochs, [1, 2]);
     assert!(f.memory.iter().all(|m| m.heap_bytes == Some(1)));
+    assert_eq!(f.warmup_steps, [1, 1]);
+}
+
+/// The warm-up runs all its steps without a time limit and stops after the step that reaches
+/// the limit with one (the browser's: V8 optimises hot wasm only after it has run a while).
+#[test]
+fn bench_warm_up_stops_at_its_time_limit() {
+    let _lock = device_lock();
+    use distill_lab::bench::{self, BenchSpec};
+    let run = |warmup_s| {
+        let spec = BenchSpec {
+            teacher_batch: 2,
+            student_batch: 8,
+            warmup: 3,
+            warmup_s,
+            teacher_steps: 1,
+            student_steps: 1,
+            memory_epochs: 0,
+            classes: 10,
+        };
+        let t0 = std::time::Instant::now();
+        let clock = move || t0.elapsed().as_secs_f64();
+        pollster::block_on(bench::run(&Device::flex(), &spec, &clock, &|| None))
+            .expect("the bench runs")
+            .warmup_steps
+    };
+    assert_eq!(run(None), [3, 3]);
+    assert_eq!(run(Some(0.0)), [1, 1]);
+    assert_eq!(run(Some(1e9)), [3, 3]);
 }

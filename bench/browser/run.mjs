@@ -1,7 +1,8 @@
 // The browser bench: Distill Lab's speed test (WebGPU and the CPU backend) and TensorFlow.js
 // (webgpu, webgl, wasm) on the same models and batch sizes, one after the other in ONE headless
 // Chromium, on the same adapter. Prints a table and, last, one JSON line with the ratios.
-//   node run.mjs --dist ../../dist [--native native.json] [--out report.json]
+//   node run.mjs --dist ../../dist [--native native.json] [--out report.json] [--only ours-cpu]
+//                [--js-flags "--no-wasm-dynamic-tiering"]
 // `--native` takes the JSON line `distill bench` printed (the Keras comparison), to fold it in.
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { gzipSync } from 'node:zlib';
@@ -17,13 +18,16 @@ const dist = resolve(arg('--dist', join(here, '../../dist')));
 const nativeFile = arg('--native');
 const outFile = arg('--out');
 const only = arg('--only'); // e.g. "ours" or "tfjs-wasm", for a quick look
+// V8's flags, e.g. "--no-wasm-dynamic-tiering" (every wasm function optimised before it first
+// runs: how the warm-up in src/bench.rs was found to matter).
+const jsFlags = arg('--js-flags');
 
 const server = await serve(dist, '/', {
   '/tfjs/': join(here, 'node_modules/@tensorflow') + '/',
   '/bench/': here + '/',
 });
 // ANGLE on SwiftShader gives tfjs's WebGL backend a GL in headless Chromium without a GPU.
-const b = await launch({ args: ['--use-gl=angle', '--use-angle=swiftshader', '--enable-unsafe-swiftshader'] });
+const b = await launch({ args: ['--use-gl=angle', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', ...(jsFlags ? [`--js-flags=${jsFlags}`] : [])] });
 const results = {};
 const want = (k) => !only || only.split(',').includes(k);
 
@@ -96,7 +100,7 @@ try {
 
 const f = (v, d = 1) => (typeof v === 'number' ? v.toFixed(d) : '—');
 const mb = (v) => (typeof v === 'number' ? `${(v / 1e6).toFixed(1)}` : '—');
-console.log(`\n${'browser bench (samples/s)'.padEnd(30)} ${'teacher train'.padStart(14)} ${'student KD'.padStart(11)} ${'teacher inf'.padStart(12)} ${'1st step s'.padStart(11)} ${'matmul GF/s'.padStart(12)}  memory MB ep1→ep10 (device/heap)  adapter`);
+console.log(`\n${'browser bench (samples/s)'.padEnd(30)} ${'teacher train'.padStart(14)} ${'student KD'.padStart(11)} ${'teacher inf'.padStart(12)} ${'1st step s'.padStart(11)} ${'warm-up t/s'.padStart(12)} ${'matmul GF/s'.padStart(12)}  memory MB ep1→ep10 (device/heap)  adapter`);
 const notes = [];
 for (const [k, r] of Object.entries(results)) {
   if (k === 'shards' || k === 'load') continue;
@@ -104,7 +108,7 @@ for (const [k, r] of Object.entries(results)) {
   const m = r.memory ?? [];
   const mem = m.length ? `${mb(m[0].device_bytes)}/${mb(m[0].heap_bytes)} → ${mb(m.at(-1).device_bytes)}/${mb(m.at(-1).heap_bytes)}` : '—';
   for (const [phase, e] of Object.entries(r.errors ?? {})) notes.push(`${k}: ${phase} failed: ${e.split('\n')[0]}`);
-  console.log(`${k.padEnd(30)} ${f(r.teacher_train).padStart(14)} ${f(r.student_kd).padStart(11)} ${f(r.teacher_infer).padStart(12)} ${f(r.first_step_s, 2).padStart(11)} ${f(r.matmul_peak_gflops).padStart(12)}  ${mem.padEnd(34)} ${r.adapter}`);
+  console.log(`${k.padEnd(30)} ${f(r.teacher_train).padStart(14)} ${f(r.student_kd).padStart(11)} ${f(r.teacher_infer).padStart(12)} ${f(r.first_step_s, 2).padStart(11)} ${(r.warmup_steps ?? ['—', '—']).join('/').padStart(12)} ${f(r.matmul_peak_gflops).padStart(12)}  ${mem.padEnd(34)} ${r.adapter}`);
 }
 
 notes.forEach((n) => console.log(`  note: ${n}`));

@@ -157,6 +157,8 @@ test('the speed test times the networks on the CPU backend and memory stays flat
     for (const k of ['teacher_train', 'student_kd', 'teacher_infer', 'first_step_s', 'matmul_peak_gflops']) {
       assert.ok(Number.isFinite(r.figures[k]) && r.figures[k] > 0, `${k} = ${r.figures[k]}`);
     }
+    // About a second of warm-up before each timed phase (V8 optimises hot wasm in the background).
+    assert.ok(r.figures.warmup_steps.every((n) => n >= 1 && n <= 32), `warm-up steps ${r.figures.warmup_steps}`);
     const [first, last] = r.figures.memory;
     assert.deepEqual([first.epoch, last.epoch], [1, 10]);
     assert.ok(last.heap_bytes <= first.heap_bytes * 1.1, `wasm heap ${first.heap_bytes} → ${last.heap_bytes}`);

@@ -62,7 +62,7 @@ pub fn speed(p: &SpeedProps) -> Html {
                             <thead><tr><th>{ "samples/s" }</th><th>{ "" }</th><th>{ "of matmul peak" }</th></tr></thead>
                             <tbody>{ rows(f) }</tbody>
                         </table>
-                        <p class="hint">{ format!("First step (compiling shaders or code, allocating): {:.2} s. Matmul peak: {:.1} GFLOP/s. Memory {mem}.", f.first_step_s, f.matmul_peak_gflops) }</p>
+                        <p class="hint">{ format!("First step (compiling shaders or code, allocating): {:.2} s. Warm-up before timing: {} teacher, {} student steps. Matmul peak: {:.1} GFLOP/s. Memory {mem}.", f.first_step_s, f.warmup_steps[0], f.warmup_steps[1], f.matmul_peak_gflops) }</p>
                     </div>
                 }
             }) }
