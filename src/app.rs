@@ -206,7 +206,7 @@ pub fn app() -> Html {
 
     let running = matches!(
         state.phase,
-        Phase::Loading | Phase::Training(_) | Phase::Caching | Phase::Students
+        Phase::Loading | Phase::Training(_) | Phase::Caching { .. } | Phase::Students
     );
     let teacher_ready = state.has_model(Role::Teacher) && !running && state.phase != Phase::Idle;
     html! {

@@ -125,8 +125,11 @@ pub enum Phase {
     Idle,
     Loading,
     Training(Role),
-    /// Computing the teacher's logits over the training set (once).
-    Caching,
+    /// Computing the teacher's logits over the training set (once): `done` of `of` samples.
+    Caching {
+        done: usize,
+        of: usize,
+    },
     /// Baseline and distilled students, side by side.
     Students,
     Done,

@@ -17,7 +17,7 @@ pub mod trainer;
 #[cfg(feature = "train")]
 pub use adadelta::AdadeltaConfig;
 #[cfg(feature = "train")]
-pub use eval::{EvalResult, evaluate, logits};
+pub use eval::{EvalResult, Evaluation, evaluate, logits};
 #[cfg(feature = "train")]
 pub use fit::{Control, FitEnd, FitError, FitHooks, FitOptions, fit};
 #[cfg(feature = "train")]

@@ -337,6 +337,68 @@ fn nan_loss_stops_with_the_step() {
     }
 }
 
+/// Counts the hooks' calls between pieces of work, and says stop at call `stop_at`.
+struct StopAt {
+    calls: usize,
+    stop_at: usize,
+    epochs: usize,
+}
+
+impl<M: Classifier> FitHooks<M> for StopAt {
+    async fn between_steps(&mut self) -> train::Control {
+        self.calls += 1;
+        if self.calls == self.stop_at {
+            train::Control::Stop
+        } else {
+            train::Control::Continue
+        }
+    }
+    fn on_epoch(&mut self, _: &EpochRecord, _: &EvalResult, _: &Trainer<M>) {
+        self.epochs += 1;
+    }
+}
+
+/// Validation runs a batch at a time with the hooks between batches, so a shell can yield
+/// there and a stop asked during validation ends the fit before the epoch is recorded.
+#[test]
+fn validation_lets_the_hooks_in_between_batches() {
+    let _lock = device_lock();
+    let set = fashion();
+    let device = Device::flex();
+    let fit = |stop_at: usize| {
+        // 200 samples in batches of 50: 4 steps, then 1,000 validation samples in 4 batches.
+        let mut t = Trainer::new(
+            student(0),
+            config(1, 50, OptimizerKind::Adadelta, 0),
+            Objective::CrossEntropy,
+            200,
+            &device.clone().autodiff(),
+        );
+        let opts = FitOptions {
+            read_every: 2,
+            val_count: 1000,
+            eval_batch: 250,
+        };
+        let mut hooks = StopAt {
+            calls: 0,
+            stop_at,
+            epochs: 0,
+        };
+        let end = pollster::block_on(train::fit(
+            &mut t, &set.train, &set.test, NORM, &device, opts, &mut hooks,
+        ))
+        .unwrap();
+        (end, hooks.calls, hooks.epochs, t.epoch())
+    };
+    assert_eq!(fit(0), (FitEnd::Finished, 4 + 4, 1, 1));
+    assert_eq!(fit(5), (FitEnd::Stopped, 5, 0, 0), "stopped in validation");
+    assert_eq!(
+        fit(8),
+        (FitEnd::Stopped, 8, 0, 0),
+        "stopped after the last batch"
+    );
+}
+
 #[test]
 fn distillation_changes_what_the_student_learns() {
     let _lock = device_lock();

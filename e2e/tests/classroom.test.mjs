@@ -161,6 +161,44 @@ test('the pretrained teacher skips teacher training', { timeout: 300_000 }, asyn
   }
 });
 
+test('caching the teacher\'s logits shows its progress, pauses and stops at once', { timeout: 300_000 }, async () => {
+  const srv = await serve(DIST);
+  const b = await launch({ webgpu: false });
+  try {
+    // The pretrained teacher goes straight to the cache: 16,384 samples, many seconds on the CPU.
+    await b.page.goto(srv.url + '?dataset=fashion-mnist&subset=16384&val=256&epochs=1&batch=64&device=cpu&teacher=pretrained');
+    await b.page.click('#start');
+    const status = () => b.page.locator('#status').textContent();
+    const done = async () => Number((/Caching .* \((\d+) of 16384\)/.exec(await status()) ?? [])[1]);
+    await waitFor(b.page, b.logs, 'the cache to make progress', () => {
+      const m = /Caching .* \((\d+) of 16384\)/.exec(document.querySelector('#status')?.textContent ?? '');
+      return m && Number(m[1]) > 0;
+    }, null, 120_000);
+
+    await b.page.click('#pause');
+    await waitFor(b.page, b.logs, 'the pause', () => /\(paused\)/.test(document.querySelector('#status')?.textContent ?? ''), null, 5_000);
+    // (The worker hears the pause after the batch in hand: give it that long.)
+    await new Promise((r) => setTimeout(r, 3_000));
+    const held = await done();
+    await new Promise((r) => setTimeout(r, 1_500));
+    assert.equal(await done(), held, 'no progress while paused');
+    await b.page.click('#pause');
+    for (let i = 0; i < 300 && !((await done()) > held); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.ok((await done()) > held, `the cache went on after ${held}: ${await status()}`);
+
+    const asked = Date.now();
+    await b.page.click('#stop');
+    await waitFor(b.page, b.logs, 'the stop', () => /^Stopped/.test(document.querySelector('#status')?.textContent ?? '')
+      && document.querySelector('#start')?.disabled === false, null, 5_000);
+    assert.ok(Date.now() - asked < 5_000, 'stopped within a few seconds');
+    // The loaded teacher is still there to use.
+    assert.match(await b.page.locator('#results').textContent(), /teacher/i, 'the teacher\'s result row stays');
+  } finally {
+    await b.close();
+    await srv.close();
+  }
+});
+
 test('a sub-path build loads and trains, and works offline after the first visit', { timeout: 300_000 }, async () => {
   const srv = await serve(SUBPATH_DIST, '/lab/');
   const b = await launch({ webgpu: false });

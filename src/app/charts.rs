@@ -130,7 +130,17 @@ fn fmt_secs(s: f32) -> String {
 pub fn curves(p: &CurvesProps) -> Html {
     let s = &p.state;
     if Role::ALL.iter().all(|&r| s.curve(r).steps.is_empty()) {
-        return html! {};
+        // A loaded teacher goes from loading straight to the logit cache: its progress, and
+        // how the run ended, still show before any curve (loading has its own panel).
+        return match s.phase {
+            Phase::Idle | Phase::Loading => html! {},
+            _ => html! {
+                <section class="curves" aria-label="Training curves">
+                    <h2>{ "Training" }</h2>
+                    <p class="status" id="status">{ status_text(s) }</p>
+                </section>
+            },
+        };
     }
     let loss: Vec<Series> = Role::ALL
         .iter()
@@ -184,20 +194,18 @@ pub fn curves(p: &CurvesProps) -> Html {
 
 fn status_text(s: &State) -> String {
     let p = match s.phase {
-        Phase::Idle => "Ready",
-        Phase::Loading => "Loading the dataset",
-        Phase::Training(Role::Teacher) => "Training the teacher",
+        Phase::Idle => "Ready".into(),
+        Phase::Loading => "Loading the dataset".into(),
+        Phase::Training(Role::Teacher) => "Training the teacher".into(),
         Phase::Training(_) | Phase::Students => {
-            "Training both students side by side (same initial weights)"
+            "Training both students side by side (same initial weights)".into()
         }
-        Phase::Caching => "Caching the teacher's logits over the training set",
-        Phase::Done => "Done",
-        Phase::Stopped => "Stopped",
-        Phase::Failed => "Failed",
+        Phase::Caching { done, of } => {
+            format!("Caching the teacher's logits over the training set ({done} of {of})")
+        }
+        Phase::Done => "Done".into(),
+        Phase::Stopped => "Stopped".into(),
+        Phase::Failed => "Failed".into(),
     };
-    if s.paused {
-        format!("{p} (paused)")
-    } else {
-        p.to_string()
-    }
+    if s.paused { format!("{p} (paused)") } else { p }
 }

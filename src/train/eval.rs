@@ -68,35 +68,86 @@ pub async fn evaluate<M: Classifier>(
     batch: usize,
     device: &Device,
 ) -> Result<EvalResult, String> {
-    let count = count.min(data.len());
-    if count == 0 {
-        return Err("nothing to evaluate: the validation set is empty".into());
+    let mut e = Evaluation::new(data, count, batch, device)?;
+    while e.step(model, data, norm, device) {}
+    e.finish(data).await
+}
+
+/// An evaluation a batch at a time, so that a shell can yield between batches: on the CPU
+/// backend a batch runs to completion when it is queued, and in the browser the teacher takes
+/// about half a second per 512 samples, 10-20 s for a whole test set, with nothing else heard
+/// meanwhile. On a GPU queueing is instant and the read in `finish` waits for the work.
+pub struct Evaluation {
+    count: usize,
+    batch: usize,
+    /// Samples queued so far.
+    queued: usize,
+    /// Summed cross-entropy, `[1]`.
+    loss_sum: Tensor<1>,
+    /// Predicted classes, `[batch]` each.
+    preds: Vec<Tensor<1, Int>>,
+}
+
+impl Evaluation {
+    /// Over the first `count` samples of `data` (all of them if fewer), `batch` at a time.
+    pub fn new(data: &Split, count: usize, batch: usize, device: &Device) -> Result<Self, String> {
+        let count = count.min(data.len());
+        if count == 0 {
+            return Err("nothing to evaluate: the validation set is empty".into());
+        }
+        Ok(Evaluation {
+            count,
+            batch: batch.max(1),
+            queued: 0,
+            loss_sum: Tensor::zeros([1], device),
+            preds: Vec::new(),
+        })
     }
-    let indices: Vec<usize> = (0..count).collect();
-    let mut loss_sum = Tensor::<1>::zeros([1], device);
-    let mut preds = Vec::new();
-    for idx in indices.chunks(batch) {
-        let out = model.logits(batch::images(data, idx, norm, device)); // [b, C]
-        let y = batch::labels(data, idx, device);
-        loss_sum = loss_sum + cross_entropy(out.clone(), y).mul_scalar(idx.len() as f32);
-        preds.push(out.argmax(1).reshape([idx.len()]));
+
+    /// Queue the next batch; false once every batch has been queued.
+    pub fn step<M: Classifier>(
+        &mut self,
+        model: &M,
+        data: &Split,
+        norm: Norm,
+        device: &Device,
+    ) -> bool {
+        if self.queued >= self.count {
+            return false;
+        }
+        let idx: Vec<usize> = (self.queued..(self.queued + self.batch).min(self.count)).collect();
+        self.queued += idx.len();
+        let out = model.logits(batch::images(data, &idx, norm, device)); // [b, C]
+        let y = batch::labels(data, &idx, device);
+        let loss = cross_entropy(out.clone(), y).mul_scalar(idx.len() as f32);
+        self.loss_sum = self.loss_sum.clone() + loss;
+        self.preds.push(out.argmax(1).reshape([idx.len()]));
+        true
     }
-    let read = Transaction::default()
-        .register(loss_sum)
-        .register(Tensor::cat(preds, 0))
-        .execute_async()
-        .await
-        .map_err(|e| format!("reading evaluation results from the device failed: {e:?}"))?;
-    let loss = read[0].iter::<f64>().next().unwrap_or(f64::NAN) as f32 / count as f32;
-    let predictions: Vec<u8> = read[1].iter::<f64>().map(|p| p as u8).collect();
-    let correct = predictions
-        .iter()
-        .zip(&data.labels[..count])
-        .filter(|(p, t)| p == t)
-        .count();
-    Ok(EvalResult {
-        loss,
-        accuracy: correct as f32 / count as f32,
-        predictions,
-    })
+
+    /// Read the results, in one device read, once `step` has queued every batch.
+    pub async fn finish(self, data: &Split) -> Result<EvalResult, String> {
+        let count = self.count;
+        if self.queued < count {
+            return Err("the evaluation was read before all of its batches ran".into());
+        }
+        let read = Transaction::default()
+            .register(self.loss_sum)
+            .register(Tensor::cat(self.preds, 0))
+            .execute_async()
+            .await
+            .map_err(|e| format!("reading evaluation results from the device failed: {e:?}"))?;
+        let loss = read[0].iter::<f64>().next().unwrap_or(f64::NAN) as f32 / count as f32;
+        let predictions: Vec<u8> = read[1].iter::<f64>().map(|p| p as u8).collect();
+        let correct = predictions
+            .iter()
+            .zip(&data.labels[..count])
+            .filter(|(p, t)| p == t)
+            .count();
+        Ok(EvalResult {
+            loss,
+            accuracy: correct as f32 / count as f32,
+            predictions,
+        })
+    }
 }

@@ -2,7 +2,7 @@
 //! the schedule, NaN detection. The shell supplies [`FitHooks`]: the CLI draws progress bars,
 //! the browser worker yields to the event loop, honours pause and stop, and posts metrics.
 
-use super::eval::{EvalResult, evaluate};
+use super::eval::{EvalResult, Evaluation};
 use super::trainer::{StepMetrics, Trainer, read_steps};
 use crate::data::Split;
 use crate::data::batch::Norm;
@@ -71,7 +71,8 @@ impl std::error::Error for FitError {}
 /// The shell's side of the loop.
 #[allow(async_fn_in_trait)] // The futures are awaited where they are made; no Send needed.
 pub trait FitHooks<M: Classifier> {
-    /// Called after every step: a place to yield, to pause (by not returning), or to stop.
+    /// Called after every training step and every validation batch: a place to yield, to pause
+    /// (by not returning), or to stop.
     async fn between_steps(&mut self) -> Control {
         Control::Continue
     }
@@ -119,16 +120,16 @@ pub async fn fit<M: Classifier, H: FitHooks<M>>(
                 return Ok(FitEnd::Stopped);
             }
         }
-        let eval = evaluate(
-            &trainer.model().valid(),
-            val,
-            opts.val_count,
-            norm,
-            opts.eval_batch,
-            device,
-        )
-        .await
-        .map_err(FitError::Device)?;
+        // Validation a batch at a time, with the hooks between batches as between steps.
+        let model = trainer.model().valid();
+        let mut eval = Evaluation::new(val, opts.val_count, opts.eval_batch, device)
+            .map_err(FitError::Device)?;
+        while eval.step(&model, val, norm, device) {
+            if hooks.between_steps().await == Control::Stop {
+                return Ok(FitEnd::Stopped);
+            }
+        }
+        let eval = eval.finish(val).await.map_err(FitError::Device)?;
         let steps = trainer.steps_per_epoch();
         let outcome = trainer.end_epoch(eval.loss);
         let record = EpochRecord {

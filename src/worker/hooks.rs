@@ -4,14 +4,19 @@
 
 use super::{Model, SharedRef, idb, send, tools, web};
 use crate::checkpoint::RoleState;
+use crate::data::Split;
+use crate::data::batch::Norm;
 use crate::model::Classifier;
 use crate::model::snapshot::Network;
 use crate::protocol::{FromWorker, Role, StepPoint};
-use crate::train::{Control, EpochRecord, EvalResult, FitHooks, StepMetrics, Trainer};
+use crate::train::{Control, EpochRecord, EvalResult, Evaluation, FitHooks, StepMetrics, Trainer};
 use burn::prelude::*;
 
 /// How long the loop may run before it lets messages in.
 const SLICE_MS: f64 = 40.0;
+
+/// Samples per batch of inference: validation and the teacher-logit cache.
+pub const EVAL_BATCH: usize = 512;
 
 pub struct WebHooks {
     pub shared: SharedRef,
@@ -22,7 +27,7 @@ pub struct WebHooks {
     pub quiet: bool,
     pub epochs: usize,
     pub steps_per_epoch: usize,
-    last_yield: f64,
+    slice: Slice,
     started: f64,
     samples: usize,
 }
@@ -43,11 +48,59 @@ impl WebHooks {
             quiet,
             epochs: trainer.config().epochs,
             steps_per_epoch: trainer.steps_per_epoch(),
-            last_yield: now,
+            slice: Slice::new(),
             started: now,
             samples: 0,
         }
     }
+}
+
+/// Work in slices of `SLICE_MS`: between two pieces of work, let messages in only when the
+/// slice is used up (a yield costs a few milliseconds, a piece of work may cost less).
+pub struct Slice {
+    started: f64,
+}
+
+impl Slice {
+    pub fn new() -> Self {
+        Slice {
+            started: web::now_ms(),
+        }
+    }
+
+    /// Whether a yield happened (then pause and stop were honoured) and what to do next.
+    pub async fn check(&mut self, shared: &SharedRef) -> Control {
+        if web::now_ms() - self.started < SLICE_MS {
+            return Control::Continue;
+        }
+        let c = yield_and_check(shared).await;
+        self.started = web::now_ms();
+        c
+    }
+
+    /// Whether the next `check` will yield.
+    pub fn used_up(&self) -> bool {
+        web::now_ms() - self.started >= SLICE_MS
+    }
+}
+
+/// `train::evaluate` over all of `data`, letting messages in between batches; `None` if the
+/// page said stop meanwhile.
+pub async fn evaluate<M: Classifier>(
+    shared: &SharedRef,
+    model: &M,
+    data: &Split,
+    norm: Norm,
+    device: &Device,
+) -> Result<Option<EvalResult>, String> {
+    let mut e = Evaluation::new(data, data.len(), EVAL_BATCH, device)?;
+    let mut slice = Slice::new();
+    while e.step(model, data, norm, device) {
+        if slice.check(shared).await == Control::Stop {
+            return Ok(None);
+        }
+    }
+    e.finish(data).await.map(Some)
 }
 
 /// Let messages in; wait while paused; report a stop.
@@ -70,12 +123,7 @@ pub async fn yield_and_check(shared: &SharedRef) -> Control {
 
 impl<M: Classifier + Into<Network> + 'static> FitHooks<M> for WebHooks {
     async fn between_steps(&mut self) -> Control {
-        if web::now_ms() - self.last_yield < SLICE_MS {
-            return Control::Continue;
-        }
-        let c = yield_and_check(&self.shared).await;
-        self.last_yield = web::now_ms();
-        c
+        self.slice.check(&self.shared).await
     }
 
     fn on_steps(&mut self, steps: &[StepMetrics]) {

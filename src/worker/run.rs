@@ -314,7 +314,7 @@ async fn run_inner(
     let opts = FitOptions {
         read_every: 10,
         val_count: test.len(),
-        eval_batch: 512,
+        eval_batch: hooks::EVAL_BATCH,
     };
     let ad = device.clone().autodiff();
 
@@ -399,20 +399,34 @@ async fn run_inner(
     .await;
     wasm_bindgen_futures::spawn_local(super::tools::send_logits(shared.clone(), false));
 
-    // 2. The teacher's logits over the training set, once (eval mode), as the study does.
-    send(shared, FromWorker::Phase(Phase::Caching));
+    // 2. The teacher's logits over the training set, once (eval mode), as the study does: a
+    //    batch at a time, letting messages in between. On the CPU backend a batch runs as it is
+    //    queued, and the whole set takes a minute or two in the browser (EMNIST: 124,800
+    //    samples at about 1,000 a second, docs/PERFORMANCE.md): Stop and Pause must work, and
+    //    the page shows how far it got. On a GPU queueing is instant.
+    send(shared, FromWorker::Phase(Phase::Caching { done: 0, of: n }));
+    let teacher_valid = teacher.model().valid();
     let idx: Vec<usize> = (0..n).collect();
-    let cached = train::logits(
-        &teacher.model().valid(),
-        &train_set,
-        &idx,
-        norm,
-        512,
-        &device,
-    );
-    if hooks::yield_and_check(shared).await == train::Control::Stop {
-        return Ok(Phase::Stopped);
+    let mut parts = Vec::new();
+    let mut slice = hooks::Slice::new();
+    for (i, chunk) in idx.chunks(hooks::EVAL_BATCH).enumerate() {
+        parts.push(train::logits(
+            &teacher_valid,
+            &train_set,
+            chunk,
+            norm,
+            hooks::EVAL_BATCH,
+            &device,
+        ));
+        if slice.used_up() {
+            let done = ((i + 1) * hooks::EVAL_BATCH).min(n);
+            send(shared, FromWorker::Phase(Phase::Caching { done, of: n }));
+        }
+        if slice.check(shared).await == train::Control::Stop {
+            return Ok(Phase::Stopped);
+        }
     }
+    let cached = Tensor::cat(parts, 0);
 
     // 3. Both students from the same initial weights, trained side by side.
     send(shared, FromWorker::Phase(Phase::Students));
@@ -519,10 +533,11 @@ async fn publish_result(
     let (Some(test), Some(norm)) = (test, norm) else {
         return;
     };
-    let acc = train::evaluate(net, &test, test.len(), norm, 512, device)
-        .await
-        .map(|r| r.accuracy)
-        .unwrap_or(f32::NAN);
+    let acc = match hooks::evaluate(shared, net, &test, norm, device).await {
+        Ok(Some(r)) => r.accuracy,
+        Ok(None) => return, // stopped
+        Err(_) => f32::NAN,
+    };
     send(
         shared,
         FromWorker::Result(ResultRow {
