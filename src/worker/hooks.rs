@@ -68,7 +68,8 @@ impl Slice {
         }
     }
 
-    /// Whether a yield happened (then pause and stop were honoured) and what to do next.
+    /// Yield if the slice is used up (then pause is waited out and stop reported); what to do
+    /// next.
     pub async fn check(&mut self, shared: &SharedRef) -> Control {
         if web::now_ms() - self.started < SLICE_MS {
             return Control::Continue;
