@@ -129,18 +129,11 @@ fn fmt_secs(s: f32) -> String {
 #[function_component(Curves)]
 pub fn curves(p: &CurvesProps) -> Html {
     let s = &p.state;
-    if Role::ALL.iter().all(|&r| s.curve(r).steps.is_empty()) {
-        // A loaded teacher goes from loading straight to the logit cache: its progress, and
-        // how the run ended, still show before any curve (loading has its own panel).
-        return match s.phase {
-            Phase::Idle | Phase::Loading => html! {},
-            _ => html! {
-                <section class="curves" aria-label="Training curves">
-                    <h2>{ "Training" }</h2>
-                    <p class="status" id="status">{ status_text(s) }</p>
-                </section>
-            },
-        };
+    // Before any curve only the status line shows: a loaded teacher goes from loading straight
+    // to the logit cache, and a run can end before its first step (loading has its own panel).
+    let has_curves = Role::ALL.iter().any(|&r| !s.curve(r).steps.is_empty());
+    if !has_curves && matches!(s.phase, Phase::Idle | Phase::Loading) {
+        return html! {};
     }
     let loss: Vec<Series> = Role::ALL
         .iter()
@@ -167,27 +160,31 @@ pub fn curves(p: &CurvesProps) -> Html {
         Phase::Students => vec![Role::Baseline, Role::Distilled],
         _ => vec![],
     };
+    // (A speed once the role has steps to measure it by.)
+    let active = active.into_iter().filter(|&r| !s.curve(r).steps.is_empty());
     html! {
         <section class="curves" aria-label="Training curves">
             <h2>{ "Training" }</h2>
             <p class="status" id="status">
                 { status_text(s) }
-                { for active.iter().map(|&r| {
+                { for active.map(|r| {
                     let c = s.curve(r);
                     let eta = c.eta_secs(s.settings.batch).map(|e| format!(", about {} left", fmt_secs(e))).unwrap_or_default();
                     html! { <span class="speed">{ format!(" · {}: {:.0} samples/s{eta}", r.label(), c.samples_per_sec) }</span> }
                 }) }
             </p>
-            <ul class="legend">
-                { for Role::ALL.iter().map(|&r| html! {
-                    <li><svg width="28" height="10" aria-hidden="true"><line x1="0" y1="5" x2="28" y2="5" stroke={color(r)} stroke-width="3" stroke-dasharray={dash(r)} /></svg>{ r.label() }</li>
-                }) }
-            </ul>
-            <div class="chart-row">
-                { line_chart("chart-loss", "Training loss (the distilled student's includes the soft term)", "epoch", "loss", &loss, None) }
-                { line_chart("chart-train-acc", "Training accuracy", "epoch", "accuracy", &acc, Some((0.0, 1.0))) }
-                { line_chart("chart-val-acc", "Validation accuracy (per epoch)", "epoch", "accuracy", &val, Some((0.0, 1.0))) }
-            </div>
+            if has_curves {
+                <ul class="legend">
+                    { for Role::ALL.iter().map(|&r| html! {
+                        <li><svg width="28" height="10" aria-hidden="true"><line x1="0" y1="5" x2="28" y2="5" stroke={color(r)} stroke-width="3" stroke-dasharray={dash(r)} /></svg>{ r.label() }</li>
+                    }) }
+                </ul>
+                <div class="chart-row">
+                    { line_chart("chart-loss", "Training loss (the distilled student's includes the soft term)", "epoch", "loss", &loss, None) }
+                    { line_chart("chart-train-acc", "Training accuracy", "epoch", "accuracy", &acc, Some((0.0, 1.0))) }
+                    { line_chart("chart-val-acc", "Validation accuracy (per epoch)", "epoch", "accuracy", &val, Some((0.0, 1.0))) }
+                </div>
+            }
         </section>
     }
 }
