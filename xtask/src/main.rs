@@ -2,6 +2,7 @@
 //! runs. Installs what is missing (and only that), then runs the rest, printing each runner's
 //! summary. Standard library only, so it builds in seconds on a fresh machine.
 
+mod disk;
 mod setup;
 mod steps;
 
@@ -13,9 +14,12 @@ usage: cargo xtask <command>
   serve [--dataset NAME] [--source PATH_OR_URL] [--release]
         install what is missing, prepare the dataset if absent (default: emnist-letters from
         the official URL), then `trunk serve` on http://127.0.0.1:8080
-  test  [--no-e2e]
+  test  [--no-e2e] [--lean]
         install what is missing, then rustfmt, clippy (native and wasm32), cargo test, the
-        wasm-bindgen tests in headless Chromium and the end-to-end tests
+        wasm-bindgen tests in headless Chromium and the end-to-end tests; prints target/'s size
+        and the free disk after each step (--lean, what CI runs and the default when the disk
+        is short: no incremental state, each step's build outputs removed once no later step
+        needs them, so the next run rebuilds them)
   bench [--debug] [--no-keras] [--only ours,tfjs-webgpu,...]
         install what is missing (also TensorFlow CPU in .tools/venv and TensorFlow.js from npm),
         then `distill bench` against Keras and the browser bench against TensorFlow.js in one

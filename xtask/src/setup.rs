@@ -20,6 +20,13 @@ pub fn root() -> PathBuf {
         .to_path_buf()
 }
 
+/// Where cargo builds: `CARGO_TARGET_DIR` if set, else `target/` in the repo.
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .map_or_else(|| root().join("target"), |d| root().join(d))
+}
+
 pub fn say(msg: &str) {
     eprintln!("\x1b[1;34m==>\x1b[0m {msg}");
 }

@@ -1,6 +1,7 @@
 //! What `serve`, `test` and `bench` run, in order.
 
-use crate::setup::{self, Result, cmd, root, run, say};
+use crate::disk;
+use crate::setup::{self, Result, cmd, root, run, say, target_dir};
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Instant;
@@ -131,7 +132,8 @@ fn run_logged(c: &mut Command, what: &str) -> Result<Vec<String>> {
     if status.success() {
         Ok(lines)
     } else {
-        Err(format!("{what} failed ({status})"))
+        let hint = disk::full_disk_hint(&lines, &target_dir()).unwrap_or_default();
+        Err(format!("{what} failed ({status}).{hint}"))
     }
 }
 
@@ -190,7 +192,10 @@ impl Report {
         let t = Instant::now();
         let summary = f()?;
         let secs = t.elapsed().as_secs_f64();
-        eprintln!("    {name}: {summary} [{secs:.0} s]");
+        eprintln!(
+            "    {name}: {summary} [{secs:.0} s; {}]",
+            disk::line(&target_dir())
+        );
         self.0.push((name.to_string(), summary, secs));
         Ok(())
     }
@@ -199,6 +204,8 @@ impl Report {
 pub fn test(args: &[String]) -> Result<()> {
     let started = Instant::now();
     let e2e = !flag(args, "--no-e2e");
+    let target = target_dir();
+    let lean = disk::preflight(&target, flag(args, "--lean"));
     setup::test_packages()?;
     setup::web_tools(false)?;
     if e2e {
@@ -208,6 +215,21 @@ pub fn test(args: &[String]) -> Result<()> {
     let cargo = |a: &[&str]| {
         let mut c = cmd("cargo");
         c.current_dir(&root).args(a);
+        if lean {
+            // Incremental state is only worth its disk when the next build is a small edit.
+            c.env("CARGO_INCREMENTAL", "0");
+        }
+        c
+    };
+    // Lean: wasm32 clippy's check outputs share nothing with the wasm builds but the host's
+    // proc-macros, so they go to their own folder, removed once clippy is done. The native
+    // check shares the host's proc-macros with `cargo test` and goes with target/debug.
+    let clippy_dir = target.join("lean-clippy");
+    let wasm_clippy = |a: &[&str]| {
+        let mut c = cargo(a);
+        if lean {
+            c.env("CARGO_TARGET_DIR", &clippy_dir);
+        }
         c
     };
     let mut r = Report(Vec::new());
@@ -234,7 +256,7 @@ pub fn test(args: &[String]) -> Result<()> {
     })?;
     r.step("clippy (wasm32)", || {
         run_logged(
-            &mut cargo(&[
+            &mut wasm_clippy(&[
                 "clippy",
                 "--target",
                 "wasm32-unknown-unknown",
@@ -252,7 +274,7 @@ pub fn test(args: &[String]) -> Result<()> {
         )?;
         // The CPU-only worker bundle (index.html) is the library without `webgpu`.
         run_logged(
-            &mut cargo(&[
+            &mut wasm_clippy(&[
                 "clippy",
                 "--target",
                 "wasm32-unknown-unknown",
@@ -266,7 +288,7 @@ pub fn test(args: &[String]) -> Result<()> {
         )?;
         // The page's UI bundle is built without burn (index.html): lint that build too.
         run_logged(
-            &mut cargo(&[
+            &mut wasm_clippy(&[
                 "clippy",
                 "--target",
                 "wasm32-unknown-unknown",
@@ -278,8 +300,11 @@ pub fn test(args: &[String]) -> Result<()> {
                 "warnings",
             ]),
             "clippy for the UI bundle",
-        )
-        .map(|_| "no warnings (both worker bundles and the UI)".into())
+        )?;
+        if lean {
+            disk::remove(&clippy_dir)?;
+        }
+        Ok("no warnings (both worker bundles and the UI)".into())
     })?;
     r.step("cargo test (native)", || {
         run_logged(
@@ -288,6 +313,20 @@ pub fn test(args: &[String]) -> Result<()> {
         )
         .map(|l| libtest_summary(&l))
     })?;
+    if e2e {
+        // Before the wasm builds: both use the native `distill` that `cargo test` just built.
+        r.step("data for the end-to-end tests", || {
+            prepare("fashion-mnist", Some(FASHION), false)?;
+            publish_teacher()?;
+            Ok("data/fashion-mnist with a pretrained teacher".into())
+        })?;
+    }
+    if lean {
+        // Nothing after this runs native code of ours. The wasm builds rebuild the host's
+        // proc-macros and build scripts they need (a few minutes on 2 cores); they would not
+        // lower the peak if kept, as the wasm step needs them beside its own outputs.
+        disk::remove(&target.join("debug"))?;
+    }
     r.step(
         "wasm-bindgen tests (headless Chromium, WebGPU on SwiftShader)",
         || {
@@ -315,12 +354,18 @@ pub fn test(args: &[String]) -> Result<()> {
     )?;
     if e2e {
         r.step("end-to-end (headless Chromium)", || {
-            prepare("fashion-mnist", Some(FASHION), false)?;
-            publish_teacher()?;
-            run_logged(cmd("trunk").current_dir(&root).arg("build"), "trunk build")?;
+            let trunk = || {
+                let mut c = cmd("trunk");
+                c.current_dir(&root);
+                if lean {
+                    c.env("CARGO_INCREMENTAL", "0");
+                }
+                c
+            };
+            run_logged(trunk().arg("build"), "trunk build")?;
             // The same site under a sub-path, as on GitHub Pages.
             run_logged(
-                cmd("trunk").current_dir(&root).args([
+                trunk().args([
                     "build",
                     "--public-url",
                     "/lab/",
@@ -339,8 +384,13 @@ pub fn test(args: &[String]) -> Result<()> {
         eprintln!("  {name:<62} {summary} [{secs:.0} s]");
     }
     eprintln!(
-        "  all green in {:.1} min",
-        started.elapsed().as_secs_f64() / 60.0
+        "  all green in {:.1} min{}",
+        started.elapsed().as_secs_f64() / 60.0,
+        if lean {
+            " (lean: build outputs removed as they were done with)"
+        } else {
+            ""
+        }
     );
     Ok(())
 }

@@ -1,0 +1,143 @@
+//! How much disk the build takes and how much is left: printed after every step of
+//! `cargo xtask test`, and checked before it, because a full disk fails a build half an hour
+//! in with a bare "No space left on device" (CI of stop 15).
+
+use crate::setup::{output, say};
+use std::path::Path;
+
+/// The most `target/` grew to in a clean `cargo xtask test` (not lean): 3,958 MB, at the
+/// end-to-end step, on a fresh clone with `du -sm target` every 20 s (2026-11-30; 30.0 min).
+/// Lean, the same run peaked at 2,267 MB (38.9 min). Decides whether to run lean; never
+/// fails a run.
+pub const CLEAN_TEST_PEAK_MB: u64 = 4_000;
+/// Room left for what the run writes outside target/: the registry's sources, Chromium, the
+/// dataset, npm's packages, temporary files.
+const MARGIN_MB: u64 = 3_000;
+
+/// Bytes under `dir`, not following links (what `du -s --apparent-size` counts).
+pub fn size_mb(dir: &Path) -> u64 {
+    fn walk(dir: &Path) -> u64 {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return 0;
+        };
+        entries
+            .map_while(|e| e.ok())
+            .map(|e| match e.file_type() {
+                Ok(t) if t.is_dir() => walk(&e.path()),
+                Ok(t) if t.is_file() => e.metadata().map(|m| m.len()).unwrap_or(0),
+                _ => 0,
+            })
+            .sum()
+    }
+    walk(dir) / (1 << 20)
+}
+
+/// MB free on the filesystem holding `path` (POSIX `df -P`), if `df` answers.
+pub fn free_mb(path: &Path) -> Option<u64> {
+    available_column(&output("df", &["-Pm", path.to_str()?])?)
+}
+
+/// The "Available" figure of `df -P`'s one filesystem line.
+fn available_column(df: &str) -> Option<u64> {
+    df.lines().nth(1)?.split_whitespace().nth(3)?.parse().ok()
+}
+
+/// "target/ 5,120 MB, 30,865 MB free".
+pub fn line(target: &Path) -> String {
+    let free = free_mb(target)
+        .or_else(|| free_mb(target.parent()?))
+        .map_or_else(|| "free space unknown".into(), |f| format!("{f} MB free"));
+    format!("target/ {} MB, {free}", size_mb(target))
+}
+
+/// Before a test run: say what there is, and whether to run lean — when asked (`--lean`, what
+/// CI uses), or when a clean build's peak would not fit in what is free with room to spare.
+pub fn preflight(target: &Path, asked: bool) -> bool {
+    let have = size_mb(target);
+    let free = free_mb(target).or_else(|| free_mb(target.parent()?));
+    say(&format!(
+        "disk: target/ {have} MB, {}",
+        free.map_or_else(|| "free space unknown".into(), |f| format!("{f} MB free"))
+    ));
+    let short = free.is_some_and(|f| f + have < CLEAN_TEST_PEAK_MB + MARGIN_MB);
+    if short && !asked {
+        eprintln!(
+            "a clean `cargo xtask test` grows target/ to about {CLEAN_TEST_PEAK_MB} MB, more than \
+             this disk has to spare: running lean (as `--lean` would), which removes each \
+             step's build outputs once no later step needs them, so the next run rebuilds them."
+        );
+    }
+    asked || short
+}
+
+/// Removes a build folder that no later step needs, saying how much that freed.
+pub fn remove(dir: &Path) -> Result<(), String> {
+    let mb = size_mb(dir);
+    match std::fs::remove_dir_all(dir) {
+        Ok(()) => {
+            say(&format!("lean: removed {} ({mb} MB)", dir.display()));
+            Ok(())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(format!("could not remove {}: {e}", dir.display())),
+    }
+}
+
+/// When a failed command's output says the disk filled up, a hint that says so plainly.
+pub fn full_disk_hint(lines: &[String], target: &Path) -> Option<String> {
+    lines
+        .iter()
+        .any(|l| l.contains("No space left on device"))
+        .then(|| {
+            format!(
+                " The disk is full ({}): a clean `cargo xtask test` needs about {} MB under \
+                 target/. Free some space and run it again; what is built is kept.",
+                line(target),
+                CLEAN_TEST_PEAK_MB
+            )
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_available_column_of_df() {
+        let df = "Filesystem     1048576-blocks  Used Available Capacity Mounted on\n\
+                  /dev/vda               258020 63012     30042      68% /";
+        assert_eq!(available_column(df), Some(30042));
+        assert_eq!(
+            available_column("Filesystem 1048576-blocks Used Available"),
+            None
+        );
+    }
+
+    #[test]
+    fn counts_what_is_under_a_folder() {
+        let dir = std::env::temp_dir().join(format!("xtask-disk-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("a/b")).unwrap();
+        std::fs::write(dir.join("a/b/f"), vec![0u8; 3 << 20]).unwrap();
+        std::fs::write(dir.join("g"), vec![0u8; 1 << 20]).unwrap();
+        assert_eq!(size_mb(&dir), 4);
+        remove(&dir).unwrap();
+        assert!(!dir.exists());
+        remove(&dir).expect("a folder already gone is fine");
+    }
+
+    #[test]
+    fn a_full_disk_is_named_only_when_the_output_says_so() {
+        let target = std::env::temp_dir().join(format!("xtask-full-{}", std::process::id()));
+        std::fs::create_dir_all(&target).unwrap();
+        let full = ["error: failed to build archive: No space left on device (os error 28)".into()];
+        let hint = full_disk_hint(&full, &target).expect("named");
+        assert!(
+            hint.contains("The disk is full") && hint.contains("MB free"),
+            "{hint}"
+        );
+        assert_eq!(
+            full_disk_hint(&["error[E0308]: mismatched types".into()], &target),
+            None
+        );
+    }
+}
