@@ -10,6 +10,8 @@ use std::path::Path;
 /// Lean, the same run peaked at 2,267 MB (38.9 min). Decides whether to run lean; never
 /// fails a run.
 pub const CLEAN_TEST_PEAK_MB: u64 = 4_000;
+/// The same for `--lean`.
+const LEAN_TEST_PEAK_MB: u64 = 2_300;
 /// Room left for what the run writes outside target/: the registry's sources, Chromium, the
 /// dataset, npm's packages, temporary files.
 const MARGIN_MB: u64 = 3_000;
@@ -42,7 +44,7 @@ fn available_column(df: &str) -> Option<u64> {
     df.lines().nth(1)?.split_whitespace().nth(3)?.parse().ok()
 }
 
-/// "target/ 5,120 MB, 30,865 MB free".
+/// "target/ 5120 MB, 30865 MB free".
 pub fn line(target: &Path) -> String {
     let free = free_mb(target)
         .or_else(|| free_mb(target.parent()?))
@@ -59,15 +61,37 @@ pub fn preflight(target: &Path, asked: bool) -> bool {
         "disk: target/ {have} MB, {}",
         free.map_or_else(|| "free space unknown".into(), |f| format!("{f} MB free"))
     ));
-    let short = free.is_some_and(|f| f + have < CLEAN_TEST_PEAK_MB + MARGIN_MB);
-    if short && !asked {
-        eprintln!(
-            "a clean `cargo xtask test` grows target/ to about {CLEAN_TEST_PEAK_MB} MB, more than \
-             this disk has to spare: running lean (as `--lean` would), which removes each \
-             step's build outputs once no later step needs them, so the next run rebuilds them."
-        );
+    let (lean, note) = plan(have, free, asked);
+    if let Some(note) = note {
+        eprintln!("{note}");
     }
-    asked || short
+    lean
+}
+
+/// Whether to run lean, and what to tell the user, from target/'s size and the free MB.
+/// What target/ already holds counts as room: a rebuild reuses or replaces it.
+fn plan(have: u64, free: Option<u64>, asked: bool) -> (bool, Option<String>) {
+    let Some(free) = free else {
+        return (asked, None);
+    };
+    let room = free + have;
+    if room < LEAN_TEST_PEAK_MB + MARGIN_MB {
+        let note = format!(
+            "warning: even a lean `cargo xtask test` grows target/ to about {LEAN_TEST_PEAK_MB} \
+             MB and needs some {MARGIN_MB} MB beside it; this disk has {free} MB free. It will \
+             likely stop with \"No space left on device\": free some space first."
+        );
+        return (true, Some(note));
+    }
+    if room < CLEAN_TEST_PEAK_MB + MARGIN_MB && !asked {
+        let note = format!(
+            "a clean `cargo xtask test` grows target/ to about {CLEAN_TEST_PEAK_MB} MB, more than \
+             this disk has to spare ({free} MB free): running lean, as `--lean` would, which \
+             removes each step's build outputs once no later step needs them."
+        );
+        return (true, Some(note));
+    }
+    (asked, None)
 }
 
 /// Removes a build folder that no later step needs, saying how much that freed.
@@ -123,6 +147,26 @@ mod tests {
         remove(&dir).unwrap();
         assert!(!dir.exists());
         remove(&dir).expect("a folder already gone is fine");
+    }
+
+    #[test]
+    fn runs_lean_when_asked_or_short_and_warns_when_even_lean_will_not_fit() {
+        // Plenty: as asked.
+        assert_eq!(plan(0, Some(30_000), false), (false, None));
+        assert_eq!(plan(0, Some(30_000), true), (true, None));
+        // No free figure: as asked.
+        assert_eq!(plan(0, None, false), (false, None));
+        // Short for a full build, enough for lean: lean, said once (not when asked for).
+        let (lean, note) = plan(0, Some(6_000), false);
+        assert!(lean && note.unwrap().contains("running lean"));
+        assert_eq!(plan(0, Some(6_000), true), (true, None));
+        // What target/ holds counts as room.
+        assert_eq!(plan(4_000, Some(3_500), false), (false, None));
+        // Too short even for lean: a warning, asked or not.
+        for asked in [false, true] {
+            let (lean, note) = plan(0, Some(2_500), asked);
+            assert!(lean && note.unwrap().contains("No space left"));
+        }
     }
 
     #[test]
