@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 pub type Result<T> = std::result::Result<T, String>;
 
@@ -31,10 +32,18 @@ pub fn say(msg: &str) {
     eprintln!("\x1b[1;34m==>\x1b[0m {msg}");
 }
 
+/// Set once a lean test run starts (`disk::preflight`): every child cargo (also trunk's and
+/// `cargo run`'s) then builds without incremental state, which is only worth its disk when the
+/// next build is a small edit — and one setting for all keeps their fingerprints alike.
+pub static LEAN: AtomicBool = AtomicBool::new(false);
+
 /// A command with cargo's bin and the project's npm tools on PATH.
 pub fn cmd(program: &str) -> Command {
     let mut c = Command::new(program);
     c.env("PATH", path_env());
+    if LEAN.load(Ordering::Relaxed) {
+        c.env("CARGO_INCREMENTAL", "0");
+    }
     c
 }
 

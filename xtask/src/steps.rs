@@ -4,6 +4,7 @@ use crate::disk;
 use crate::setup::{self, Result, cmd, root, run, say, target_dir};
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 const FASHION: &str = "/usr/share/datasets/fashion-mnist";
@@ -206,6 +207,7 @@ pub fn test(args: &[String]) -> Result<()> {
     let e2e = !flag(args, "--no-e2e");
     let target = target_dir();
     let lean = disk::preflight(&target, flag(args, "--lean"));
+    setup::LEAN.store(lean, Ordering::Relaxed);
     setup::test_packages()?;
     setup::web_tools(false)?;
     if e2e {
@@ -215,10 +217,6 @@ pub fn test(args: &[String]) -> Result<()> {
     let cargo = |a: &[&str]| {
         let mut c = cmd("cargo");
         c.current_dir(&root).args(a);
-        if lean {
-            // Incremental state is only worth its disk when the next build is a small edit.
-            c.env("CARGO_INCREMENTAL", "0");
-        }
         c
     };
     // Lean: wasm32 clippy's check outputs share nothing with the wasm builds but the host's
@@ -322,9 +320,10 @@ pub fn test(args: &[String]) -> Result<()> {
         })?;
     }
     if lean {
-        // Nothing after this runs native code of ours. The wasm builds rebuild the host's
-        // proc-macros and build scripts they need (a few minutes on 2 cores); they would not
-        // lower the peak if kept, as the wasm step needs them beside its own outputs.
+        // Nothing after this runs native code of ours. The host's proc-macros and build
+        // scripts go too: the wasm builds rebuild them (a few minutes on 2 cores), but keeping
+        // them would not lower the peak, which the wasm step reaches with them beside it, and
+        // telling them apart from the native outputs needs cargo's unstable unit graph.
         disk::remove(&target.join("debug"))?;
     }
     r.step(
@@ -354,18 +353,10 @@ pub fn test(args: &[String]) -> Result<()> {
     )?;
     if e2e {
         r.step("end-to-end (headless Chromium)", || {
-            let trunk = || {
-                let mut c = cmd("trunk");
-                c.current_dir(&root);
-                if lean {
-                    c.env("CARGO_INCREMENTAL", "0");
-                }
-                c
-            };
-            run_logged(trunk().arg("build"), "trunk build")?;
+            run_logged(cmd("trunk").current_dir(&root).arg("build"), "trunk build")?;
             // The same site under a sub-path, as on GitHub Pages.
             run_logged(
-                trunk().args([
+                cmd("trunk").current_dir(&root).args([
                     "build",
                     "--public-url",
                     "/lab/",
