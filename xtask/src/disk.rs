@@ -34,9 +34,11 @@ pub fn size_mb(dir: &Path) -> u64 {
     walk(dir) / (1 << 20)
 }
 
-/// MB free on the filesystem holding `path` (POSIX `df -P`), if `df` answers.
-pub fn free_mb(path: &Path) -> Option<u64> {
-    available_column(&output("df", &["-Pm", path.to_str()?])?)
+/// MB free on the filesystem holding `dir`, or its parent if `dir` is not made yet (POSIX
+/// `df -P`), if `df` answers.
+fn free_mb(dir: &Path) -> Option<u64> {
+    let df = |p: &Path| available_column(&output("df", &["-Pm", p.to_str()?])?);
+    df(dir).or_else(|| df(dir.parent()?))
 }
 
 /// The "Available" figure of `df -P`'s one filesystem line.
@@ -46,21 +48,20 @@ fn available_column(df: &str) -> Option<u64> {
 
 /// "target/ 5120 MB, 30865 MB free".
 pub fn line(target: &Path) -> String {
-    let free = free_mb(target)
-        .or_else(|| free_mb(target.parent()?))
-        .map_or_else(|| "free space unknown".into(), |f| format!("{f} MB free"));
-    format!("target/ {} MB, {free}", size_mb(target))
+    describe(size_mb(target), free_mb(target))
+}
+
+fn describe(have: u64, free: Option<u64>) -> String {
+    let free = free.map_or_else(|| "free space unknown".into(), |f| format!("{f} MB free"));
+    format!("target/ {have} MB, {free}")
 }
 
 /// Before a test run: say what there is, and whether to run lean — when asked (`--lean`, what
 /// CI uses), or when a clean build's peak would not fit in what is free with room to spare.
 pub fn preflight(target: &Path, asked: bool) -> bool {
     let have = size_mb(target);
-    let free = free_mb(target).or_else(|| free_mb(target.parent()?));
-    say(&format!(
-        "disk: target/ {have} MB, {}",
-        free.map_or_else(|| "free space unknown".into(), |f| format!("{f} MB free"))
-    ));
+    let free = free_mb(target);
+    say(&format!("disk: {}", describe(have, free)));
     let (lean, note) = plan(have, free, asked);
     if let Some(note) = note {
         eprintln!("{note}");
@@ -134,6 +135,12 @@ mod tests {
         assert_eq!(
             available_column("Filesystem 1048576-blocks Used Available"),
             None
+        );
+        // A target/ not made yet: its parent's filesystem.
+        let not_made = std::env::temp_dir().join(format!("xtask-not-made-{}", std::process::id()));
+        assert!(
+            free_mb(&not_made).is_some(),
+            "df answers here, for the parent"
         );
     }
 
