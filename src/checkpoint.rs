@@ -73,12 +73,18 @@ impl Checkpoint {
         format!("{} ({} samples): {}", s.dataset, s.subset, parts.join(", "))
     }
 
-    pub fn encode(&self) -> Vec<u8> {
+    /// The checkpoint's bytes, or why it cannot be saved: a head that would not decode (a
+    /// non-finite number, which JSON writes as `null`) is refused here, so the checkpoint
+    /// already stored is kept instead of being replaced by one that cannot be resumed.
+    pub fn encode(&self) -> Result<Vec<u8>, String> {
         let mut head = self.head.clone();
         for (r, b) in head.roles.iter_mut().zip(&self.records) {
             r.record_len = b.len();
         }
-        let json = serde_json::to_vec(&head).expect("checkpoint serialises");
+        let json = serde_json::to_vec(&head).map_err(|e| format!("checkpoint not saved: {e}"))?;
+        serde_json::from_slice::<CheckpointHead>(&json)
+            .map_err(|e| format!("checkpoint not saved: it would not read back ({e})"))?;
+        check_head(&head)?;
         let mut out =
             Vec::with_capacity(12 + json.len() + self.records.iter().map(Vec::len).sum::<usize>());
         out.extend_from_slice(MAGIC);
@@ -87,25 +93,36 @@ impl Checkpoint {
         for b in &self.records {
             out.extend_from_slice(b);
         }
-        out
+        Ok(out)
     }
 
+    /// Read a checkpoint from storage: its layout with checked arithmetic, its settings through
+    /// the share link's checks, its numbers finite. Errors say what is wrong with it.
     pub fn decode(bytes: &[u8]) -> Result<Checkpoint, String> {
         if bytes.len() < 12 || &bytes[..8] != MAGIC {
             return Err("not a Distill Lab checkpoint".into());
         }
         let len = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes")) as usize;
-        let json = bytes.get(12..12 + len).ok_or("checkpoint truncated")?;
-        let head: CheckpointHead =
+        let truncated = "checkpoint truncated";
+        let end = 12usize.checked_add(len).ok_or(truncated)?;
+        let json = bytes.get(12..end).ok_or(truncated)?;
+        let mut head: CheckpointHead =
             serde_json::from_slice(json).map_err(|e| format!("checkpoint damaged: {e}"))?;
-        let mut at = 12 + len;
-        let mut records = Vec::new();
+        let (settings, changed) = head.settings.checked();
+        if !changed.is_empty() {
+            return Err(format!(
+                "checkpoint settings out of range: {}",
+                changed.join("; ")
+            ));
+        }
+        head.settings = settings;
+        check_head(&head)?;
+        let mut at = end;
+        let mut records = Vec::with_capacity(head.roles.len());
         for r in &head.roles {
-            let b = bytes
-                .get(at..at + r.record_len)
-                .ok_or("checkpoint truncated")?;
-            records.push(b.to_vec());
-            at += r.record_len;
+            let next = at.checked_add(r.record_len).ok_or(truncated)?;
+            records.push(bytes.get(at..next).ok_or(truncated)?.to_vec());
+            at = next;
         }
         Ok(Checkpoint { head, records })
     }
@@ -120,6 +137,38 @@ impl Checkpoint {
             self.records.push(record);
         }
     }
+}
+
+/// What must hold of a head, saved or read: each role once, finite positive learning rates,
+/// epochs within the run's.
+fn check_head(head: &CheckpointHead) -> Result<(), String> {
+    for (i, r) in head.roles.iter().enumerate() {
+        if head.roles[..i].iter().any(|o| o.role == r.role) {
+            return Err(format!(
+                "checkpoint damaged: {} appears twice",
+                r.role.label()
+            ));
+        }
+        if !(r.lr.is_finite() && r.lr > 0.0) {
+            return Err(format!(
+                "checkpoint damaged: {} has learning rate {}",
+                r.role.label(),
+                r.lr
+            ));
+        }
+        if r.epoch > head.settings.epochs {
+            return Err(format!(
+                "checkpoint damaged: {} at epoch {} of {}",
+                r.role.label(),
+                r.epoch,
+                head.settings.epochs
+            ));
+        }
+    }
+    if !head.saved_at_ms.is_finite() {
+        return Err("checkpoint damaged: no valid save time".into());
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -148,13 +197,13 @@ mod tests {
         c.set_role(state(Role::Teacher, 2), vec![1, 2, 3]);
         c.set_role(state(Role::Baseline, 1), vec![9; 10]);
         c.set_role(state(Role::Teacher, 3), vec![4, 5]);
-        let back = Checkpoint::decode(&c.encode()).unwrap();
+        let back = Checkpoint::decode(&c.encode().unwrap()).unwrap();
         assert_eq!(back.role(Role::Teacher).unwrap().1, &[4, 5]);
         assert_eq!(back.role(Role::Teacher).unwrap().0.epoch, 3);
         assert_eq!(back.role(Role::Baseline).unwrap().1, &[9; 10][..]);
         assert_eq!(back.head.log, c.head.log);
         assert!(back.summary().contains("teacher CNN at epoch 3 of 5"));
-        assert!(Checkpoint::decode(&c.encode()[..20]).is_err());
+        assert!(Checkpoint::decode(&c.encode().unwrap()[..20]).is_err());
         assert!(Checkpoint::decode(b"nonsense").is_err());
     }
 }

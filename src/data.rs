@@ -8,6 +8,7 @@ pub mod batch;
 pub mod dataset;
 pub mod error;
 pub mod idx;
+pub mod inflate;
 pub mod manifest;
 pub mod mat;
 pub mod prepare;

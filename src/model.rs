@@ -31,8 +31,9 @@ pub fn on_cpu(device: &Device) -> bool {
     device.clone().without_autodiff() == Device::flex()
 }
 
-/// Seed what is random in training on `device`: burn's generator (initial weights, dropout on a
-/// GPU) and the CPU's dropout masks ([`dropout::seed`]). The same seed gives the same run.
+/// Seed what is random in building a network on `device`: burn's generator (initial weights,
+/// dropout on a GPU) and this thread's fallback dropout stream ([`dropout::seed`]). A trainer's
+/// CPU dropout masks come from its own stream (seed, step, layer), whatever else runs.
 pub fn seed(device: &Device, seed: u64) {
     device.seed(seed);
     dropout::seed(seed);

@@ -172,6 +172,11 @@ fn clamp_num<T: PartialOrd + Copy + std::str::FromStr + std::fmt::Display>(
     warnings: &mut Vec<String>,
 ) -> T {
     match raw.trim().parse::<T>() {
+        // NaN compares false with everything, so it would pass both bounds below.
+        Ok(v) if v.partial_cmp(&v).is_none() => {
+            warnings.push(format!("{key}={raw} is not a number; using {default}"));
+            default
+        }
         Ok(v) if v < lo => {
             warnings.push(format!("{key}={raw} is below {lo}; using {lo}"));
             lo
@@ -330,6 +335,12 @@ impl Settings {
             put("hide", self.hide.join(","));
         }
         parts.join("&")
+    }
+
+    /// These settings put through the same checks as a share link's (a checkpoint's stored
+    /// settings are as untrusted as a URL): the checked settings and what was changed.
+    pub fn checked(&self) -> (Settings, Vec<String>) {
+        Settings::from_query(&self.to_query())
     }
 
     /// The learning rate in use.

@@ -37,8 +37,9 @@ const NORM: Norm = Norm {
     std: 0.3530,
 };
 
-/// burn's CPU device has one random generator (initialisation, dropout): tests that seed it
-/// must not interleave, or a seed no longer fixes the weights.
+/// burn's CPU device has one random generator, which draws initial weights: tests that seed it
+/// and build a network must not interleave, or a seed no longer fixes the weights. (Trainers'
+/// dropout masks do not use it: see `a_trainers_dropout_masks_do_not_depend_on_other_trainers`.)
 fn device_lock() -> std::sync::MutexGuard<'static, ()> {
     static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
     LOCK.lock().unwrap_or_else(|e| e.into_inner())
@@ -511,4 +512,56 @@ fn bench_warm_up_stops_at_its_time_limit() {
     assert_eq!(run(None), [3, 3]);
     assert_eq!(run(Some(0.0)), [1, 1]);
     assert_eq!(run(Some(1e9)), [3, 3]);
+}
+
+/// Losses of `steps` steps of each trainer, stepping them in the given order pattern.
+fn step_losses(
+    trainers: &mut [Trainer<Student>],
+    pattern: &[usize],
+    steps: usize,
+) -> Vec<Vec<f32>> {
+    let set = fashion();
+    let mut handles = vec![Vec::new(); trainers.len()];
+    let mut taken = vec![0; trainers.len()];
+    for &k in pattern.iter().cycle() {
+        if taken.iter().all(|&t| t >= steps) {
+            break;
+        }
+        if taken[k] < steps {
+            handles[k].push(trainers[k].step(&set.train, NORM).unwrap());
+            taken[k] += 1;
+        }
+    }
+    handles
+        .iter()
+        .map(|h| {
+            pollster::block_on(train::read_steps(h))
+                .unwrap()
+                .iter()
+                .map(|m| m.loss)
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn a_trainers_dropout_masks_do_not_depend_on_other_trainers() {
+    let ad = Device::flex().autodiff();
+    let cfg = |seed| config(1, 32, OptimizerKind::Adadelta, seed);
+    // Initial weights come from burn's one generator: build them under the lock, once.
+    let (a, b) = {
+        let _lock = device_lock();
+        (student(3), student(4))
+    };
+    let fresh =
+        |m: &Student, seed| Trainer::new(m.clone(), cfg(seed), Objective::CrossEntropy, 640, &ad);
+    // Seed 3 alone, then seed 3 time-sliced with seed 4 (one step of 3, two of 4, …) and with
+    // model::seed reseeding the thread's fallback stream in between (as a second run would).
+    let alone = step_losses(&mut [fresh(&a, 3)], &[0], 12).remove(0);
+    model::seed(&ad, 99);
+    let mixed = step_losses(&mut [fresh(&a, 3), fresh(&b, 4)], &[0, 1, 1], 12);
+    assert_eq!(
+        alone, mixed[0],
+        "seed 3's losses changed when seed 4 ran in between"
+    );
 }

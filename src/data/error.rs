@@ -57,6 +57,8 @@ pub enum DataError {
         expected: String,
         actual: String,
     },
+    #[error("{file}: {detail}; this is not the official file, download it again")]
+    Oversized { file: String, detail: String },
     #[error("{file}: not a usable zip archive: {detail}")]
     Zip { file: String, detail: String },
     #[error("{file}: zip member {member} is missing; expected the official archive with {member}")]

@@ -1,9 +1,8 @@
 //! The IDX format of MNIST and its family: big-endian, magic `0x00000801` for labels and
 //! `0x00000803` for images (yann.lecun.com/exdb/mnist, and shared/emnist/README.md).
 
-use super::DataError;
+use super::{DataError, inflate};
 use flate2::read::GzDecoder;
-use std::io::Read;
 
 pub const LABELS_MAGIC: u32 = 0x0000_0801;
 pub const IMAGES_MAGIC: u32 = 0x0000_0803;
@@ -17,16 +16,35 @@ pub struct IdxImages {
     pub pixels: Vec<u8>,
 }
 
-/// Decompress a gzip file, naming it in the error.
+/// Decompress a gzip IDX file, naming it in errors. Reading stops at the size the IDX header
+/// inside declares (magic, then one 32-bit count per dimension), so a file with more data than
+/// its header promises is refused after inflating at most that much.
 pub fn gunzip(file: &str, bytes: &[u8]) -> Result<Vec<u8>, DataError> {
-    let mut out = Vec::with_capacity(bytes.len() * 4);
-    GzDecoder::new(bytes)
-        .read_to_end(&mut out)
-        .map_err(|e| DataError::Gzip {
-            file: file.to_string(),
-            detail: e.to_string(),
-        })?;
-    Ok(out)
+    inflate::read_declared(GzDecoder::new(bytes), bytes.len(), 16, declared_len).map_err(|e| {
+        let (file, detail) = (file.to_string(), e.to_string());
+        match e {
+            inflate::InflateError::Corrupt(_) => DataError::Gzip { file, detail },
+            _ => DataError::Oversized { file, detail },
+        }
+    })
+}
+
+/// The whole length an IDX header declares, from its first 16 bytes: labels are `8 + count`,
+/// images `16 + count × rows × cols`. An unknown magic declares just what was read, which the
+/// parser then refuses by its magic.
+fn declared_len(head: &[u8]) -> Result<usize, String> {
+    let count = be_u32(head, 4) as usize;
+    let total = match be_u32(head, 0) {
+        LABELS_MAGIC => count.checked_add(8),
+        IMAGES_MAGIC => (be_u32(head, 8) as usize)
+            .checked_mul(be_u32(head, 12) as usize)
+            .and_then(|size| size.checked_mul(count))
+            .and_then(|n| n.checked_add(16)),
+        _ => Some(head.len()),
+    };
+    total.ok_or_else(|| {
+        format!("its header declares {count} items, more than this machine can address")
+    })
 }
 
 fn be_u32(bytes: &[u8], at: usize) -> u32 {
@@ -68,7 +86,7 @@ pub fn parse_labels(file: &str, bytes: &[u8]) -> Result<Vec<u8>, DataError> {
     check_magic(file, bytes, LABELS_MAGIC, "labels, idx1")?;
     header(file, bytes, 2)?;
     let count = be_u32(bytes, 4) as usize;
-    let expected = 8 + count;
+    let expected = count.saturating_add(8);
     if bytes.len() != expected {
         return Err(DataError::Truncated {
             file: file.to_string(),
@@ -94,7 +112,7 @@ pub fn parse_images(file: &str, bytes: &[u8]) -> Result<IdxImages, DataError> {
             cols,
         });
     }
-    let expected = 16 + count * rows * cols;
+    let expected = count.saturating_mul(rows * cols).saturating_add(16);
     if bytes.len() != expected {
         return Err(DataError::Truncated {
             file: file.to_string(),

@@ -3,12 +3,11 @@
 //! `emnist-letters.mat` holds one variable, `dataset`, a struct with `train` and `test`
 //! (each with `images` N x 784 uint8, `labels` N x 1, `writers`) and `mapping`.
 
-use super::DataError;
 use super::dataset::DatasetKind;
 use super::idx::IdxImages;
 use super::prepare::{PIXELS, RawSet, SIDE, to_split};
+use super::{DataError, inflate};
 use flate2::read::ZlibDecoder;
-use std::io::Read;
 
 // Data types (table 1-1) and array classes (table 1-3).
 const MI_INT8: u32 = 1;
@@ -175,7 +174,7 @@ impl<'a> Parser<'a> {
         }
         let n = u32::from_le_bytes(self.b[self.p + 4..self.p + 8].try_into().expect("4")) as usize;
         let start = self.p + 8;
-        if start + n > self.b.len() {
+        if n > self.b.len() - start {
             return Err(format!(
                 "element at byte {} claims {n} bytes but only {} remain; the file is truncated",
                 self.p,
@@ -202,8 +201,17 @@ fn int32s(data: &[u8]) -> Vec<i64> {
         .collect()
 }
 
-/// Parse a miMATRIX element's body into (name, value).
-fn matrix(body: &[u8]) -> Result<(String, MatValue), String> {
+/// How deep structs and cells may nest. EMNIST's files nest three levels (`dataset.train.images`);
+/// the limit keeps a hostile file from exhausting the stack.
+pub const MAX_DEPTH: usize = 32;
+
+/// Parse a miMATRIX element's body into (name, value); `depth` counts the enclosing arrays.
+fn matrix(body: &[u8], depth: usize) -> Result<(String, MatValue), String> {
+    if depth > MAX_DEPTH {
+        return Err(format!(
+            "structs and cells nest deeper than {MAX_DEPTH} levels; this is not an EMNIST file"
+        ));
+    }
     let mut p = Parser { b: body, p: 0 };
     let (_, flags) = p.element()?;
     if flags.len() < 8 {
@@ -218,7 +226,13 @@ fn matrix(body: &[u8]) -> Result<(String, MatValue), String> {
         .collect();
     let (_, name) = p.element()?;
     let name = String::from_utf8_lossy(name).into_owned();
-    let count: usize = dims.iter().product();
+    let count = dims
+        .iter()
+        .try_fold(1usize, |n, &d| n.checked_mul(d))
+        .ok_or_else(|| format!("'{name}' has dimensions {dims:?}, too many elements to address"))?;
+    // Every element of a struct or cell is a sub-element of at least 8 bytes: no count from the
+    // header may size more than the body holds.
+    let room = body.len() / 8;
     let value = match class {
         MX_STRUCT => {
             let (_, len) = p.element()?;
@@ -238,9 +252,13 @@ fn matrix(body: &[u8]) -> Result<(String, MatValue), String> {
                     })
                     .collect()
             };
-            let mut values = Vec::with_capacity(count * fields.len());
-            for _ in 0..count * fields.len() {
-                values.push(sub_matrix(&mut p)?);
+            let total = count
+                .checked_mul(fields.len())
+                .filter(|&t| t <= room)
+                .ok_or_else(|| format!("struct '{name}' declares more fields than its {} bytes hold; the file is damaged", body.len()))?;
+            let mut values = Vec::with_capacity(total);
+            for _ in 0..total {
+                values.push(sub_matrix(&mut p, depth)?);
             }
             MatValue::Struct {
                 dims,
@@ -249,9 +267,15 @@ fn matrix(body: &[u8]) -> Result<(String, MatValue), String> {
             }
         }
         MX_CELL => {
+            if count > room {
+                return Err(format!(
+                    "cell array '{name}' declares {count} cells but its {} bytes hold fewer; the file is damaged",
+                    body.len()
+                ));
+            }
             let mut values = Vec::with_capacity(count);
             for _ in 0..count {
-                values.push(sub_matrix(&mut p)?);
+                values.push(sub_matrix(&mut p, depth)?);
             }
             MatValue::Cell { dims, values }
         }
@@ -288,7 +312,7 @@ fn matrix(body: &[u8]) -> Result<(String, MatValue), String> {
             };
             let size =
                 elem_size(mi_type).ok_or(format!("'{name}' has unknown data type {mi_type}"))?;
-            if data.len() != count * size {
+            if count.checked_mul(size) != Some(data.len()) {
                 return Err(format!(
                     "'{name}' is {dims:?} but holds {} elements; the file is damaged",
                     data.len() / size
@@ -308,7 +332,7 @@ fn matrix(body: &[u8]) -> Result<(String, MatValue), String> {
     Ok((name, value))
 }
 
-fn sub_matrix(p: &mut Parser) -> Result<MatValue, String> {
+fn sub_matrix(p: &mut Parser, depth: usize) -> Result<MatValue, String> {
     let (ty, body) = p.element()?;
     if ty != MI_MATRIX {
         return Err(format!("expected a matrix element, found type {ty}"));
@@ -324,7 +348,7 @@ fn sub_matrix(p: &mut Parser) -> Result<MatValue, String> {
             },
         });
     }
-    Ok(matrix(body)?.1)
+    Ok(matrix(body, depth + 1)?.1)
 }
 
 /// Parse a whole MAT v5 file into its named variables.
@@ -357,11 +381,10 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<Vec<(String, MatValue)>, DataEr
         let (ty, body) = p.element().map_err(bad)?;
         let inflated;
         let body = if ty == MI_COMPRESSED {
-            let mut out = Vec::new();
-            ZlibDecoder::new(body)
-                .read_to_end(&mut out)
-                .map_err(|e| bad(format!("corrupt compressed element ({e})")))?;
-            inflated = out;
+            // A compressed element declares no size: it may inflate to the cap, no further.
+            inflated =
+                inflate::read_at_most(ZlibDecoder::new(body), body.len(), inflate::MAX_INFLATED)
+                    .map_err(|e| bad(format!("compressed element: {e}")))?;
             let mut inner = Parser { b: &inflated, p: 0 };
             let (ty, body) = inner.element().map_err(bad)?;
             if ty != MI_MATRIX {
@@ -373,7 +396,7 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<Vec<(String, MatValue)>, DataEr
         } else {
             continue;
         };
-        vars.push(matrix(body).map_err(bad)?);
+        vars.push(matrix(body, 0).map_err(bad)?);
     }
     Ok(vars)
 }

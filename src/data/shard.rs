@@ -10,9 +10,9 @@
 //!
 //! gzip is written with mtime 0 and no file name so the same input gives byte-identical shards.
 
-use super::DataError;
+use super::{DataError, inflate};
 use flate2::{Compression, GzBuilder, read::GzDecoder};
-use std::io::{Read, Write};
+use std::io::Write;
 
 pub const MAGIC: &[u8; 8] = b"DLSHARD1";
 const HEADER: usize = 16;
@@ -60,10 +60,21 @@ pub fn decode(file: &str, bytes: &[u8]) -> Result<ShardData, DataError> {
         file: file.to_string(),
         detail,
     };
-    let mut raw = Vec::new();
-    GzDecoder::new(bytes).read_to_end(&mut raw).map_err(|e| {
+    // Reading stops at the size the shard's own header declares (magic, count, rows, cols).
+    let mut raw = inflate::read_declared(GzDecoder::new(bytes), bytes.len(), HEADER, |h| {
+        let count = u32::from_le_bytes(h[8..12].try_into().expect("4 bytes")) as usize;
+        let size = u16::from_le_bytes([h[12], h[13]]) as usize
+            * u16::from_le_bytes([h[14], h[15]]) as usize;
+        size.checked_add(1)
+            .and_then(|per| per.checked_mul(count))
+            .and_then(|n| n.checked_add(HEADER))
+            .ok_or_else(|| {
+                format!("its header declares {count} samples, more than this machine can address")
+            })
+    })
+    .map_err(|e| {
         err(format!(
-            "not a valid gzip stream ({e}); the file is damaged, prepare it again"
+            "not a valid shard stream ({e}); the file is damaged, prepare it again"
         ))
     })?;
     if raw.len() < HEADER || &raw[..8] != MAGIC {
@@ -72,7 +83,7 @@ pub fn decode(file: &str, bytes: &[u8]) -> Result<ShardData, DataError> {
     let count = u32::from_le_bytes(raw[8..12].try_into().expect("4 bytes")) as usize;
     let rows = u16::from_le_bytes([raw[12], raw[13]]) as usize;
     let cols = u16::from_le_bytes([raw[14], raw[15]]) as usize;
-    let expected = HEADER + count + count * rows * cols;
+    let expected = HEADER + count * (1 + rows * cols); // no overflow: read_declared checked it
     if raw.len() != expected {
         return Err(err(format!(
             "truncated: {count} samples of {rows}x{cols} need {expected} bytes, found {}",

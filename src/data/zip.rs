@@ -5,9 +5,8 @@
 //! Reads go through [`RangeRead`], which the CLI implements for a local file and for HTTP range
 //! requests, so the official 562 MB `gzip.zip` is never read whole.
 
-use super::DataError;
+use super::{DataError, inflate};
 use flate2::read::DeflateDecoder;
-use std::io::Read;
 
 /// Random reads from something of known length.
 pub trait RangeRead {
@@ -124,6 +123,14 @@ pub fn read_index(file: &str, src: &mut impl RangeRead) -> Result<Vec<Entry>, Da
         )));
     }
     let cd = src.read_range(cd_offset, cd_size)?;
+    // Each entry takes at least 46 bytes: the count from the header cannot size more than that.
+    if entries > (cd.len() / 46) as u64 {
+        return Err(bad(format!(
+            "the end record lists {entries} entries but the {}-byte central directory holds at most {}; the archive is damaged",
+            cd.len(),
+            cd.len() / 46
+        )));
+    }
     let mut out = Vec::with_capacity(entries as usize);
     let mut p = 0usize;
     for _ in 0..entries {
@@ -149,21 +156,29 @@ pub fn read_index(file: &str, src: &mut impl RangeRead) -> Result<Vec<Entry>, Da
             )));
         }
         let name = String::from_utf8_lossy(&cd[p + 46..p + 46 + name_len]).into_owned();
-        // zip64 extended information: the 0xFFFFFFFF fields, in this order.
+        // zip64 extended information: the 0xFFFFFFFF fields, in this order, each read only
+        // from inside both its own block and the entry's extra field.
         let mut e = p + 46 + name_len;
         let extra_end = e + extra_len;
         while e + 4 <= extra_end {
             let (id, sz) = (le16(&cd, e), le16(&cd, e + 2) as usize);
+            let block_end = e + 4 + sz;
+            if block_end > extra_end {
+                return Err(bad(format!(
+                    "central directory entry {} ({name}): an extra field of {sz} bytes runs past its entry; the archive is damaged",
+                    out.len()
+                )));
+            }
             if id == 0x0001 {
                 let mut q = e + 4;
                 for field in [&mut size, &mut compressed_size, &mut local_header_offset] {
-                    if *field == 0xFFFF_FFFF && q + 8 <= e + 4 + sz {
+                    if *field == 0xFFFF_FFFF && q + 8 <= block_end {
                         *field = le64(&cd, q);
                         q += 8;
                     }
                 }
             }
-            e += 4 + sz;
+            e = block_end;
         }
         out.push(Entry {
             name,
@@ -190,23 +205,36 @@ pub fn extract(file: &str, src: &mut impl RangeRead, entry: &Entry) -> Result<Ve
             "local header not found where the central directory says".into(),
         ));
     }
-    let data_start =
-        entry.local_header_offset + 30 + le16(&header, 26) as u64 + le16(&header, 28) as u64;
-    if data_start + entry.compressed_size > src.len() {
+    let data_start = entry
+        .local_header_offset
+        .checked_add(30 + le16(&header, 26) as u64 + le16(&header, 28) as u64)
+        .filter(|start| {
+            start
+                .checked_add(entry.compressed_size)
+                .is_some_and(|end| end <= src.len())
+        });
+    let Some(data_start) = data_start else {
         return Err(bad(
             "data runs past the end of the archive; it is truncated".into(),
         ));
+    };
+    if entry.size > inflate::MAX_INFLATED as u64 {
+        return Err(bad(format!(
+            "it declares {} bytes, more than the {} any dataset file of the lab has",
+            entry.size,
+            inflate::MAX_INFLATED
+        )));
     }
     let raw = src.read_range(data_start, entry.compressed_size)?;
     let data = match entry.method {
         0 => raw,
-        8 => {
-            let mut out = Vec::with_capacity(entry.size as usize);
-            DeflateDecoder::new(&raw[..])
-                .read_to_end(&mut out)
-                .map_err(|e| bad(format!("corrupt deflate data ({e})")))?;
-            out
-        }
+        // Inflation stops one byte past the size the directory declares.
+        8 => inflate::read_at_most(
+            DeflateDecoder::new(&raw[..]),
+            raw.len(),
+            entry.size as usize,
+        )
+        .map_err(|e| bad(e.to_string()))?,
         m => {
             return Err(bad(format!(
                 "compression method {m} is not supported (only stored and deflate)"

@@ -18,6 +18,13 @@ use serde::{Deserialize, Serialize};
 pub const MAGIC: &[u8; 8] = b"DLWEIGHT";
 pub const FORMAT: u32 = 1;
 
+/// The largest weights file read: the teacher for 62 classes (EMNIST byclass, the largest
+/// official split) is about 13.7 MB; anything four times that is not one of the lab's.
+pub const MAX_BYTES: usize = 64 << 20;
+
+/// The most classes a weights file may name (EMNIST byclass has 62).
+pub const MAX_CLASSES: usize = 1000;
+
 /// What a weights file holds, readable without loading it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WeightsMeta {
@@ -69,17 +76,27 @@ pub fn encode(meta: &WeightsMeta, record: &[u8]) -> Vec<u8> {
 
 /// Split a weights file into its metadata and record bytes. `name` is for messages.
 pub fn decode(name: &str, bytes: &[u8]) -> Result<(WeightsMeta, Vec<u8>), WeightsError> {
+    if bytes.len() > MAX_BYTES {
+        return Err(WeightsError::NotWeights(format!(
+            "{name} is {} MB, larger than any Distill Lab weights file ({} MB at most); pick the .dlw the lab saved",
+            bytes.len() >> 20,
+            MAX_BYTES >> 20
+        )));
+    }
     if bytes.len() < 12 || &bytes[..8] != MAGIC {
         return Err(WeightsError::NotWeights(format!(
             "{name} is not a Distill Lab weights file (expected one saved by `distill train` or the page's download)"
         )));
     }
     let len = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes")) as usize;
-    let json = bytes.get(12..12 + len).ok_or_else(|| {
-        WeightsError::Damaged(format!(
-            "{name} is truncated (metadata cut short); save or download it again"
-        ))
-    })?;
+    let json = 12usize
+        .checked_add(len)
+        .and_then(|end| bytes.get(12..end))
+        .ok_or_else(|| {
+            WeightsError::Damaged(format!(
+                "{name} is truncated (metadata cut short); save or download it again"
+            ))
+        })?;
     let meta: WeightsMeta = serde_json::from_slice(json)
         .map_err(|e| WeightsError::Damaged(format!("{name} has damaged metadata ({e})")))?;
     if meta.format != FORMAT {
@@ -121,22 +138,52 @@ impl WeightsMeta {
     }
 }
 
-/// Build the network a weights file describes (fresh parameters; load the record next).
+/// Build the network a weights file describes (fresh parameters; load the record next). The
+/// file is data, not code: its network config must be the lab's own for its architecture and
+/// class count, compared before anything is allocated, so a file cannot choose layer sizes or
+/// dropout rates.
 pub fn network_from_meta(meta: &WeightsMeta, device: &Device) -> Result<Network, WeightsError> {
+    let classes = meta.classes.len();
+    if !(2..=MAX_CLASSES).contains(&classes) {
+        return Err(WeightsError::Damaged(format!(
+            "the file names {classes} classes; the lab's networks have 2 to {MAX_CLASSES}"
+        )));
+    }
     let bad =
         |e: serde_json::Error| WeightsError::Damaged(format!("network config unreadable ({e})"));
+    let differs = |found: serde_json::Value, lab: serde_json::Value| {
+        WeightsError::Mismatch(format!(
+            "the file's {} is not the lab's (it has {found}, the lab builds {lab}); only networks the lab builds can be loaded",
+            meta.arch.name()
+        ))
+    };
     Ok(match meta.arch {
-        Arch::Cnn => Network::Teacher(
-            serde_json::from_value::<TeacherConfig>(meta.network.clone())
-                .map_err(bad)?
-                .init(device),
-        ),
-        Arch::Mlp => Network::Student(
-            serde_json::from_value::<StudentConfig>(meta.network.clone())
-                .map_err(bad)?
-                .init(device),
-        ),
+        Arch::Cnn => {
+            let config =
+                serde_json::from_value::<TeacherConfig>(meta.network.clone()).map_err(bad)?;
+            let lab = TeacherConfig::new(classes);
+            let (found, lab_json) = (json(&config), json(&lab));
+            if found != lab_json {
+                return Err(differs(found, lab_json));
+            }
+            Network::Teacher(lab.init(device))
+        }
+        Arch::Mlp => {
+            let config =
+                serde_json::from_value::<StudentConfig>(meta.network.clone()).map_err(bad)?;
+            let lab = StudentConfig::new(classes);
+            let (found, lab_json) = (json(&config), json(&lab));
+            if found != lab_json {
+                return Err(differs(found, lab_json));
+            }
+            Network::Student(lab.init(device))
+        }
     })
+}
+
+/// A config as JSON, for comparing two of them field by field.
+fn json(config: &impl Serialize) -> serde_json::Value {
+    serde_json::to_value(config).unwrap_or_default()
 }
 
 /// Either network, for code that loads whatever a file holds. (Both variants are handles to

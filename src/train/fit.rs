@@ -49,6 +49,8 @@ pub enum FitError {
         step: usize,
         loss: f32,
     },
+    /// The validation loss became NaN or infinite (the model's outputs overflowed).
+    NonFiniteValidation { epoch: usize, loss: f32 },
     /// A device read failed (on the web: the GPU device was lost).
     Device(String),
 }
@@ -59,6 +61,11 @@ impl std::fmt::Display for FitError {
             FitError::NonFinite { epoch, step, loss } => write!(
                 f,
                 "the loss became {loss} at step {step} (epoch {}); training stopped. Lower the learning rate or the temperature and start again",
+                epoch + 1
+            ),
+            FitError::NonFiniteValidation { epoch, loss } => write!(
+                f,
+                "the validation loss became {loss} after epoch {}; training stopped before it reached the schedule. Lower the learning rate and start again",
                 epoch + 1
             ),
             FitError::Device(e) => write!(f, "{e}"),
@@ -130,6 +137,12 @@ pub async fn fit<M: Classifier, H: FitHooks<M>>(
             }
         }
         let eval = eval.finish(val).await.map_err(FitError::Device)?;
+        if !eval.loss.is_finite() {
+            return Err(FitError::NonFiniteValidation {
+                epoch: trainer.epoch(),
+                loss: eval.loss,
+            });
+        }
         let steps = trainer.steps_per_epoch();
         let outcome = trainer.end_epoch(eval.loss);
         let record = EpochRecord {

@@ -9,7 +9,7 @@ use super::schedule::{EpochOutcome, Schedule};
 use crate::data::Split;
 use crate::data::batch::{self, Norm};
 use crate::distill::{DistillConfig, cross_entropy, distill_loss};
-use crate::model::Classifier;
+use crate::model::{Classifier, dropout};
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 use burn::tensor::Transaction;
@@ -233,7 +233,9 @@ impl<M: Classifier> Trainer<M> {
         let b = idx.len();
         let x = batch::images(data, idx, norm, &self.device); // [B, 784]
         let y = batch::labels(data, idx, &self.device); // [B]
-        let logits = self.model.logits(x); // [B, C]
+        // This step's dropout masks: a function of (seed, step, layer) alone (model::dropout).
+        let key = dropout::step_key(self.config.seed, self.step);
+        let logits = dropout::with_stream(key, || self.model.logits(x)); // [B, C]
         let loss = match &self.objective {
             Objective::CrossEntropy => cross_entropy(logits.clone(), y.clone()),
             Objective::Distill {

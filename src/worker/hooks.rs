@@ -193,12 +193,24 @@ pub async fn checkpoint(shared: SharedRef, state: RoleState, model: Network) {
     let Ok(record) = model.record_bytes().await else {
         return;
     };
-    let bytes = {
+    let encoded = {
         let mut s = shared.borrow_mut();
         let Some(c) = s.ckpt.as_mut() else { return };
         c.set_role(state, record);
         c.head.saved_at_ms = js_sys::Date::now();
         c.encode()
     };
-    idb::save(&bytes).await;
+    // Either failure leaves the checkpoint already stored as it was; the run goes on.
+    let saved = match encoded {
+        Ok(bytes) => idb::save(&bytes).await,
+        Err(e) => Err(e),
+    };
+    if let Err(e) = saved {
+        send(
+            &shared,
+            FromWorker::Notice(format!(
+                "This epoch was not checkpointed ({e}); the run goes on, and a reload resumes from the last checkpoint saved."
+            )),
+        );
+    }
 }

@@ -69,11 +69,20 @@ pub async fn load() -> Option<Vec<u8>> {
     v.dyn_into::<Uint8Array>().ok().map(|a| a.to_vec())
 }
 
-/// Store the checkpoint (best effort: a full disk costs only the ability to resume).
-pub async fn save(bytes: &[u8]) {
-    if let Err(e) = put(&Uint8Array::from(bytes).into()).await {
-        web_sys::console::warn_1(&format!("could not save the checkpoint: {e:?}").into());
-    }
+/// Store the checkpoint. A failure (a full quota, storage turned off) costs only the ability to
+/// resume from this epoch; the caller says so to the user.
+pub async fn save(bytes: &[u8]) -> Result<(), String> {
+    put(&Uint8Array::from(bytes).into()).await.map_err(|e| {
+        let name = e
+            .dyn_ref::<js_sys::Error>()
+            .map(|e| String::from(e.name()))
+            .unwrap_or_else(|| format!("{e:?}"));
+        if name.contains("Quota") {
+            format!("the browser's storage quota is full ({name})")
+        } else {
+            format!("the browser refused to store it ({name})")
+        }
+    })
 }
 
 pub async fn clear() {

@@ -64,11 +64,15 @@ pub async fn run(
 pub async fn resume(shared: SharedRef, cpu: bool) {
     let ckpt = match idb::load().await.map(|b| Checkpoint::decode(&b)) {
         Some(Ok(c)) => c,
-        _ => {
+        found => {
+            let message = match found {
+                Some(Err(e)) => format!("The saved run cannot be resumed: {e}."),
+                _ => "There is no saved run to resume.".into(),
+            };
             let mut s = shared.borrow_mut();
             s.running = false;
             s.send(FromWorker::Error {
-                message: "There is no saved run to resume.".into(),
+                message,
                 fatal: false,
             });
             return;
@@ -178,7 +182,7 @@ fn check(shared: &SharedRef, role: Role, end: Result<FitEnd, FitError>) -> Resul
             Ok(true)
         }
         Ok(FitEnd::Stopped) => Ok(false),
-        Err(e @ FitError::NonFinite { .. }) => {
+        Err(e @ (FitError::NonFinite { .. } | FitError::NonFiniteValidation { .. })) => {
             // The weights of the last completed epoch stay loaded (explorer, download, resume).
             send(
                 shared,

@@ -23,8 +23,12 @@ pub async fn offer_checkpoint(shared: SharedRef) {
         .and_then(|b| {
             Checkpoint::decode(&b)
                 .map_err(|e| {
-                    web_sys::console::warn_1(
-                        &format!("the saved run cannot be resumed: {e}").into(),
+                    // Said, not dropped: the bytes stay stored until a new run replaces them.
+                    send(
+                        &shared,
+                        FromWorker::Notice(format!(
+                            "A saved run was found but cannot be resumed: {e}. Starting a new run replaces it."
+                        )),
                     )
                 })
                 .ok()

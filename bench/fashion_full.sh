@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Issue 16's full-scale result on real Fashion-MNIST (Debian's dataset-fashion-mnist): all 60,000
+# training images, the 10,000 test images as the study's validation set. One teacher trained with
+# the study's recipe to its potential (Adadelta, batch 256, plateau schedule and early stopping on
+# validation loss, up to 50 epochs), its logits cached once per sweep; then for each seed a
+# baseline student and distilled students over a T × λ/α grid for both loss forms, every student
+# of a seed from the same initial weights, data order and dropout masks. Prints the table (mean ±
+# sd, paired gain with a 95 % interval) and how long each part took. Not part of CI: hours on 2
+# cores. Re-running skips what runs/full/ already holds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+D=data/fashion-mnist
+OUT=${OUT:-runs/full}
+SEEDS=${SEEDS:-0 1 2 3 4}
+TS=${TS:-2,4,10,20}
+LS=${LS:-0.1,0.5,0.9}
+[ -f $D/manifest.json ] || cargo run --release --bin distill -- prepare --dataset fashion-mnist \
+  --source /usr/share/datasets/fashion-mnist --out data
+cargo build --release --bin distill
+B=target/release/distill
+start=$(date +%s)
+mkdir -p $OUT
+if [ ! -f $OUT/teacher/summary.json ]; then
+  $B train --data $D --model cnn --epochs ${TEACHER_EPOCHS:-50} --seed 0 --out $OUT/teacher \
+    --publish $D 2>&1 | tee $OUT/teacher.log | grep -E "epoch|^\{" | grep -v "\[" || true
+fi
+t_teacher=$(( $(date +%s) - start ))
+for seed in $SEEDS; do
+  for loss in keras hinton; do
+    f=$OUT/$loss-seed$seed.json
+    [ -f $f ] && continue
+    s0=$(date +%s)
+    $B sweep --data $D --teacher $OUT/teacher --seed $seed --epochs ${STUDENT_EPOCHS:-50} --loss $loss \
+      --temperatures $TS --lambdas $LS --out $OUT/$loss-seed$seed 2>$OUT/$loss-seed$seed.log > $f.tmp
+    mv $f.tmp $f
+    echo "seed $seed $loss: $(( $(date +%s) - s0 )) s"
+  done
+done
+echo
+python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); print("teacher CNN (seed 0): %.2f %% after %d epochs, %.0f s" % (100*s["val_acc"], s["epochs"], s["seconds"]))' $OUT/teacher/summary.json
+echo
+python3 bench/paired.py $OUT
+echo
+echo "took $(( $(date +%s) - start )) s in all (teacher part $t_teacher s) on $(nproc) cores"

@@ -1,0 +1,289 @@
+//! Hand-made hostile files against every parser: each is refused with an error naming the file,
+//! without a panic, a stack overflow, or inflating or allocating past what its format declares.
+//! Each case failed (panic, abort, or gigabytes inflated) before the parsers were bounded.
+
+mod common;
+
+use burn::prelude::*;
+use distill_lab::checkpoint::{Checkpoint, CheckpointHead, RoleState};
+use distill_lab::data::{DataError, idx, inflate, mat, shard, zip};
+use distill_lab::model::snapshot::{self, WeightsError, WeightsMeta};
+use distill_lab::model::{Arch, StudentConfig, TeacherConfig};
+use distill_lab::protocol::Role;
+use distill_lab::settings::Settings;
+use distill_lab::train::Schedule;
+use std::time::Instant;
+
+/// A deflated zip of one member, its central directory entry's extra field replaced by `extra`
+/// and its sizes set to the zip64 marker.
+fn zip_with_extra(extra: &[u8]) -> Vec<u8> {
+    let mut z = zip::write(&[("a.bin", b"hello hello hello")], true);
+    let cd = z
+        .windows(4)
+        .position(|w| w == [0x50, 0x4b, 0x01, 0x02])
+        .unwrap();
+    z[cd + 20..cd + 28].copy_from_slice(&[0xFF; 8]); // compressed and uncompressed size
+    z[cd + 30..cd + 32].copy_from_slice(&(extra.len() as u16).to_le_bytes());
+    let name_end = cd + 46 + 5;
+    z.splice(name_end..name_end, extra.iter().copied());
+    // The end record's directory size grows by the extra field.
+    let eocd = z.len() - 22;
+    let size = u32::from_le_bytes(z[eocd + 12..eocd + 16].try_into().unwrap()) + extra.len() as u32;
+    z[eocd + 12..eocd + 16].copy_from_slice(&size.to_le_bytes());
+    z
+}
+
+#[test]
+fn a_zip64_extra_field_longer_than_its_entry_is_refused() {
+    // Block 0x0001 claims 200 bytes; the entry holds 12 of them.
+    let mut extra = vec![0x01, 0x00, 200, 0x00];
+    extra.extend_from_slice(&[0xAB; 8]);
+    let z = zip_with_extra(&extra);
+    let err = zip::read_index("evil.zip", &mut &z[..]).unwrap_err();
+    assert!(
+        err.to_string().contains("evil.zip") && err.to_string().contains("runs past"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_zip_listing_more_entries_than_its_directory_holds_is_refused() {
+    let mut z = zip::write(&[("a.bin", b"abc")], false);
+    let eocd = z.len() - 22;
+    z[eocd + 8..eocd + 12].copy_from_slice(&[0xFE, 0xFF, 0xFE, 0xFF]); // 65,534 entries
+    let err = zip::read_index("many.zip", &mut &z[..]).unwrap_err();
+    assert!(err.to_string().contains("65534 entries"), "{err}");
+}
+
+#[test]
+fn a_zip_member_inflating_past_its_declared_size_stops_there() {
+    // 64 MB of zeros deflate to about 64 KB; the directory says 1,000 bytes.
+    let big = vec![0u8; 64 << 20];
+    let mut z = zip::write(&[("bomb.bin", &big)], true);
+    let cd = z
+        .windows(4)
+        .position(|w| w == [0x50, 0x4b, 0x01, 0x02])
+        .unwrap();
+    z[cd + 24..cd + 28].copy_from_slice(&1000u32.to_le_bytes());
+    let entries = zip::read_index("bomb.zip", &mut &z[..]).unwrap();
+    let err = zip::extract("bomb.zip", &mut &z[..], &entries[0]).unwrap_err();
+    assert!(
+        err.to_string().contains("more than the 1000 bytes"),
+        "{err}"
+    );
+    // An entry declaring more than any dataset file is refused before inflating.
+    let mut huge = entries[0].clone();
+    huge.size = inflate::MAX_INFLATED as u64 + 1;
+    let err = zip::extract("bomb.zip", &mut &z[..], &huge).unwrap_err();
+    assert!(err.to_string().contains("declares"), "{err}");
+    // Offsets near u64::MAX do not wrap around.
+    let mut far = entries[0].clone();
+    far.local_header_offset = u64::MAX - 10;
+    assert!(zip::extract("bomb.zip", &mut &z[..], &far).is_err());
+}
+
+#[test]
+fn gzip_idx_with_data_past_its_header_is_refused_without_inflating_it_all() {
+    // A label file of 10 labels followed by 256 MB of zeros (about 250 KB compressed).
+    let mut file = idx::encode_labels(&[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    file.resize(file.len() + (256 << 20), 0);
+    let gz = common::gzip(&file);
+    let t0 = Instant::now();
+    let err = idx::gunzip("emnist-letters-train-labels-idx1-ubyte.gz", &gz).unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.contains("emnist-letters-train-labels") && msg.contains("more than the 18 bytes"),
+        "{msg}"
+    );
+    // Not a timing test: inflating all 256 MB takes seconds, stopping at byte 19 milliseconds.
+    eprintln!("refused in {:?}", t0.elapsed());
+    // An images header declaring more than any dataset is refused from its 16 bytes.
+    let mut head = idx::IMAGES_MAGIC.to_be_bytes().to_vec();
+    for v in [u32::MAX, 28, 28] {
+        head.extend_from_slice(&v.to_be_bytes());
+    }
+    let err = idx::gunzip("big.gz", &common::gzip(&head)).unwrap_err();
+    assert!(err.to_string().contains("declares"), "{err}");
+    // Well-formed files still read.
+    let ok = idx::encode_labels(&[3; 100]);
+    assert_eq!(idx::gunzip("ok.gz", &common::gzip(&ok)).unwrap(), ok);
+}
+
+/// A MAT v5 file whose one variable is `depth` cell arrays nested in each other, written
+/// outside-in (each level's length is known from the levels inside it).
+fn nested_cells(depth: usize) -> Vec<u8> {
+    const PREFIX: usize = 16 + 16 + 8; // array flags, dims [1 1], empty name
+    let innermost = 8; // a zero-length miMATRIX: an empty value
+    let mut out = b"MATLAB 5.0 MAT-file, hostile".to_vec();
+    out.resize(116, b' ');
+    out.extend_from_slice(&[0; 8]);
+    out.extend_from_slice(&0x0100u16.to_le_bytes());
+    out.extend_from_slice(b"IM");
+    for level in 0..depth {
+        let body = PREFIX * (depth - level) + 8 * (depth - level - 1) + innermost;
+        out.extend_from_slice(&14u32.to_le_bytes()); // miMATRIX
+        out.extend_from_slice(&(body as u32).to_le_bytes());
+        out.extend_from_slice(&6u32.to_le_bytes()); // miUINT32 flags
+        out.extend_from_slice(&8u32.to_le_bytes());
+        out.extend_from_slice(&[1, 0, 0, 0, 0, 0, 0, 0]); // mxCELL
+        out.extend_from_slice(&5u32.to_le_bytes()); // miINT32 dims
+        out.extend_from_slice(&8u32.to_le_bytes());
+        out.extend_from_slice(&1i32.to_le_bytes());
+        out.extend_from_slice(&1i32.to_le_bytes());
+        out.extend_from_slice(&1u32.to_le_bytes()); // miINT8 name, empty
+        out.extend_from_slice(&0u32.to_le_bytes());
+    }
+    out.extend_from_slice(&14u32.to_le_bytes());
+    out.extend_from_slice(&0u32.to_le_bytes());
+    out
+}
+
+#[test]
+fn deeply_nested_mat_cells_are_refused_not_a_stack_overflow() {
+    let shallow = nested_cells(5);
+    let vars = mat::parse("shallow.mat", &shallow).unwrap();
+    assert_eq!(vars.len(), 1, "the fixture itself is a valid MAT file");
+    let deep = nested_cells(200_000);
+    let err = mat::parse("deep.mat", &deep).unwrap_err();
+    assert!(
+        err.to_string().contains("deep.mat") && err.to_string().contains("nest deeper"),
+        "{err}"
+    );
+}
+
+#[test]
+fn mat_counts_from_headers_never_size_allocations() {
+    // A 1x1 cell whose dims claim 2^31-1 x 2^31-1 elements.
+    let mut m = nested_cells(1);
+    let dims = 128 + 8 + 16 + 8;
+    m[dims..dims + 4].copy_from_slice(&i32::MAX.to_le_bytes());
+    m[dims + 4..dims + 8].copy_from_slice(&i32::MAX.to_le_bytes());
+    let err = mat::parse("wide.mat", &m).unwrap_err();
+    assert!(err.to_string().contains("declares"), "{err}");
+}
+
+#[test]
+fn a_shard_whose_header_claims_more_than_it_holds_is_refused() {
+    let good = shard::encode(28, 28, &[1, 2], &[0; 2 * 784]);
+    let mut raw = common::gunzip(&good);
+    raw[8..12].copy_from_slice(&u32::MAX.to_le_bytes());
+    let err = shard::decode("train-000.bin.gz", &common::gzip(&raw)).unwrap_err();
+    assert!(matches!(err, DataError::Shard { .. }), "{err}");
+    // And one with more data than it declares stops one byte past the declaration.
+    let mut raw = common::gunzip(&good);
+    raw.resize(raw.len() + (64 << 20), 0);
+    let err = shard::decode("train-001.bin.gz", &common::gzip(&raw)).unwrap_err();
+    assert!(err.to_string().contains("more than"), "{err}");
+}
+
+fn meta(arch: Arch, network: serde_json::Value) -> WeightsMeta {
+    WeightsMeta {
+        format: snapshot::FORMAT,
+        arch,
+        role: "baseline".into(),
+        dataset: "fashion-mnist".into(),
+        classes: (0..10).map(|c| c.to_string()).collect(),
+        params: 0,
+        network,
+        training: serde_json::json!({}),
+        epochs: 1,
+        val_acc: None,
+        created_by: "a hostile test".into(),
+    }
+}
+
+#[test]
+fn a_weights_file_cannot_choose_the_network_it_builds() {
+    let d = Device::flex();
+    let lab = serde_json::to_value(StudentConfig::new(10)).unwrap();
+    assert!(snapshot::network_from_meta(&meta(Arch::Mlp, lab.clone()), &d).is_ok());
+    for (field, value) in [
+        ("hidden", serde_json::json!(1usize << 40)),
+        ("dropout", serde_json::json!(7.5)),
+        ("classes", serde_json::json!(0)),
+    ] {
+        let mut net = lab.clone();
+        net[field] = value;
+        let err = snapshot::network_from_meta(&meta(Arch::Mlp, net), &d).unwrap_err();
+        assert!(matches!(err, WeightsError::Mismatch(_)), "{field}: {err}");
+    }
+    let mut cnn = serde_json::to_value(TeacherConfig::new(10)).unwrap();
+    cnn["hidden"] = serde_json::json!(1usize << 30);
+    assert!(snapshot::network_from_meta(&meta(Arch::Cnn, cnn), &d).is_err());
+    let mut none = meta(Arch::Mlp, lab);
+    none.classes.clear();
+    assert!(snapshot::network_from_meta(&none, &d).is_err());
+    // A file over the size cap is refused before its header is read.
+    let big = vec![0u8; snapshot::MAX_BYTES + 1];
+    assert!(matches!(
+        snapshot::decode("huge.dlw", &big),
+        Err(WeightsError::NotWeights(_))
+    ));
+    // A metadata length near u32::MAX does not wrap around.
+    let mut cut = snapshot::MAGIC.to_vec();
+    cut.extend_from_slice(&u32::MAX.to_le_bytes());
+    assert!(snapshot::decode("cut.dlw", &cut).is_err());
+}
+
+#[test]
+fn nan_in_a_share_link_never_reaches_the_settings() {
+    let (s, warnings) = Settings::from_query("T=NaN&lambda=nan&lr=NaN&alpha=inf");
+    let d = Settings::default();
+    assert_eq!(s.temperature, d.temperature);
+    assert_eq!(s.lambda, 1.0, "inf is clamped to λ's upper bound");
+    assert_eq!(s.lr, None);
+    assert_eq!(warnings.len(), 4, "{warnings:?}");
+    assert!(warnings[0].contains("not a number"), "{warnings:?}");
+}
+
+fn checkpoint(settings: Settings, lr: f64) -> Checkpoint {
+    Checkpoint {
+        head: CheckpointHead {
+            settings,
+            saved_at_ms: 1.0,
+            roles: vec![RoleState {
+                role: Role::Teacher,
+                epoch: 1,
+                lr,
+                schedule: Schedule::new(true, true),
+                done: false,
+                record_len: 0,
+            }],
+            log: Vec::new(),
+        },
+        records: vec![vec![1, 2, 3]],
+    }
+}
+
+#[test]
+fn a_checkpoint_that_would_not_resume_is_never_written_and_never_silently_dropped() {
+    // A NaN learning rate: JSON writes null and the old code's checkpoint then failed to decode.
+    let err = checkpoint(Settings::default(), f64::NAN)
+        .encode()
+        .unwrap_err();
+    assert!(err.contains("not saved"), "{err}");
+    // Stored settings are checked as a share link's are: batch 0 once divided by zero on resume.
+    let bad = Settings {
+        batch: 0,
+        ..Settings::default()
+    };
+    let good = checkpoint(Settings::default(), 1.0).encode().unwrap();
+    assert_eq!(Checkpoint::decode(&good).unwrap().records[0], vec![1, 2, 3]);
+    let json = serde_json::to_vec(&checkpoint(bad, 1.0).head).unwrap();
+    let mut bytes = distill_lab::checkpoint::MAGIC.to_vec();
+    bytes.extend_from_slice(&(json.len() as u32).to_le_bytes());
+    bytes.extend_from_slice(&json);
+    let err = Checkpoint::decode(&bytes).unwrap_err();
+    assert!(err.contains("batch=0"), "{err}");
+    // A record length that would wrap around is truncation, not a panic.
+    let mut head = checkpoint(Settings::default(), 1.0).head;
+    head.roles[0].record_len = usize::MAX;
+    let json = serde_json::to_vec(&head).unwrap();
+    let mut bytes = distill_lab::checkpoint::MAGIC.to_vec();
+    bytes.extend_from_slice(&(json.len() as u32).to_le_bytes());
+    bytes.extend_from_slice(&json);
+    assert_eq!(
+        Checkpoint::decode(&bytes).unwrap_err(),
+        "checkpoint truncated"
+    );
+}
