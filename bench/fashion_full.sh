@@ -9,21 +9,14 @@
 # cores. Re-running skips what runs/full/ already holds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+start=$(date +%s)
 D=data/fashion-mnist
 OUT=${OUT:-runs/full}
 SEEDS=${SEEDS:-0 1 2 3 4}
 TS=${TS:-2,4,10,20}
 LS=${LS:-0.1,0.5,0.9}
-[ -f $D/manifest.json ] || cargo run --release --bin distill -- prepare --dataset fashion-mnist \
-  --source /usr/share/datasets/fashion-mnist --out data
-cargo build --release --bin distill
+OUT=$OUT bench/teacher.sh
 B=target/release/distill
-start=$(date +%s)
-mkdir -p $OUT
-if [ ! -f $OUT/teacher/summary.json ]; then
-  $B train --data $D --model cnn --epochs ${TEACHER_EPOCHS:-50} --seed 0 --out $OUT/teacher \
-    --publish $D 2>&1 | tee $OUT/teacher.log | grep -E "epoch|^\{" | grep -v "\[" || true
-fi
 t_teacher=$(( $(date +%s) - start ))
 for seed in $SEEDS; do
   for loss in keras hinton; do

@@ -7,6 +7,7 @@ mod confusion;
 mod controls;
 mod draw;
 mod explorer;
+mod lessons;
 mod link;
 mod loading;
 mod models;
@@ -217,6 +218,8 @@ pub fn app() -> Html {
                 <DeviceBadge state={state.clone()} />
             </header>
             <Messages state={state.clone()} on_dismiss={on_dismiss} on_checkpoint={on_checkpoint} on_restart={on_restart} />
+            <lessons::Lessons settings={state.settings.clone()} running={running || state.sweep.running}
+                on_change={on_settings.clone()} />
             <controls::Controls
                 settings={state.settings.clone()}
                 running={running || state.sweep.running}

@@ -231,6 +231,7 @@ mod measure {
                 burn::tensor::Distribution::Normal(0.0, 3.0),
                 device,
             ),
+            labelled: None,
         }
     }
 

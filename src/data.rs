@@ -15,7 +15,7 @@ pub mod prepare;
 pub mod shard;
 pub mod zip;
 
-pub use dataset::DatasetKind;
+pub use dataset::{DatasetKind, prepare_command};
 pub use error::DataError;
 pub use manifest::{Manifest, ShardInfo, SplitKind};
 pub use prepare::{RawSet, Split};

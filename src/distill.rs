@@ -141,8 +141,39 @@ pub fn distill_loss(
     teacher: Tensor<2>,
     targets: Tensor<1, Int>,
 ) -> DistillLoss {
-    let t = cfg.temperature;
     let ce = cross_entropy(student.clone(), targets);
+    weigh(cfg, ce, student, teacher)
+}
+
+#[cfg(feature = "train")]
+/// [`distill_loss`] where only some samples carry labels: `labelled` `[batch]` is 1 for those
+/// and 0 for the unlabelled transfer set (Hinton et al. 2015, section 3: soft targets on a
+/// transfer set). The hard term is `Σ_i labelled_i · CE_i / batch`, so a labelled sample weighs
+/// what it weighs in [`distill_loss`] and an unlabelled one adds only its soft term.
+pub fn distill_loss_partly_labelled(
+    cfg: &DistillConfig,
+    student: Tensor<2>,
+    teacher: Tensor<2>,
+    targets: Tensor<1, Int>,
+    labelled: Tensor<1>,
+) -> DistillLoss {
+    let [batch, _] = student.dims();
+    let picked = log_softmax(student.clone(), 1)
+        .gather(1, targets.reshape([batch, 1]))
+        .reshape([batch]); // [B]
+    let ce = (picked * labelled).sum().div_scalar(batch as f32).neg();
+    weigh(cfg, ce, student, teacher)
+}
+
+#[cfg(feature = "train")]
+/// Weigh the hard term `ce` `[1]` against the soft term, per the loss form.
+fn weigh(
+    cfg: &DistillConfig,
+    ce: Tensor<1>,
+    student: Tensor<2>,
+    teacher: Tensor<2>,
+) -> DistillLoss {
+    let t = cfg.temperature;
     let (hard, soft) = match cfg.form {
         LossForm::Keras => (
             ce.mul_scalar(cfg.weight),

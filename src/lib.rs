@@ -14,6 +14,7 @@ pub mod image;
 pub mod model;
 #[cfg(feature = "train")]
 mod parallel;
+pub mod presets;
 pub mod protocol;
 pub mod settings;
 pub mod train;

@@ -72,8 +72,14 @@ pub const KEYS: [&str; 14] = [
     "sched", "device", "teacher",
 ];
 
+/// Parts of the page `hide=` can hide besides the controls (a class that should not switch
+/// lessons: `hide=lessons`).
+pub const SECTIONS: [&str; 1] = ["lessons"];
+
 impl Default for Settings {
-    /// A quick classroom run: 10k samples, 5 epochs, the study's batch, T, λ and optimizer.
+    /// The base values a link's keys override (the study's batch, T, λ and optimizer on a 10k
+    /// subset for 5 epochs). A bare visit opens on the first lesson instead
+    /// (`presets::opening_settings`).
     fn default() -> Self {
         Settings {
             dataset: "emnist-letters".into(),
@@ -114,6 +120,12 @@ fn pairs(query: &str) -> impl Iterator<Item = (String, String)> + '_ {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
             (decode(k), decode(v))
         })
+}
+
+/// Whether `query` sets nothing a lesson sets (nothing, or only `hide=`, `device=` and
+/// `bench=`, which belong to the page and the machine): a bare visit.
+pub fn sets_no_lesson(query: &str) -> bool {
+    pairs(query).all(|(k, _)| matches!(k.as_str(), "hide" | "device" | "bench"))
 }
 
 /// `bench=webgpu` → `Some(false)`, `bench=cpu` → `Some(true)`: not a setting, but a request to
@@ -263,7 +275,7 @@ impl Settings {
                 },
                 "hide" => {
                     for name in v.split(',').filter(|n| !n.is_empty()) {
-                        if KEYS.contains(&name) {
+                        if KEYS.contains(&name) || SECTIONS.contains(&name) {
                             if !s.hide.iter().any(|h| h == name) {
                                 s.hide.push(name.to_string());
                             }

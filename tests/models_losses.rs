@@ -278,3 +278,53 @@ fn schedule_reduces_then_stops_like_keras() {
         assert!(!e.lr_reduced && !e.stop);
     }
 }
+
+#[test]
+fn a_partly_labelled_batch_weighs_only_its_labelled_samples() {
+    let d = Device::flex();
+    // Two samples: the fixtures' row, and a second with its own label.
+    let s = Tensor::<2>::from_floats([[1.0, 2.0, 3.0], [0.5, -1.0, 2.0]], &d);
+    let t = Tensor::<2>::from_floats([[3.0, 2.0, 1.0], [1.0, 1.0, -2.0]], &d);
+    let y = Tensor::<1, Int>::from_ints([2, 0], &d);
+    let mask = |m: [f32; 2]| Tensor::<1>::from_floats(m, &d);
+    for form in [LossForm::Keras, LossForm::Hinton] {
+        let cfg = DistillConfig {
+            form,
+            temperature: 2.0,
+            weight: 0.5,
+        };
+        let full = distill::distill_loss(&cfg, s.clone(), t.clone(), y.clone());
+        let all = distill::distill_loss_partly_labelled(
+            &cfg,
+            s.clone(),
+            t.clone(),
+            y.clone(),
+            mask([1.0, 1.0]),
+        );
+        close(scalar(all.total), scalar(full.total) as f64, 1e-6);
+        // No labels: the soft term alone, unchanged.
+        let none = distill::distill_loss_partly_labelled(
+            &cfg,
+            s.clone(),
+            t.clone(),
+            y.clone(),
+            mask([0.0, 0.0]),
+        );
+        close(scalar(none.hard), 0.0, 1e-7);
+        close(scalar(none.total), scalar(full.soft) as f64, 1e-6);
+        // The first labelled only: its CE over the whole batch of 2, weighted as in the form.
+        let first = distill::distill_loss_partly_labelled(
+            &cfg,
+            s.clone(),
+            t.clone(),
+            y.clone(),
+            mask([1.0, 0.0]),
+        );
+        let ce0 = scalar(distill::cross_entropy(
+            s.clone().slice([0..1, 0..3]),
+            Tensor::<1, Int>::from_ints([2], &d),
+        ));
+        // keras weighs the hard term by λ, hinton by 1 − α: both 0.5 here.
+        close(scalar(first.hard), (0.5 * ce0 / 2.0) as f64, 1e-6);
+    }
+}

@@ -141,3 +141,41 @@ fn the_speed_test_request_is_read_and_checked_but_is_no_setting() {
     assert_eq!(w.len(), 1);
     assert!(w[0].contains("bench=tpu"), "{w:?}");
 }
+
+#[test]
+fn every_preset_is_a_clean_share_link() {
+    use distill_lab::presets::{PRESETS, Preset};
+    let mut keys = std::collections::HashSet::new();
+    for p in &PRESETS {
+        assert!(keys.insert(p.key), "two presets named {}", p.key);
+        let (s, warnings) = Settings::from_query(p.query);
+        assert!(warnings.is_empty(), "{}: {warnings:?}", p.key);
+        // Every setting the preset names is spelled out, and the link gives back its settings.
+        assert_eq!(Settings::from_query(&s.to_query()).0, s, "{}", p.key);
+        assert_eq!(Preset::find(p.key).unwrap().settings(), s);
+        assert!(
+            p.query.split('&').count() >= 12,
+            "{}: spell every setting out",
+            p.key
+        );
+        assert!(!p.expect.is_empty() && !p.title.is_empty());
+    }
+    // The first is the default run: the published teacher, so it ends in minutes.
+    assert!(PRESETS[0].settings().pretrained);
+    assert!(Preset::find("nope").is_none());
+}
+
+#[test]
+fn a_bare_visit_opens_on_the_first_lesson() {
+    use distill_lab::presets::{PRESETS, opening_settings};
+    assert_eq!(opening_settings("").0, PRESETS[0].settings());
+    let (s, w) = opening_settings("hide=seed,bogus&bench=cpu&device=cpu");
+    assert_eq!(s.hide, vec!["seed".to_string()]);
+    assert_eq!(s.device, DevicePref::Cpu);
+    assert_eq!(s.subset, PRESETS[0].settings().subset);
+    assert_eq!(w.len(), 1, "{w:?}");
+    // A link that sets anything is taken as it is, on the page's base values.
+    let (s, _) = opening_settings("epochs=3");
+    assert_eq!(s, Settings::from_query("epochs=3").0);
+    assert_eq!(s.dataset, Settings::default().dataset);
+}

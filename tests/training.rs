@@ -164,6 +164,7 @@ fn teacher_baseline_and_distilled_student_learn() {
     let objective = Objective::Distill {
         config: DistillConfig::study(),
         teacher_logits: cached,
+        labelled: None,
     };
     let (_, rec_d, _) = run(
         student(7),
@@ -429,6 +430,7 @@ fn distillation_changes_what_the_student_learns() {
     let kd = Objective::Distill {
         config: DistillConfig::study(),
         teacher_logits: cached,
+        labelled: None,
     };
     let (dist, _, _) = run(init, cfg, kd, n, 100);
     let x = distill_lab::data::batch::images(&fashion().test, &[0, 1, 2], NORM, &Device::flex());
@@ -564,4 +566,53 @@ fn a_trainers_dropout_masks_do_not_depend_on_other_trainers() {
         alone, mixed[0],
         "seed 3's losses changed when seed 4 ran in between"
     );
+}
+
+#[test]
+fn a_transfer_sets_labels_are_never_used() {
+    // Only samples 0..k carry labels: changing the labels of samples k.. must leave training
+    // exactly as it was, and changing one of 0..k must not.
+    let (n, k) = (256, 40);
+    let ad = Device::flex().autodiff();
+    let init = {
+        let _lock = device_lock();
+        student(5)
+    };
+    let teacher = Tensor::<2>::random(
+        [n, 10],
+        burn::tensor::Distribution::Normal(0.0, 3.0),
+        &Device::flex(),
+    );
+    let losses = |split: &distill_lab::data::Split| -> Vec<f32> {
+        let objective = Objective::Distill {
+            config: DistillConfig::study(),
+            teacher_logits: teacher.clone(),
+            labelled: Some(k),
+        };
+        let cfg = config(2, 32, OptimizerKind::Adadelta, 5);
+        let mut t = Trainer::new(init.clone(), cfg, objective, n, &ad);
+        let mut handles = Vec::new();
+        while !t.finished() {
+            while let Some(h) = t.step(split, NORM) {
+                handles.push(h);
+            }
+            t.end_epoch(1.0);
+        }
+        pollster::block_on(train::read_steps(&handles))
+            .unwrap()
+            .iter()
+            .map(|m| m.loss)
+            .collect()
+    };
+    let original = fashion().train.clone();
+    let reference = losses(&original);
+    assert_eq!(reference.len(), 16);
+    let mut unlabelled_changed = original.clone();
+    for l in &mut unlabelled_changed.labels[k..n] {
+        *l = (*l + 1) % 10;
+    }
+    assert_eq!(losses(&unlabelled_changed), reference);
+    let mut labelled_changed = original.clone();
+    labelled_changed.labels[0] = (labelled_changed.labels[0] + 1) % 10;
+    assert_ne!(losses(&labelled_changed), reference);
 }

@@ -119,7 +119,7 @@ pub fn index(role: Role) -> usize {
 
 impl State {
     pub fn from_query(query: &str) -> State {
-        let (settings, warnings) = Settings::from_query(query);
+        let (settings, warnings) = crate::presets::opening_settings(query);
         State {
             explorer_t: settings.temperature,
             settings,

@@ -123,6 +123,12 @@ pub struct SweepArgs {
     pub lambdas: Vec<f32>,
     #[arg(long, default_value = "keras")]
     pub loss: LossForm,
+    /// Only the first N training samples carry labels (Hinton et al. 2015, section 3): the
+    /// baseline trains on those N alone; each distilled student on the same N labels plus the
+    /// teacher's soft targets over every training sample (the unlabelled transfer set).
+    /// Without it, every student sees the same samples, all labelled.
+    #[arg(long)]
+    pub labelled: Option<usize>,
     /// Where to write sweep.csv.
     #[arg(long)]
     pub out: PathBuf,
@@ -238,7 +244,7 @@ impl<M: Classifier> FitHooks<M> for CliHooks {
         self.bar
             .set_message(format!("{} epoch {}", self.label, r.epoch + 1));
         if !self.quiet {
-            self.bar.println(format!(
+            let line = format!(
                 "{} epoch {:>3}: loss {:.4} acc {:.4} | val_loss {:.4} val_acc {:.4} | lr {:.3e}{} | {:.0} s",
                 self.label,
                 r.epoch,
@@ -249,7 +255,13 @@ impl<M: Classifier> FitHooks<M> for CliHooks {
                 r.lr,
                 if r.lr_reduced { " (reduced)" } else { "" },
                 self.started.elapsed().as_secs_f64()
-            ));
+            );
+            // indicatif drops println on a hidden bar (stderr not a terminal: a log file).
+            if self.bar.is_hidden() {
+                eprintln!("{line}");
+            } else {
+                self.bar.println(line);
+            }
         }
         self.history.push(r.clone());
     }
@@ -341,6 +353,7 @@ pub fn train(args: TrainArgs) -> Result<()> {
         Objective::Distill {
             config: distill,
             teacher_logits: teacher_logits(&teacher, &data, n, &device),
+            labelled: None,
         }
     } else {
         Objective::CrossEntropy
@@ -522,6 +535,7 @@ pub fn eval(args: EvalArgs) -> Result<()> {
 }
 
 pub fn sweep(args: SweepArgs) -> Result<()> {
+    let started = Instant::now();
     let c = &args.common;
     let data = store::load(
         &c.data,
@@ -529,6 +543,12 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
         c.val_limit.unwrap_or(usize::MAX),
     )?;
     let (n, val_n) = (data.train.len(), data.test.len());
+    if args.labelled == Some(0) {
+        bail!("--labelled 0 leaves the baseline nothing to learn from: give at least 1");
+    }
+    // The baseline sees only the labelled samples; distilled students see all n.
+    let labelled = args.labelled.map(|k| k.min(n));
+    let base_n = labelled.unwrap_or(n);
     let (device, _) = pick_device(c.device)?;
     let (_, teacher) = load_network(&args.teacher, Some(Arch::Cnn), &data, &device)?;
     let classes = data.manifest.num_classes();
@@ -545,14 +565,14 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
         cfg.clone(),
         Objective::CrossEntropy,
         &data,
-        n,
+        base_n,
         val_n,
         &device,
         "baseline",
         true,
     )?;
     let base_acc = base.history.last().map(|r| r.val_accuracy).unwrap_or(0.0);
-    eprintln!("baseline student: {base_acc:.4}");
+    eprintln!("baseline student ({base_n} labelled samples): {base_acc:.4}");
     let mut csv = String::from("loss,temperature,lambda,val_acc,gain,epochs\n");
     let mut table = Vec::new();
     for &t in &args.temperatures {
@@ -565,6 +585,7 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
             let objective = Objective::Distill {
                 config,
                 teacher_logits: cached.clone(),
+                labelled,
             };
             let f = fit_model(
                 student(cfg.seed),
@@ -618,7 +639,11 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
     eprintln!("wrote {}", args.out.join("sweep.csv").display());
     println!(
         "{}",
-        json!({ "loss_form": args.loss.name(), "baseline_val_acc": base_acc, "grid": table })
+        json!({
+            "loss_form": args.loss.name(), "baseline_val_acc": base_acc, "grid": table,
+            "labelled": base_n, "transfer": n, "seed": cfg.seed,
+            "baseline_epochs": base.history.len(), "seconds": started.elapsed().as_secs()
+        })
     );
     Ok(())
 }

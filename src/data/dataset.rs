@@ -209,3 +209,13 @@ impl FromStr for DatasetKind {
             })
     }
 }
+
+/// The command that prepares a missing dataset folder `data/<dataset>`, for the page to show.
+pub fn prepare_command(dataset: &str) -> String {
+    let source = if dataset == "fashion-mnist" {
+        " --source /usr/share/datasets/fashion-mnist"
+    } else {
+        ""
+    };
+    format!("cargo run --release --bin distill -- prepare --dataset {dataset}{source} --out data")
+}

@@ -54,6 +54,8 @@ pub fn encode(rows: usize, cols: usize, labels: &[u8], pixels: &[u8]) -> Vec<u8>
     enc.finish().expect("writing to a Vec cannot fail")
 }
 
+const BAD_MAGIC: &str = "not a Distill Lab shard (bad magic)";
+
 /// Decode shard bytes, checking the structure. `file` names the shard in errors.
 pub fn decode(file: &str, bytes: &[u8]) -> Result<ShardData, DataError> {
     let err = |detail: String| DataError::Shard {
@@ -62,6 +64,9 @@ pub fn decode(file: &str, bytes: &[u8]) -> Result<ShardData, DataError> {
     };
     // Reading stops at the size the shard's own header declares (magic, count, rows, cols).
     let mut raw = inflate::read_declared(GzDecoder::new(bytes), bytes.len(), HEADER, |h| {
+        if &h[..8] != MAGIC {
+            return Err(BAD_MAGIC.to_string());
+        }
         let count = u32::from_le_bytes(h[8..12].try_into().expect("4 bytes")) as usize;
         let size = u16::from_le_bytes([h[12], h[13]]) as usize
             * u16::from_le_bytes([h[14], h[15]]) as usize;
@@ -72,13 +77,14 @@ pub fn decode(file: &str, bytes: &[u8]) -> Result<ShardData, DataError> {
                 format!("its header declares {count} samples, more than this machine can address")
             })
     })
-    .map_err(|e| {
-        err(format!(
+    .map_err(|e| match e {
+        inflate::InflateError::Declared(detail) => err(detail),
+        e => err(format!(
             "not a valid shard stream ({e}); the file is damaged, prepare it again"
-        ))
+        )),
     })?;
     if raw.len() < HEADER || &raw[..8] != MAGIC {
-        return Err(err("not a Distill Lab shard (bad magic)".into()));
+        return Err(err(BAD_MAGIC.into()));
     }
     let count = u32::from_le_bytes(raw[8..12].try_into().expect("4 bytes")) as usize;
     let rows = u16::from_le_bytes([raw[12], raw[13]]) as usize;

@@ -8,7 +8,7 @@ use super::rng::epoch_order;
 use super::schedule::{EpochOutcome, Schedule};
 use crate::data::Split;
 use crate::data::batch::{self, Norm};
-use crate::distill::{DistillConfig, cross_entropy, distill_loss};
+use crate::distill::{DistillConfig, cross_entropy, distill_loss, distill_loss_partly_labelled};
 use crate::model::{Classifier, dropout};
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
@@ -51,9 +51,12 @@ pub enum Objective {
     /// Cross-entropy against the labels (teacher, baseline student).
     CrossEntropy,
     /// Distillation against cached teacher logits `[n_train, classes]`, row i for sample i.
+    /// `labelled`: `None` when every sample's label is used; `Some(k)` when only samples
+    /// `0..k` carry labels and the rest are an unlabelled transfer set (soft term only).
     Distill {
         config: DistillConfig,
         teacher_logits: Tensor<2>,
+        labelled: Option<usize>,
     },
 }
 
@@ -241,11 +244,21 @@ impl<M: Classifier> Trainer<M> {
             Objective::Distill {
                 config,
                 teacher_logits,
+                labelled,
             } => {
                 let t = teacher_logits
                     .clone()
                     .select(0, batch::index_tensor(idx, &self.device)); // [B, C]
-                distill_loss(config, logits.clone(), t, y.clone()).total
+                match labelled {
+                    Some(k) if idx.iter().any(|&i| i >= *k) => {
+                        let mask: Vec<f32> =
+                            idx.iter().map(|&i| f32::from(u8::from(i < *k))).collect();
+                        let mask = Tensor::from_data(TensorData::new(mask, [b]), &self.device);
+                        distill_loss_partly_labelled(config, logits.clone(), t, y.clone(), mask)
+                            .total
+                    }
+                    _ => distill_loss(config, logits.clone(), t, y.clone()).total,
+                }
             }
         };
         let correct = logits

@@ -4,18 +4,8 @@
 
 use super::web;
 use crate::data::prepare::Split;
-use crate::data::{DataError, Manifest, ShardInfo, SplitKind, sha256_hex, shard};
+use crate::data::{DataError, Manifest, ShardInfo, SplitKind, prepare_command, sha256_hex, shard};
 use crate::protocol::ShardProgress;
-
-/// The command that prepares a missing dataset, for the page to show.
-pub fn prepare_command(dataset: &str) -> String {
-    let source = if dataset == "fashion-mnist" {
-        " --source /usr/share/datasets/fashion-mnist"
-    } else {
-        ""
-    };
-    format!("cargo run --release --bin distill -- prepare --dataset {dataset}{source} --out data")
-}
 
 /// The dataset's manifest: from the network, or (offline) the copy kept on the last visit.
 pub async fn manifest(dataset: &str) -> Result<Manifest, String> {

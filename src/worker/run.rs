@@ -455,6 +455,7 @@ async fn run_inner(
         Objective::Distill {
             config,
             teacher_logits: cached,
+            labelled: None,
         },
         n,
         &ad,

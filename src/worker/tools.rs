@@ -384,6 +384,7 @@ async fn sweep_inner(shared: &SharedRef, spec: &SweepSpec) -> Result<(), String>
             let Some(acc) = fit(Objective::Distill {
                 config,
                 teacher_logits: cached.clone(),
+                labelled: None,
             })
             .await?
             else {

@@ -1,4 +1,4 @@
-//! `cargo xtask serve | test | bench | setup`: the two commands a newcomer needs, and what CI
+//! `cargo xtask serve | test | bench | fuzz | setup`: the two commands a newcomer needs, and what CI
 //! runs. Installs what is missing (and only that), then runs the rest, printing each runner's
 //! summary. Standard library only, so it builds in seconds on a fresh machine.
 
@@ -25,6 +25,10 @@ usage: cargo xtask <command>
         then `distill bench` against Keras and the browser bench against TensorFlow.js in one
         headless Chromium; figures (never pass/fail), the last line one JSON object of ratios;
         reports in target/bench/ (--debug: a debug build of the app, quicker to build)
+  fuzz  [--secs N]
+        every parser on mutated real files for N seconds each (default 60), in release:
+        executions per second and totals, no panic, no parse allocating over 256 MB
+        (tests/parser_properties.rs; a short pass of the same runs in `test`)
   setup [--release]
         install the toolchain only (--release: also wasm-opt, for release builds)";
 
@@ -34,6 +38,7 @@ fn main() -> ExitCode {
         Some("serve") => steps::serve(&args[1..]),
         Some("test") => steps::test(&args[1..]),
         Some("bench") => steps::bench(&args[1..]),
+        Some("fuzz") => steps::fuzz(&args[1..]),
         Some("setup") => setup::web_tools(args.iter().any(|a| a == "--release")),
         _ => {
             eprintln!("{USAGE}");

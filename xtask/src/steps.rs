@@ -29,10 +29,14 @@ fn prepare(dataset: &str, source: Option<&str>, release: bool) -> Result<()> {
     {
         return Ok(());
     }
-    say(&format!("preparing data/{dataset}"));
+    say(&format!(
+        "preparing data/{dataset}: first building the distill CLI{} (cargo's progress below; \
+         minutes on a fresh machine, seconds after)",
+        if release { " in release mode" } else { "" }
+    ));
     let mut c = cmd("cargo");
-    c.current_dir(root())
-        .args(["run", "--quiet", "--bin", "distill"]);
+    // Not --quiet: a fresh release build is minutes of work, and silence looks like a hang.
+    c.current_dir(root()).args(["run", "--bin", "distill"]);
     if release {
         c.arg("--release");
     }
@@ -50,18 +54,24 @@ fn prepare(dataset: &str, source: Option<&str>, release: bool) -> Result<()> {
 }
 
 /// A small teacher trained natively and published in data/fashion-mnist, for the page's
-/// "use the pretrained teacher" (two epochs on 2,000 samples: under a minute).
-fn publish_teacher() -> Result<()> {
+/// "use the pretrained teacher" (two epochs on 2,000 samples: under a minute). The full-recipe
+/// teacher is `bench/teacher.sh`'s.
+fn publish_teacher(release: bool) -> Result<()> {
     if root().join("data/fashion-mnist/teacher.dlw").exists() {
         return Ok(());
     }
-    say("training a small teacher for data/fashion-mnist/teacher.dlw");
+    say(
+        "training a small teacher for data/fashion-mnist/teacher.dlw (a minute; bench/teacher.sh \
+         trains the full-recipe one, about half an hour)",
+    );
+    let mut c = cmd("cargo");
+    c.current_dir(root())
+        .args(["run", "--quiet", "--bin", "distill"]);
+    if release {
+        c.arg("--release");
+    }
     run(
-        cmd("cargo").current_dir(root()).args([
-            "run",
-            "--quiet",
-            "--bin",
-            "distill",
+        c.args([
             "--",
             "train",
             "--data",
@@ -92,6 +102,20 @@ pub fn serve(args: &[String]) -> Result<()> {
     let dataset = value(args, "--dataset").unwrap_or_else(|| "emnist-letters".into());
     setup::web_tools(release)?;
     prepare(&dataset, value(args, "--source").as_deref(), true)?;
+    // The first lesson (the page's default run) is Fashion-MNIST with a published teacher.
+    if dataset != "fashion-mnist" {
+        if std::path::Path::new(FASHION).exists() {
+            prepare("fashion-mnist", Some(FASHION), true)?;
+        } else {
+            say(&format!(
+                "the page's first lesson needs data/fashion-mnist: install Debian's \
+                 dataset-fashion-mnist ({FASHION}) and run this again"
+            ));
+        }
+    }
+    if root().join("data/fashion-mnist/manifest.json").exists() {
+        publish_teacher(true)?;
+    }
     let query = if dataset == "emnist-letters" {
         String::new()
     } else {
@@ -315,7 +339,7 @@ pub fn test(args: &[String]) -> Result<()> {
         // Before the wasm builds: both use the native `distill` that `cargo test` just built.
         r.step("data for the end-to-end tests", || {
             prepare("fashion-mnist", Some(FASHION), false)?;
-            publish_teacher()?;
+            publish_teacher(false)?;
             Ok("data/fashion-mnist with a pretrained teacher".into())
         })?;
     }
@@ -464,4 +488,30 @@ pub fn bench(args: &[String]) -> Result<()> {
     }
     run_logged(&mut c, "browser bench")?;
     Ok(())
+}
+
+/// `fuzz`: tests/parser_properties.rs in release, each parser for `--secs` seconds.
+pub fn fuzz(args: &[String]) -> Result<()> {
+    let secs = value(args, "--secs").unwrap_or_else(|| "60".into());
+    if secs.parse::<u64>().is_err() {
+        return Err(format!("--secs {secs}: expected a whole number of seconds"));
+    }
+    setup::test_packages()?;
+    say(&format!(
+        "each parser for {secs} s on mutated real files (release build)"
+    ));
+    run(
+        cmd("cargo")
+            .current_dir(root())
+            .args([
+                "test",
+                "--release",
+                "--test",
+                "parser_properties",
+                "--",
+                "--nocapture",
+            ])
+            .env("DISTILL_FUZZ_SECS", &secs),
+        "a parser broke a property (the failing input is saved; see above)",
+    )
 }

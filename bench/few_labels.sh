@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Issue 16's few-labels experiment on real Fashion-MNIST (Hinton, Vinyals & Dean 2015, section
+# 3): the student sees only the first N labelled training images. For each N and seed, from the
+# same initial weights, data order and dropout masks:
+#   baseline       the N labelled images alone (cross-entropy);
+#   same N         distilled on the same N images: their labels plus the teacher's soft targets;
+#   whole set      distilled on the N labels plus the teacher's soft targets over all 60,000
+#                  training images (the rest unlabelled: `distill sweep --labelled N`).
+# Distillation in the Hinton form at T = 4 with α = 0.5 and 0.9. The teacher is the full-scale
+# one (bench/teacher.sh, shared with bench/fashion_full.sh). Small N gets more epochs so
+# every run may take about 2,000 steps; early stopping on validation loss ends each run.
+# Prints the table, writes docs/few_labels.svg, and says how long it took. Not part of CI.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+start=$(date +%s)
+D=data/fashion-mnist
+TEACHER_RUNS=${TEACHER_RUNS:-runs/full}
+OUT=${OUT:-runs/few}
+NS=${NS:-250 500 1000 2000 5000 60000}
+SEEDS=${SEEDS:-0 1 2}
+AS=${AS:-0.5,0.9}
+OUT=$TEACHER_RUNS bench/teacher.sh
+B=target/release/distill
+mkdir -p $OUT
+for n in $NS; do
+  steps=$(( (n + 255) / 256 ))
+  epochs=$(( 2000 / steps )); [ $epochs -lt 50 ] && epochs=50; [ $epochs -gt 1000 ] && epochs=1000
+  for seed in $SEEDS; do
+    for kind in same whole; do
+      f=$OUT/$kind-n$n-seed$seed.json
+      [ -f $f ] && continue
+      if [ $kind = same ]; then how="--limit $n"; else
+        [ $n -ge 60000 ] && continue  # all labelled: the same run as "same"
+        how="--labelled $n"
+      fi
+      s0=$(date +%s)
+      $B sweep --data $D --teacher $TEACHER_RUNS/teacher --seed $seed --epochs $epochs $how \
+        --loss hinton --temperatures 4 --lambdas $AS --out $OUT/$kind-n$n-seed$seed \
+        2>$OUT/$kind-n$n-seed$seed.log > $f.tmp
+      mv $f.tmp $f
+      echo "N $n seed $seed $kind: $(( $(date +%s) - s0 )) s"
+    done
+  done
+done
+echo
+python3 bench/few_labels.py $OUT docs/few_labels.svg
+echo
+echo "took $(( $(date +%s) - start )) s in all on $(nproc) cores"

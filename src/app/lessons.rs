@@ -1,0 +1,218 @@
+//! The first thing a newcomer sees: one sentence on what will happen, and the lessons
+//! ([`crate::presets`]) as the main way in. Each lesson is a share link; clicking it applies its
+//! settings in place (no reload, so nothing running or trained is lost), and the lesson whose
+//! settings are in use is marked current. Below them, whether the chosen dataset (and the
+//! published teacher, when the run uses it) is on this server, checked before Start.
+
+use super::controls::Edit;
+use crate::data::{Manifest, prepare_command};
+use crate::presets::{PRESETS, Preset};
+use crate::settings::Settings;
+use std::rc::Rc;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::{JsFuture, spawn_local};
+use web_sys::{Headers, RequestInit, Response};
+use yew::prelude::*;
+
+#[derive(Properties, PartialEq)]
+pub struct LessonsProps {
+    pub settings: Settings,
+    pub running: bool,
+    pub on_change: Callback<Edit>,
+}
+
+/// A lesson's settings on this page: the lesson's, with the page's hidden controls and device
+/// (a machine's choice, not the lesson's).
+fn applied(preset: &Preset, page: &Settings) -> Settings {
+    let mut s = preset.settings();
+    s.hide = page.hide.clone();
+    s.device = page.device;
+    s
+}
+
+/// The lesson whose settings are in use, if any.
+fn current(s: &Settings) -> Option<&'static Preset> {
+    PRESETS.iter().find(|p| applied(p, s) == *s)
+}
+
+#[function_component(Lessons)]
+pub fn lessons(p: &LessonsProps) -> Html {
+    if p.settings.hidden("lessons") {
+        return html! {};
+    }
+    let now = current(&p.settings);
+    html! {
+        <>
+        <section class="lessons" aria-label="Lessons">
+            <p class="what">{ "A teacher network (a CNN) is trained or loaded, then two small students \
+                (MLPs) learn side by side: one from the labels alone, one also from the teacher's \
+                softened answers. Pick a lesson, press Start, and watch which student wins." }</p>
+            <ul>
+                { for PRESETS.iter().map(|preset| {
+                    let cb = p.on_change.clone();
+                    let running = p.running;
+                    let onclick = Callback::from(move |e: MouseEvent| {
+                        e.prevent_default();
+                        if running {
+                            return;
+                        }
+                        cb.emit(Rc::new(move |s: &mut Settings| *s = applied(preset, s)) as Edit);
+                    });
+                    let is_current = now.map(|c| c.key) == Some(preset.key);
+                    html! {
+                        <li class={classes!("lesson", is_current.then_some("current"))}>
+                            <a id={format!("preset-{}", preset.key)} href={format!("?{}", preset.query)}
+                                aria-current={is_current.then_some("true")}
+                                aria-disabled={running.then_some("true")} {onclick}>
+                                { preset.title }
+                            </a>
+                            <p>{ preset.expect }</p>
+                        </li>
+                    }
+                }) }
+            </ul>
+            <DataCheck dataset={p.settings.dataset.clone()} pretrained={p.settings.pretrained} />
+        </section>
+        </>
+    }
+}
+
+/// What a request for a file on this server found.
+#[derive(Clone, PartialEq)]
+enum Found {
+    /// The response's body, when asked for.
+    Yes(Option<Vec<u8>>),
+    /// The server answered with this status.
+    No(u16),
+    /// No answer (offline): the worker falls back to the cached copy, so nothing is said.
+    Unknown,
+}
+
+/// `GET` `url` (only its first `range` bytes, when given: servers that ignore `Range` send it
+/// all). Never blocks: awaited in a task.
+async fn probe(url: &str, range: Option<usize>) -> Found {
+    let Some(window) = web_sys::window() else {
+        return Found::Unknown;
+    };
+    let init = RequestInit::new();
+    if let Some(n) = range
+        && let Ok(h) = Headers::new()
+    {
+        let _ = h.set("Range", &format!("bytes=0-{}", n - 1));
+        init.set_headers(&h);
+    }
+    let Ok(resp) = JsFuture::from(window.fetch_with_str_and_init(url, &init)).await else {
+        return Found::Unknown;
+    };
+    let Ok(resp) = resp.dyn_into::<Response>() else {
+        return Found::Unknown;
+    };
+    if !resp.ok() {
+        return Found::No(resp.status());
+    }
+    let Ok(buf) = resp.array_buffer() else {
+        return Found::Unknown;
+    };
+    match JsFuture::from(buf).await {
+        Ok(b) => Found::Yes(Some(js_sys::Uint8Array::new(&b).to_vec())),
+        Err(_) => Found::Unknown,
+    }
+}
+
+/// The most of a weights file read to show its metadata: the header and the JSON.
+const META_BYTES: usize = 64 * 1024;
+
+/// "91.6 % on the test set after 24 epochs", from a weights file's first bytes (magic
+/// "DLWEIGHT", u32 LE JSON length, JSON: see `model::snapshot`), or `None` when they are not
+/// that. The page links no burn, so it reads the JSON directly.
+fn teacher_summary(head: &[u8]) -> Option<String> {
+    if head.len() < 12 || &head[..8] != b"DLWEIGHT" {
+        return None;
+    }
+    let len = u32::from_le_bytes(head[8..12].try_into().ok()?) as usize;
+    let json = head.get(12..12usize.checked_add(len)?)?;
+    let meta: serde_json::Value = serde_json::from_slice(json).ok()?;
+    let acc = meta.get("val_acc")?.as_f64()?;
+    let epochs = meta.get("epochs").and_then(|e| e.as_u64()).unwrap_or(0);
+    Some(format!(
+        "{:.1} % on the test set after {epochs} epoch{}",
+        acc * 100.0,
+        if epochs == 1 { "" } else { "s" }
+    ))
+}
+
+#[derive(Properties, PartialEq)]
+struct DataCheckProps {
+    dataset: String,
+    pretrained: bool,
+}
+
+/// Says, before Start, whether `data/<dataset>` and its published teacher are here, and which
+/// command prepares what is missing.
+#[function_component(DataCheck)]
+fn data_check(p: &DataCheckProps) -> Html {
+    // (dataset, manifest, teacher): the answers for the dataset they were asked about.
+    let found = use_state(|| None::<(String, Found, Found)>);
+    {
+        let found = found.clone();
+        use_effect_with(p.dataset.clone(), move |dataset| {
+            let dataset = dataset.clone();
+            spawn_local(async move {
+                let manifest = probe(&format!("data/{dataset}/manifest.json"), None).await;
+                let teacher = probe(&format!("data/{dataset}/teacher.dlw"), Some(META_BYTES)).await;
+                found.set(Some((dataset, manifest, teacher)));
+            });
+        });
+    }
+    let Some((dataset, manifest, teacher)) = (*found).clone() else {
+        return html! { <p class="data-check" id="data-check" data-state="checking">{ format!("Looking for data/{} on this server…", p.dataset) }</p> };
+    };
+    if dataset != p.dataset {
+        return html! { <p class="data-check" id="data-check" data-state="checking">{ format!("Looking for data/{} on this server…", p.dataset) }</p> };
+    }
+    let (state, text) = match &manifest {
+        Found::No(status) => (
+            "missing",
+            format!(
+                "data/{dataset} is not on this server (HTTP {status}), so Start would fail. Prepare it with\n  {}\nand reload this page (`cargo xtask serve --dataset {dataset}` does both).",
+                prepare_command(&dataset)
+            ),
+        ),
+        Found::Yes(Some(json)) => match Manifest::from_json(&String::from_utf8_lossy(json)) {
+            Ok(m) => {
+                let teacher_line = match (&teacher, p.pretrained) {
+                    (Found::No(_), true) => format!(
+                        " No published teacher is here (data/{dataset}/teacher.dlw), so the run will fail at the teacher: make one with `cargo run --release --bin distill -- train --data data/{dataset} --model cnn --out runs/teacher --publish data/{dataset}`, or untick \"use the pretrained teacher\"."
+                    ),
+                    (Found::Yes(head), _) => match head.as_deref().and_then(teacher_summary) {
+                        Some(acc) => format!(" A published teacher is here: {acc}."),
+                        None => " A published teacher is here.".to_string(),
+                    },
+                    _ => String::new(),
+                };
+                (
+                    "ready",
+                    format!(
+                        "data/{dataset} is ready: {} training and {} test images, {} classes.{teacher_line}",
+                        m.splits.train,
+                        m.splits.test,
+                        m.classes.len()
+                    ),
+                )
+            }
+            Err(e) => (
+                "broken",
+                format!(
+                    "data/{dataset}/manifest.json is here but unreadable ({e}); prepare the data again:\n  {}",
+                    prepare_command(&dataset)
+                ),
+            ),
+        },
+        _ => ("unknown", String::new()),
+    };
+    let bad = matches!(state, "missing" | "broken")
+        || (p.pretrained && matches!(teacher, Found::No(_)) && state == "ready");
+    html! {
+        <p class={classes!("data-check", bad.then_some("warning"))} id="data-check" data-state={state}>{ text }</p>
+    }
+}
