@@ -26,11 +26,10 @@ pub struct BenchSpec {
     pub warmup: usize,
     /// ...stopping early once they have taken this many seconds (`None`: all of them). In the
     /// browser a function's code runs unoptimised at first: V8 compiles a hot wasm function
-    /// again, optimised, in the background ("dynamic tiering"). The student's step is short
-    /// (about 17 ms on the CPU backend), and after one warm-up step its timed phase measured
-    /// 5,000-10,700 samples/s, against 13,600-15,500 after a second of warm-up or with
-    /// `--js-flags=--no-wasm-dynamic-tiering` (docs/PERFORMANCE.md). What is timed is then what
-    /// a training run does after its first second.
+    /// again, optimised, in the background ("dynamic tiering"). The student's step is short, so
+    /// after one warm-up step its timed phase still ran partly unoptimised code and measured
+    /// far below what a run reaches (docs/PERFORMANCE.md). What is timed is then what a
+    /// training run does after its first second.
     pub warmup_s: Option<f64>,
     pub teacher_steps: usize,
     pub student_steps: usize,

@@ -20,7 +20,7 @@ pub struct DeviceInfo {
 }
 
 /// Names of software WebGPU/Vulkan/D3D renderers, lower-case. On these the CPU backend trains
-/// 35–85× faster (docs/PERFORMANCE.md: teacher 6.5 vs 232, student 141 vs 11,907 samples/s).
+/// far faster than WebGPU does (docs/PERFORMANCE.md has the figures).
 const SOFTWARE_RENDERERS: [&str; 5] = [
     "swiftshader",
     "llvmpipe",
@@ -46,8 +46,8 @@ pub enum Adapter {
 }
 
 /// The backend a run uses. One decision, made twice with the same inputs: by the page, to
-/// load the worker bundle that has it (the CPU-only worker is 1.1 MB gzip, the WebGPU one
-/// 2.7), and by that worker, to start the device.
+/// load the worker bundle that has it (the CPU-only worker is the smaller download), and by
+/// that worker, to start the device.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Choice {
     WebGpu {

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum DevicePref {
     /// WebGPU on a hardware adapter; the CPU when WebGPU is missing or its only adapter is a
-    /// software renderer (SwiftShader trains 35–85× slower than the CPU backend: docs/PERFORMANCE.md).
+    /// software renderer (SwiftShader trains far slower than the CPU backend: docs/PERFORMANCE.md).
     Auto,
     /// WebGPU on whatever adapter the browser offers, software ones included (the CPU only
     /// when there is no WebGPU at all).
@@ -53,6 +53,11 @@ pub struct Settings {
     pub loss: LossForm,
     /// Training samples (a subset for a quick classroom run).
     pub subset: usize,
+    /// How many of those carry labels (`None`: all). With fewer, the baseline learns from the
+    /// first `labels` alone and the distilled student from their labels plus the teacher's soft
+    /// targets over the whole subset (Hinton et al. 2015, section 3: a transfer set).
+    #[serde(default)]
+    pub labels: Option<usize>,
     /// Validation samples, from the test split.
     pub val: usize,
     pub seed: u64,
@@ -67,9 +72,9 @@ pub struct Settings {
 }
 
 /// The URL keys of the controls, in display order.
-pub const KEYS: [&str; 14] = [
-    "dataset", "epochs", "batch", "lr", "opt", "T", "lambda", "loss", "subset", "val", "seed",
-    "sched", "device", "teacher",
+pub const KEYS: [&str; 15] = [
+    "dataset", "epochs", "batch", "lr", "opt", "T", "lambda", "loss", "subset", "labels", "val",
+    "seed", "sched", "device", "teacher",
 ];
 
 /// Parts of the page `hide=` can hide besides the controls (a class that should not switch
@@ -91,6 +96,7 @@ impl Default for Settings {
             lambda: 0.5,
             loss: LossForm::Keras,
             subset: 10_000,
+            labels: None,
             val: 2_000,
             seed: 0,
             schedule: true,
@@ -107,6 +113,11 @@ pub const BATCH: (usize, usize) = (8, 2048);
 pub const TEMPERATURE: (f32, f32) = (1.0, 50.0);
 pub const LAMBDA: (f32, f32) = (0.0, 1.0);
 pub const SUBSET: (usize, usize) = (64, 1_000_000);
+pub const LABELS: (usize, usize) = (10, 1_000_000);
+/// A baseline on fewer labelled samples than this repeats them, whole, until an epoch holds
+/// this many (40 steps at the study's batch of 256), so the plateau schedule and early
+/// stopping see epochs of several steps, as on a full set (`distill sweep --repeat-to`).
+pub const LABELLED_EPOCH: usize = 10_240;
 pub const VAL: (usize, usize) = (32, 1_000_000);
 pub const LR: (f64, f64) = (1e-6, 10.0);
 
@@ -253,6 +264,13 @@ impl Settings {
                     Err(e) => w.push(format!("{e}; using {}", d.loss)),
                 },
                 "subset" => s.subset = clamp_num("subset", &v, SUBSET, d.subset, &mut w),
+                "labels" => {
+                    s.labels = if v.is_empty() || v == "all" {
+                        None
+                    } else {
+                        Some(clamp_num("labels", &v, LABELS, LABELS.1, &mut w))
+                    }
+                }
                 "val" => s.val = clamp_num("val", &v, VAL, d.val, &mut w),
                 "seed" => s.seed = clamp_num("seed", &v, (0u64, u64::MAX), d.seed, &mut w),
                 "sched" => match v.as_str() {
@@ -328,6 +346,9 @@ impl Settings {
         if self.subset != d.subset {
             put("subset", self.subset.to_string());
         }
+        if let Some(k) = self.labels {
+            put("labels", k.to_string());
+        }
         if self.val != d.val {
             put("val", self.val.to_string());
         }
@@ -353,6 +374,11 @@ impl Settings {
     /// settings are as untrusted as a URL): the checked settings and what was changed.
     pub fn checked(&self) -> (Settings, Vec<String>) {
         Settings::from_query(&self.to_query())
+    }
+
+    /// How many of the run's `n` training samples carry labels, when fewer than all.
+    pub fn labelled(&self, n: usize) -> Option<usize> {
+        self.labels.filter(|&k| k < n)
     }
 
     /// The learning rate in use.

@@ -16,7 +16,7 @@ fn defaults_have_an_empty_query_and_round_trip() {
 
 #[test]
 fn every_changed_setting_round_trips_through_the_url() {
-    let query = "dataset=fashion-mnist&epochs=3&batch=64&T=4&subset=2048&val=512&seed=7&sched=off&device=webgpu&hide=seed,lr";
+    let query = "dataset=fashion-mnist&epochs=3&batch=64&T=4&subset=2048&labels=300&val=512&seed=7&sched=off&device=webgpu&hide=seed,lr";
     let (s, warnings) = Settings::from_query(query);
     assert!(warnings.is_empty(), "{warnings:?}");
     assert_eq!(s.device, DevicePref::WebGpu);
@@ -25,6 +25,11 @@ fn every_changed_setting_round_trips_through_the_url() {
         (3, 64, 2048, 512, 7)
     );
     assert!(!s.schedule);
+    assert_eq!(
+        (s.labels, s.labelled(2048), s.labelled(200)),
+        (Some(300), Some(300), None)
+    );
+    assert_eq!(Settings::from_query("labels=all").0.labels, None);
     assert!(s.hidden("seed") && s.hidden("lr") && !s.hidden("T"));
     let (again, warnings) = Settings::from_query(&s.to_query());
     assert!(warnings.is_empty(), "{warnings:?}");

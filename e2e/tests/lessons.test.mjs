@@ -23,8 +23,12 @@ test('every lesson is a share link that loads and starts', { timeout: 600_000 },
       await b.page.click('#' + id);
       await waitFor(b.page, b.logs, `${id} to be current`, (id) => document.getElementById(id)?.getAttribute('aria-current') === 'true', id, 10_000);
       const query = new URLSearchParams(href.slice(1));
-      for (const key of ['dataset', 'subset', 'T', 'lambda', 'loss']) {
+      for (const key of ['dataset', 'subset', 'labels', 'T', 'lambda', 'loss']) {
+        if (!query.has(key)) continue;
         assert.equal(await b.page.locator(`#ctl-${key}`).inputValue(), query.get(key), `${id}: ${key}`);
+      }
+      if (query.has('labels')) {
+        assert.match(await b.page.locator('#loss-in-use').textContent(), /Only the first 500 of the 10000 samples are labelled/);
       }
       // The link itself, opened fresh, gives the same lesson; then it starts.
       await b.page.goto(srv.url + href + '&device=cpu');
@@ -81,6 +85,23 @@ test('the same seed gives the same run, twice in a browser', { timeout: 600_000 
     assert.deepEqual(second, first, 'a second run with seed 11 differs from the first');
     assert.notDeepEqual(first[0].steps, first[1].steps, 'baseline and distilled are different runs');
   } finally {
+    await srv.close();
+  }
+});
+
+test('with fewer labels than samples the baseline sees only the labelled ones, repeated', { timeout: 300_000 }, async () => {
+  const srv = await serve(DIST);
+  const b = await launch({ webgpu: false });
+  try {
+    // 100 labelled of 1,024: the baseline's epoch is the 100 repeated to 10,300 (103 copies, at
+    // least settings::LABELLED_EPOCH = 10,240), 161 steps of 64; the distilled student's is all
+    // 1,024, 16 steps.
+    const h = await runToEnd(b, srv.url + '?dataset=fashion-mnist&subset=1024&labels=100&val=256&epochs=1&batch=64&device=cpu&teacher=pretrained');
+    assert.equal(h.curves.baseline.steps.at(-1).step, 161);
+    assert.equal(h.curves.distilled.steps.at(-1).step, 16);
+    assert.ok(h.results.find((r) => r.role === 'Distilled').val_accuracy > 0.3);
+  } finally {
+    await b.close();
     await srv.close();
   }
 });

@@ -143,6 +143,8 @@ pub fn controls(p: &ControlsProps) -> Html {
                     &[("keras", "keras: λ·CE + soft CE (the study, no T²)"), ("hinton", "hinton: (1−α)·CE + α·T²·KL")],
                     |s, v| s.loss = v.parse().unwrap_or(LossForm::Keras)) }
                 { number(p, "subset", "Training samples", s.subset.to_string(), "1000", f(settings::SUBSET), |s, v| s.subset = v as usize) }
+                { number(p, "labels", "…of them labelled (the rest: teacher only)", s.labels.unwrap_or(s.subset).min(s.subset).to_string(), "100",
+                    f(settings::LABELS), |s, v| s.labels = ((v as usize) < s.subset).then_some(v as usize)) }
                 { number(p, "val", "Validation samples", s.val.to_string(), "500", f(settings::VAL), |s, v| s.val = v as usize) }
                 { number(p, "seed", "Seed", s.seed.to_string(), "1", (0.0, 1e15), |s, v| s.seed = v as u64) }
                 { select(p, "sched", "LR schedule", if s.schedule { "on" } else { "off" },
@@ -153,7 +155,8 @@ pub fn controls(p: &ControlsProps) -> Html {
                     |s, v| s.device = DevicePref::parse(v).unwrap_or(DevicePref::Auto)) }
                 { share }
             </div>
-            <p class="loss-in-use" id="loss-in-use">{ format!("Loss in use — {}", crate::distill::DistillConfig { form: s.loss, temperature: s.temperature, weight: s.lambda }.describe()) }</p>
+            <p class="loss-in-use" id="loss-in-use">{ format!("Loss in use — {}", crate::distill::DistillConfig { form: s.loss, temperature: s.temperature, weight: s.lambda }.describe()) }
+                { s.labelled(s.subset).map(|k| format!(". Only the first {k} of the {} samples are labelled: the baseline learns from those alone, the distilled student also from the teacher's soft targets on all {}.", s.subset, s.subset)).unwrap_or_default() }</p>
             <div class="buttons">
                 <button id="start" class="primary" disabled={p.running} onclick={Callback::from(move |_| start.emit(()))}>{ "Start" }</button>
                 <button id="pause" disabled={!p.running} onclick={Callback::from(move |_| pause.emit(!paused))}>

@@ -2,7 +2,7 @@
 //! respawning it, and the messages a respawned worker must hear again.
 //!
 //! trunk builds the worker twice (index.html): `worker` with WebGPU and the CPU backend, and
-//! `worker_cpu` with the CPU backend only, 1.1 MB gzip against 2.7 (docs/PERFORMANCE.md). The
+//! `worker_cpu` with the CPU backend only, a smaller download (docs/PERFORMANCE.md). The
 //! page asks the browser for its adapter, makes the same [`device::choose`] the worker will,
 //! and loads the bundle that has the chosen backend. A run whose Device setting needs the
 //! other bundle respawns the worker first; nothing is lost, since a new run trains its

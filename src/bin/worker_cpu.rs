@@ -1,5 +1,5 @@
 //! The training worker without WebGPU (burn's CPU backend only): what the page loads where
-//! `device::choose` picks the CPU: 1.1 MB gzip, the `worker` bundle 2.7 (docs/PERFORMANCE.md).
+//! `device::choose` picks the CPU; smaller than the `worker` bundle (docs/PERFORMANCE.md).
 
 #[cfg(target_arch = "wasm32")]
 fn main() {

@@ -6,6 +6,8 @@ use crate::device::{self, DeviceInfo};
 use crate::distill::{DistillConfig, LossForm};
 use crate::model::snapshot::{self, Network, WeightsMeta};
 use crate::model::{self, Arch, Classifier, StudentConfig, TeacherConfig};
+use crate::presets::{PRESETS, Preset};
+use crate::settings;
 use crate::train::{
     self, EpochRecord, EvalResult, FitEnd, FitHooks, FitOptions, Objective, OptimizerKind,
     StepMetrics, TrainConfig, Trainer,
@@ -59,6 +61,12 @@ pub struct Common {
     /// Validate on the first N test samples only.
     #[arg(long)]
     pub val_limit: Option<usize>,
+    /// Repeat a training set of fewer than M samples, whole, until an epoch holds at least M:
+    /// a few hundred images then still make epochs of several steps, so the plateau schedule
+    /// and early stopping work as on a full set. (With `sweep --labelled`, the baseline's
+    /// labelled samples are repeated; the transfer set is not.)
+    #[arg(long)]
+    pub repeat_to: Option<usize>,
     /// Turn off ReduceLROnPlateau (patience 1, factor 0.1).
     #[arg(long)]
     pub no_plateau: bool,
@@ -129,6 +137,11 @@ pub struct SweepArgs {
     /// Without it, every student sees the same samples, all labelled.
     #[arg(long)]
     pub labelled: Option<usize>,
+    /// Run one of the page's lessons exactly (`quick`, `few-labels`, `why-t`, `study`): its
+    /// samples, validation samples, epochs, batch, optimizer, schedule, loss, T and λ replace
+    /// those options (the seed stays --seed), so the page's outcome can be measured natively.
+    #[arg(long)]
+    pub preset: Option<String>,
     /// Where to write sweep.csv.
     #[arg(long)]
     pub out: PathBuf,
@@ -324,11 +337,14 @@ pub fn train(args: TrainArgs) -> Result<()> {
         bail!("--publish is for teachers: use it with --model cnn");
     }
     let c = &args.common;
-    let data = store::load(
+    let mut data = store::load(
         &c.data,
         c.limit.unwrap_or(usize::MAX),
         c.val_limit.unwrap_or(usize::MAX),
     )?;
+    if let Some(m) = c.repeat_to {
+        data.train = data.train.repeated(data.train.len(), m);
+    }
     let n = data.train.len();
     let val_n = data.test.len();
     let (device, info) = pick_device(c.device)?;
@@ -534,21 +550,63 @@ pub fn eval(args: EvalArgs) -> Result<()> {
     Ok(())
 }
 
+/// `args` with a lesson's settings in place of its own (see `SweepArgs::preset`).
+fn with_preset(mut args: SweepArgs) -> Result<SweepArgs> {
+    let Some(key) = &args.preset else {
+        return Ok(args);
+    };
+    let Some(preset) = Preset::find(key) else {
+        let keys: Vec<_> = PRESETS.iter().map(|p| p.key).collect();
+        bail!(
+            "no lesson called {key}; the lessons are {}",
+            keys.join(", ")
+        );
+    };
+    let s = preset.settings();
+    if !args.common.data.ends_with(&s.dataset) {
+        eprintln!(
+            "note: the lesson {key} is for data/{}; running it on {}",
+            s.dataset,
+            args.common.data.display()
+        );
+    }
+    let c = &mut args.common;
+    (c.epochs, c.batch, c.optimizer, c.lr) = (s.epochs, s.batch, s.optimizer, s.lr);
+    (c.limit, c.val_limit) = (Some(s.subset), Some(s.val));
+    (c.no_plateau, c.no_early_stopping) = (!s.schedule, !s.schedule);
+    // As the page does with fewer labels than samples (worker/run.rs).
+    if let Some(k) = s.labelled(s.subset) {
+        (args.labelled, c.repeat_to) = (Some(k), Some(settings::LABELLED_EPOCH));
+    }
+    (args.loss, args.temperatures, args.lambdas) = (s.loss, vec![s.temperature], vec![s.lambda]);
+    Ok(args)
+}
+
 pub fn sweep(args: SweepArgs) -> Result<()> {
     let started = Instant::now();
+    let args = with_preset(args)?;
     let c = &args.common;
-    let data = store::load(
+    let mut data = store::load(
         &c.data,
         c.limit.unwrap_or(usize::MAX),
         c.val_limit.unwrap_or(usize::MAX),
     )?;
-    let (n, val_n) = (data.train.len(), data.test.len());
     if args.labelled == Some(0) {
         bail!("--labelled 0 leaves the baseline nothing to learn from: give at least 1");
     }
-    // The baseline sees only the labelled samples; distilled students see all n.
-    let labelled = args.labelled.map(|k| k.min(n));
-    let base_n = labelled.unwrap_or(n);
+    // The labelled samples (all, without --labelled), repeated for the baseline if asked; with
+    // --labelled the distilled students see the whole set, the first k labelled, unrepeated.
+    let labelled = args.labelled.map(|k| k.min(data.train.len()));
+    let labelled_n = labelled.unwrap_or(data.train.len());
+    let base_data = Loaded {
+        train: data.train.repeated(labelled_n, c.repeat_to.unwrap_or(0)),
+        ..data.clone()
+    };
+    if labelled.is_none() {
+        data.train = base_data.train.clone();
+    }
+    let (n, val_n) = (data.train.len(), data.test.len());
+    let base_n = base_data.train.len();
     let (device, _) = pick_device(c.device)?;
     let (_, teacher) = load_network(&args.teacher, Some(Arch::Cnn), &data, &device)?;
     let classes = data.manifest.num_classes();
@@ -564,7 +622,7 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
         student(cfg.seed),
         cfg.clone(),
         Objective::CrossEntropy,
-        &data,
+        &base_data,
         base_n,
         val_n,
         &device,
@@ -572,7 +630,7 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
         true,
     )?;
     let base_acc = base.history.last().map(|r| r.val_accuracy).unwrap_or(0.0);
-    eprintln!("baseline student ({base_n} labelled samples): {base_acc:.4}");
+    eprintln!("baseline student ({labelled_n} labelled samples, {base_n} an epoch): {base_acc:.4}");
     let mut csv = String::from("loss,temperature,lambda,val_acc,gain,epochs\n");
     let mut table = Vec::new();
     for &t in &args.temperatures {
@@ -641,7 +699,7 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
         "{}",
         json!({
             "loss_form": args.loss.name(), "baseline_val_acc": base_acc, "grid": table,
-            "labelled": base_n, "transfer": n, "seed": cfg.seed,
+            "labelled": labelled_n, "transfer": n, "epoch_samples": base_n, "seed": cfg.seed,
             "baseline_epochs": base.history.len(), "seconds": started.elapsed().as_secs()
         })
     );

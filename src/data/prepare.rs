@@ -32,6 +32,22 @@ impl Split {
         &self.pixels[i * PIXELS..(i + 1) * PIXELS]
     }
 
+    /// The first `n` samples, repeated whole until there are at least `at_least` (a few-label
+    /// experiment's small set, so that an epoch still holds enough steps for the plateau
+    /// schedule and early stopping to mean what they mean on a full set).
+    pub fn repeated(&self, n: usize, at_least: usize) -> Split {
+        let n = n.min(self.len());
+        let copies = if n == 0 {
+            1
+        } else {
+            at_least.div_ceil(n).max(1)
+        };
+        Split {
+            labels: self.labels[..n].repeat(copies),
+            pixels: self.pixels[..n * PIXELS].repeat(copies),
+        }
+    }
+
     /// Per-class sample counts.
     pub fn class_counts(&self, classes: usize) -> Vec<usize> {
         let mut counts = vec![0; classes];

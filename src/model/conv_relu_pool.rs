@@ -9,9 +9,7 @@
 //! pooled `[B, 64, 13, 13]` is ever written, with one byte per output saying which of the four
 //! won (or that the ReLU zeroed it). The backward pass then touches only those winners: the
 //! weight and bias gradients are 9 multiply-adds per window value, kept where it won.
-//! `distill bench --layers` at batch 256: forward and backward 134.8 ms with burn's three
-//! layers, about 40 with the earlier stand-ins (`single_channel_conv`, burn's ReLU, `max_pool`),
-//! 15.5 this way; inference 56.2 → 7.3 ms (docs/PERFORMANCE.md).
+//! `distill bench --layers` times it against burn's three layers (docs/PERFORMANCE.md).
 //!
 //! `relu(pool(z))` is `pool(relu(z))` in values and gradients: both are increasing, so the
 //! window's largest value is the same, and a window whose largest value is not positive passes

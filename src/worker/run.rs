@@ -14,7 +14,7 @@ use crate::gpu_probe;
 use crate::model::snapshot::{self, Network};
 use crate::model::{self, Arch, Classifier, StudentConfig, Teacher, TeacherConfig};
 use crate::protocol::{FromWorker, Phase, ResultRow, Role, Thumb};
-use crate::settings::{DevicePref, Settings};
+use crate::settings::{self, DevicePref, Settings};
 use crate::train::{self, FitEnd, FitError, FitOptions, Objective, TrainConfig, Trainer};
 use burn::prelude::*;
 use std::rc::Rc;
@@ -442,11 +442,19 @@ async fn run_inner(
         weight: s.lambda,
     };
     let cfg = train_config(s, s.seed.wrapping_add(1));
+    // With fewer labels than samples the baseline learns from the labelled ones alone
+    // (repeated to full-size epochs); the distilled student from all n, the rest unlabelled.
+    let labelled = s.labelled(n);
+    let base_set = match labelled {
+        Some(k) => Rc::new(train_set.repeated(k, settings::LABELLED_EPOCH)),
+        None => train_set.clone(),
+    };
+    let sizes = [(Role::Baseline, base_set.len()), (Role::Distilled, n)];
     let mut baseline = Trainer::new(
         student.clone(),
         cfg.clone(),
         Objective::CrossEntropy,
-        n,
+        sizes[0].1,
         &ad,
     );
     let mut distilled = Trainer::new(
@@ -455,7 +463,7 @@ async fn run_inner(
         Objective::Distill {
             config,
             teacher_logits: cached,
-            labelled: None,
+            labelled,
         },
         n,
         &ad,
@@ -468,7 +476,8 @@ async fn run_inner(
             let loaded = snapshot::load_record(role.key(), student.clone(), record)
                 .map_err(|e| e.to_string())?;
             let objective = t.objective().clone();
-            *t = Trainer::new(loaded, cfg.clone(), objective, n, &ad);
+            let size = sizes.iter().find(|(r, _)| *r == role).map_or(n, |s| s.1);
+            *t = Trainer::new(loaded, cfg.clone(), objective, size, &ad);
             match state {
                 Some(st) => t.restore(st.epoch, st.lr, st.schedule),
                 None => t.restore(cfg.epochs, s.lr(), t.schedule().clone()),
@@ -480,7 +489,7 @@ async fn run_inner(
     let (eb, ed) = futures::join!(
         train::fit(
             &mut baseline,
-            &train_set,
+            &base_set,
             &test,
             norm,
             &device,

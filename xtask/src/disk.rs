@@ -1,16 +1,14 @@
 //! How much disk the build takes and how much is left: printed after every step of
 //! `cargo xtask test`, and checked before it, because a full disk fails a build half an hour
-//! in with a bare "No space left on device" (CI of stop 15).
+//! in with a bare "No space left on device".
 
 use crate::setup::{output, say};
 use std::path::Path;
 
-/// The most `target/` grew to in a clean `cargo xtask test` (not lean): 3,958 MB, at the
-/// end-to-end step, on a fresh clone with `du -sm target` every 20 s (2026-11-30; 30.0 min).
-/// Lean, the same run peaked at 2,267 MB (38.4 min: the host's proc-macros are built three
-/// times, and no incremental state). Decides whether to run lean; never fails a run.
+/// About the most `target/` grows to in a clean `cargo xtask test` (not lean), rounded up from
+/// the measurement in docs/PERFORMANCE.md. Decides whether to run lean; never fails a run.
 pub const CLEAN_TEST_PEAK_MB: u64 = 4_000;
-/// The same for `--lean`.
+/// The same for `--lean` (docs/PERFORMANCE.md).
 const LEAN_TEST_PEAK_MB: u64 = 2_300;
 /// Room left for what the run writes outside target/: the registry's sources, Chromium, the
 /// dataset, npm's packages, temporary files.
