@@ -66,6 +66,14 @@ pub fn app() -> Html {
             register_service_worker();
         });
     }
+    // The datasets on this server, for the dataset picker (a text field until known).
+    let datasets = use_state(|| None::<Vec<String>>);
+    {
+        let datasets = datasets.clone();
+        use_effect_with((), move |_| {
+            spawn_local(async move { datasets.set(lessons::datasets_here().await) });
+        });
+    }
     let send = {
         let link = link.clone();
         Callback::from(move |m: ToWorker| link::send(&link, m))
@@ -222,6 +230,7 @@ pub fn app() -> Html {
                 on_change={on_settings.clone()} />
             <controls::Controls
                 settings={state.settings.clone()}
+                datasets={(*datasets).clone()}
                 running={running || state.sweep.running}
                 paused={state.paused}
                 on_change={on_settings.clone()}

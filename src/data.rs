@@ -17,7 +17,7 @@ pub mod zip;
 
 pub use dataset::{DatasetKind, prepare_command};
 pub use error::DataError;
-pub use manifest::{Manifest, ShardInfo, SplitKind};
+pub use manifest::{DataIndex, Manifest, ShardInfo, SplitKind};
 pub use prepare::{RawSet, Split};
 
 use sha2::{Digest, Sha256};

@@ -240,6 +240,12 @@ fn fashion_mnist_from_debian_prepares() {
     .unwrap();
     assert_eq!(m["splits"]["train"], 60_000);
     assert_eq!(m["classes"][9], "Ankle boot");
+    // The index the page's dataset picker reads lists what out/ holds.
+    let index = distill_lab::data::DataIndex::from_json(
+        &std::fs::read_to_string(out.join("index.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(index.datasets, vec!["fashion-mnist".to_string()]);
 }
 
 /// Runs `prepare` on a broken source and checks: non-zero exit, the message, nothing written.

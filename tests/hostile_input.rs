@@ -287,3 +287,24 @@ fn a_checkpoint_that_would_not_resume_is_never_written_and_never_silently_droppe
         "checkpoint truncated"
     );
 }
+
+#[test]
+fn a_dataset_index_names_only_plain_folders() {
+    use distill_lab::data::DataIndex;
+    let ok = DataIndex::new(vec!["fashion-mnist".into(), "emnist-letters".into()]);
+    assert_eq!(
+        DataIndex::from_json(&ok.to_json()).unwrap().datasets[0],
+        "emnist-letters"
+    );
+    for bad in [
+        r#"{"format":1,"datasets":["../secrets"]}"#,
+        r#"{"format":1,"datasets":[""]}"#,
+        r#"{"format":2,"datasets":[]}"#,
+        r#"{"format":1}"#,
+    ] {
+        let err = DataIndex::from_json(bad).unwrap_err();
+        assert!(err.to_string().contains("data/index.json"), "{err}");
+    }
+    let many: Vec<String> = (0..65).map(|i| format!("set{i}")).collect();
+    assert!(DataIndex::from_json(&DataIndex::new(many).to_json()).is_err());
+}

@@ -35,6 +35,8 @@ test('every lesson is a share link that loads and starts', { timeout: 600_000 },
       await waitFor(b.page, b.logs, `${id} from its link`, (id) => document.getElementById(id)?.getAttribute('aria-current') === 'true', id, 10_000);
       await waitFor(b.page, b.logs, 'the data check', () => !['checking', undefined].includes(document.querySelector('#data-check')?.dataset.state), null, 20_000);
       const check = b.page.locator('#data-check');
+      // The dataset is picked from those on the server (data/index.json), not typed.
+      assert.equal(await b.page.locator('#ctl-dataset').evaluate((e) => e.tagName), 'SELECT');
       if (query.get('dataset') === 'fashion-mnist') {
         assert.equal(await check.getAttribute('data-state'), 'ready', await check.textContent());
         assert.match(await check.textContent(), /60000 training .* published teacher is here: \d+\.\d % on the test set after \d+ epochs?\./);
@@ -47,6 +49,7 @@ test('every lesson is a share link that loads and starts', { timeout: 600_000 },
       } else {
         // The study needs EMNIST letters, which this server lacks: said before Start, with the command.
         assert.equal(await check.getAttribute('data-state'), 'missing');
+        assert.match(await b.page.locator('#ctl-dataset option:checked').textContent(), /emnist-letters \(not on this server\)/);
         assert.match(await check.textContent(), /prepare --dataset emnist-letters --out data/);
         await b.page.click('#start');
         await waitFor(b.page, b.logs, 'the error', () => document.querySelector('.messages .error'), null, 60_000);

@@ -18,6 +18,9 @@ pub type Edit = Rc<dyn Fn(&mut Settings)>;
 #[derive(Properties, PartialEq)]
 pub struct ControlsProps {
     pub settings: Settings,
+    /// The datasets on this server (`data/index.json`), when known: the dataset is then picked
+    /// from them rather than typed.
+    pub datasets: Option<Vec<String>>,
     pub running: bool,
     pub paused: bool,
     pub on_change: Callback<Edit>,
@@ -116,7 +119,27 @@ pub fn controls(p: &ControlsProps) -> Html {
     html! {
         <section class="controls" aria-label="Settings">
             <div class="grid">
-                { if s.hidden("dataset") { html! {} } else {
+                { if s.hidden("dataset") { html! {} } else if let Some(here) = &p.datasets {
+                    let cb = p.on_change.clone();
+                    let missing = !here.contains(&s.dataset);
+                    html! {
+                        <label class="control" for="ctl-dataset">
+                            <span>{ "Dataset" }</span>
+                            <select id="ctl-dataset" disabled={p.running}
+                                onchange={Callback::from(move |e: Event| {
+                                    let v = e.target_unchecked_into::<HtmlSelectElement>().value();
+                                    cb.emit(Rc::new(move |s: &mut Settings| s.dataset = v.clone()));
+                                })}>
+                                { for here.iter().map(|d| html! {
+                                    <option value={d.clone()} selected={*d == s.dataset}>{ d.clone() }</option>
+                                }) }
+                                if missing {
+                                    <option value={s.dataset.clone()} selected=true>{ format!("{} (not on this server)", s.dataset) }</option>
+                                }
+                            </select>
+                        </label>
+                    }
+                } else {
                     let cb = p.on_change.clone();
                     html! {
                         <label class="control" for="ctl-dataset">

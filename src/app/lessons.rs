@@ -5,7 +5,7 @@
 //! published teacher, when the run uses it) is on this server, checked before Start.
 
 use super::controls::Edit;
-use crate::data::{Manifest, prepare_command};
+use crate::data::{DataIndex, Manifest, prepare_command};
 use crate::presets::{PRESETS, Preset};
 use crate::settings::Settings;
 use std::rc::Rc;
@@ -116,6 +116,17 @@ async fn probe(url: &str, range: Option<usize>) -> Found {
     match JsFuture::from(buf).await {
         Ok(b) => Found::Yes(Some(js_sys::Uint8Array::new(&b).to_vec())),
         Err(_) => Found::Unknown,
+    }
+}
+
+/// The datasets this server holds, from `data/index.json` (`distill prepare` writes it); `None`
+/// when there is no readable index (an older preparation, or offline).
+pub async fn datasets_here() -> Option<Vec<String>> {
+    match probe("data/index.json", None).await {
+        Found::Yes(Some(bytes)) => DataIndex::from_json(&String::from_utf8_lossy(&bytes))
+            .ok()
+            .map(|i| i.datasets),
+        _ => None,
     }
 }
 

@@ -53,5 +53,6 @@ pub fn run(args: PrepareArgs) -> Result<()> {
             eprintln!("wrote {n} shards and manifest.json to {}", dir.display())
         }
     }
+    store::write_index(&args.out)?;
     Ok(())
 }

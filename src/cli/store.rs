@@ -1,7 +1,7 @@
 //! The prepared folder on disk: written atomically, read back with checksums verified.
 
 use crate::data::prepare::{Prepared, Split};
-use crate::data::{DataError, Manifest, SplitKind, sha256_hex, shard};
+use crate::data::{DataError, DataIndex, Manifest, SplitKind, sha256_hex, shard};
 use anyhow::{Context, Result, bail};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -132,4 +132,19 @@ pub fn load(dir: &Path, train_limit: usize, test_limit: usize) -> Result<Loaded>
         train,
         test,
     })
+}
+
+/// Rewrite `out/index.json` from the folders under `out` that hold a manifest.json.
+pub fn write_index(out: &Path) -> Result<()> {
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(out).with_context(|| format!("cannot list {}", out.display()))? {
+        let path = entry?.path();
+        if path.join("manifest.json").is_file()
+            && let Some(name) = path.file_name().and_then(|n| n.to_str())
+        {
+            names.push(name.to_string());
+        }
+    }
+    let index = DataIndex::new(names);
+    write_atomic(&out.join("index.json"), index.to_json().as_bytes())
 }

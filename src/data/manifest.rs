@@ -108,3 +108,54 @@ impl Manifest {
         self.shards.iter().map(|s| s.bytes).sum()
     }
 }
+
+/// `data/index.json`: the dataset folders prepared side by side (`distill prepare` rewrites it),
+/// so the page can offer the datasets this server has.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DataIndex {
+    pub format: u32,
+    pub datasets: Vec<String>,
+}
+
+/// The most datasets an index may list (the lab knows six).
+const MAX_DATASETS: usize = 64;
+
+impl DataIndex {
+    pub fn new(mut datasets: Vec<String>) -> DataIndex {
+        datasets.sort();
+        datasets.dedup();
+        DataIndex {
+            format: FORMAT,
+            datasets,
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).expect("index serialises");
+        s.push('\n');
+        s
+    }
+
+    /// Parse and check: the format, at most 64 entries, each a plain folder name.
+    pub fn from_json(text: &str) -> Result<DataIndex, DataError> {
+        let bad = |d: String| DataError::Manifest(format!("data/index.json: {d}"));
+        let i: DataIndex =
+            serde_json::from_str(text).map_err(|e| bad(format!("not a dataset index ({e})")))?;
+        if i.format != FORMAT {
+            return Err(bad(format!("format {} is not {FORMAT}", i.format)));
+        }
+        if i.datasets.len() > MAX_DATASETS {
+            return Err(bad(format!("{} datasets listed", i.datasets.len())));
+        }
+        if let Some(n) = i.datasets.iter().find(|n| {
+            n.is_empty()
+                || n.len() > 64
+                || !n
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        }) {
+            return Err(bad(format!("{n:?} is not a dataset folder name")));
+        }
+        Ok(i)
+    }
+}

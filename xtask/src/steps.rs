@@ -490,13 +490,17 @@ pub fn bench(args: &[String]) -> Result<()> {
     Ok(())
 }
 
-/// `fuzz`: tests/parser_properties.rs in release, each parser for `--secs` seconds.
+/// `fuzz`: tests/parser_properties.rs in release, each parser for `--secs` seconds; with
+/// `--libfuzzer`, the coverage-guided targets in fuzz/ (libFuzzer) instead.
 pub fn fuzz(args: &[String]) -> Result<()> {
     let secs = value(args, "--secs").unwrap_or_else(|| "60".into());
     if secs.parse::<u64>().is_err() {
         return Err(format!("--secs {secs}: expected a whole number of seconds"));
     }
     setup::test_packages()?;
+    if flag(args, "--libfuzzer") {
+        return libfuzzer(&secs);
+    }
     say(&format!(
         "each parser for {secs} s on mutated real files (release build)"
     ));
@@ -514,4 +518,79 @@ pub fn fuzz(args: &[String]) -> Result<()> {
             .env("DISTILL_FUZZ_SECS", &secs),
         "a parser broke a property (the failing input is saved; see above)",
     )
+}
+
+/// The coverage-guided targets of fuzz/Cargo.toml, in the order they run.
+const FUZZ_TARGETS: [&str; 6] = ["idx", "zip", "mat", "shard", "manifest", "settings"];
+
+/// Build fuzz/ with sanitizer coverage (what cargo-fuzz passes, less AddressSanitizer, so the
+/// stable toolchain does), write the seed corpora from real files, run each target `secs`
+/// seconds, and print runs, runs/s and the corpus each ended with.
+fn libfuzzer(secs: &str) -> Result<()> {
+    let root = root();
+    let host = "x86_64-unknown-linux-gnu";
+    let target = root.join("target/fuzz");
+    say("building the fuzz targets with sanitizer coverage (release)");
+    run(
+        cmd("cargo")
+            .current_dir(root.join("fuzz"))
+            .args(["build", "--release", "--bins", "--target", host])
+            .env("CARGO_TARGET_DIR", &target)
+            .env(
+                "RUSTFLAGS",
+                "-Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4 \
+                 -Cllvm-args=-sanitizer-coverage-inline-8bit-counters \
+                 -Cllvm-args=-sanitizer-coverage-pc-table \
+                 -Cllvm-args=-sanitizer-coverage-trace-compares --cfg fuzzing \
+                 -Cdebug-assertions -Coverflow-checks",
+            ),
+        "the fuzz targets did not build (see above)",
+    )?;
+    let bin = target.join(host).join("release");
+    let corpus = root.join("fuzz/corpus");
+    run(
+        cmd(&bin.join("seeds").to_string_lossy()).args([
+            FASHION,
+            &root.join("tests/data/emnist").to_string_lossy(),
+            &corpus.to_string_lossy(),
+        ]),
+        "the seed corpora could not be written",
+    )?;
+    let mut rows = Vec::new();
+    for t in FUZZ_TARGETS {
+        let artifacts = root.join("fuzz/artifacts").join(t);
+        std::fs::create_dir_all(&artifacts).map_err(|e| e.to_string())?;
+        say(&format!("fuzzing {t} for {secs} s"));
+        let lines = run_logged(
+            cmd(&bin.join(t).to_string_lossy()).args([
+                corpus.join(t).to_string_lossy().into_owned(),
+                format!("-max_total_time={secs}"),
+                "-rss_limit_mb=512".into(),
+                "-timeout=10".into(),
+                "-print_final_stats=1".into(),
+                format!("-artifact_prefix={}/", artifacts.display()),
+            ]),
+            &format!(
+                "libFuzzer on {t}: a crash, a timeout or over 512 MB (the input is in {})",
+                artifacts.display()
+            ),
+        )?;
+        let stat = |name: &str| {
+            lines
+                .iter()
+                .find_map(|l| l.strip_prefix(name).map(|v| v.trim().to_string()))
+                .unwrap_or_default()
+        };
+        rows.push((
+            t,
+            stat("stat::number_of_executed_units:"),
+            stat("stat::average_exec_per_sec:"),
+            stat("stat::peak_rss_mb:"),
+        ));
+    }
+    eprintln!("\n| target | runs | runs/s | peak RSS (MB) |\n| --- | ---: | ---: | ---: |");
+    for (t, runs, per_s, rss) in rows {
+        eprintln!("| {t} | {runs} | {per_s} | {rss} |");
+    }
+    Ok(())
 }
