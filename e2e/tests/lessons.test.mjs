@@ -108,3 +108,21 @@ test('with fewer labels than samples the baseline sees only the labelled ones, r
     await srv.close();
   }
 });
+
+test('runs of one setup with several seeds show their spread', { timeout: 400_000 }, async () => {
+  const srv = await serve(DIST);
+  const b = await launch({ webgpu: false });
+  try {
+    await runToEnd(b, srv.url + '?dataset=fashion-mnist&subset=512&val=256&epochs=1&batch=64&device=cpu&teacher=pretrained&seed=1');
+    assert.equal(await b.page.locator('#seed-spread').count(), 0, 'one seed: no spread yet');
+    await b.page.fill('#ctl-seed', '2');
+    await b.page.press('#ctl-seed', 'Tab');
+    await b.page.click('#start');
+    // The spread appears when the second seed's run is done.
+    await waitFor(b.page, b.logs, 'the second seed and the spread', () => document.querySelector('#seed-spread')?.dataset.seeds === '2', null, 300_000);
+    assert.match(await b.page.locator('#seed-spread').textContent(), /Over 2 seeds \(1, 2\).*baseline \d+\.\d\d ± \d+\.\d\d %.*gain [+-]\d+\.\d\d ± \d+\.\d\d points/);
+  } finally {
+    await b.close();
+    await srv.close();
+  }
+});

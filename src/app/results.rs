@@ -58,6 +58,7 @@ pub fn results(p: &ResultsProps) -> Html {
                 </tbody>
             </table>
             { verdict(acc(Role::Teacher), base, acc(Role::Distilled)) }
+            { spread(s) }
             if Role::ALL.iter().any(|&r| !s.curve(r).steps.is_empty()) || !s.results.is_empty() {
                 <p><a id="download-history" download="distill-lab-run.json"
                     href={format!("data:application/json;charset=utf-8,{}", js_sys::encode_uri_component(&s.history_json()))}>
@@ -107,5 +108,58 @@ fn verdict(teacher: Option<f32>, base: Option<f32>, distilled: Option<f32>) -> H
     };
     html! {
         <p class={classes!("verdict", lead.0)} id="verdict" data-teacher={lead.0}>{ lead.1 }{ gain }</p>
+    }
+}
+
+/// Mean and sample standard deviation (0 for one value).
+fn mean_sd(v: &[f32]) -> (f32, f32) {
+    let n = v.len() as f32;
+    let m = v.iter().sum::<f32>() / n;
+    let var = if v.len() > 1 {
+        v.iter().map(|x| (x - m).powi(2)).sum::<f32>() / (n - 1.0)
+    } else {
+        0.0
+    };
+    (m, var.sqrt())
+}
+
+/// With runs of these settings finished for two seeds or more in this visit: each network's
+/// accuracy and the gain as mean ± sd over the seeds (percentages).
+fn spread(s: &State) -> Html {
+    let setup = super::state::setup_of(&s.settings);
+    let runs: Vec<_> = s.finished.iter().filter(|f| f.setup == setup).collect();
+    if runs.len() < 2 {
+        return html! {};
+    }
+    let seeds: Vec<String> = runs.iter().map(|r| r.seed.to_string()).collect();
+    let of = |i: usize| -> Vec<f32> {
+        runs.iter()
+            .filter_map(|r| r.accuracy[i].map(|a| a * 100.0))
+            .collect()
+    };
+    let cell = |v: &[f32]| {
+        if v.is_empty() {
+            "—".to_string()
+        } else {
+            let (m, sd) = mean_sd(v);
+            format!("{m:.2} ± {sd:.2} %")
+        }
+    };
+    let gains: Vec<f32> = runs
+        .iter()
+        .filter_map(|r| Some((r.accuracy[2]? - r.accuracy[1]?) * 100.0))
+        .collect();
+    let (gm, gsd) = if gains.is_empty() {
+        (0.0, 0.0)
+    } else {
+        mean_sd(&gains)
+    };
+    html! {
+        <p class="seed-spread" id="seed-spread" data-seeds={runs.len().to_string()}>
+            { format!(
+                "Over {} seeds ({}) with these settings: teacher {}, baseline {}, distilled {}; gain {gm:+.2} ± {gsd:.2} points.",
+                runs.len(), seeds.join(", "), cell(&of(0)), cell(&of(1)), cell(&of(2))
+            ) }
+        </p>
     }
 }

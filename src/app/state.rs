@@ -75,6 +75,27 @@ pub struct State {
     /// The speed test: running, and its figures per device.
     pub bench_running: bool,
     pub bench: Vec<BenchReport>,
+    /// Runs finished in this visit, for the results' spread over seeds.
+    pub finished: Vec<FinishedRun>,
+}
+
+/// A finished run: its settings less the seed (and what does not change the numbers), the
+/// seed, and each network's validation accuracy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FinishedRun {
+    pub setup: Settings,
+    pub seed: u64,
+    pub accuracy: [Option<f32>; 3],
+}
+
+/// What a run's numbers depend on, less the seed: runs with equal setups differ only by seed.
+pub fn setup_of(s: &Settings) -> Settings {
+    Settings {
+        seed: 0,
+        hide: Vec::new(),
+        device: crate::settings::DevicePref::Auto,
+        ..s.clone()
+    }
 }
 
 /// The drawing pad: the input as the model sees it, and each network's logits.
@@ -134,6 +155,7 @@ impl State {
             shards: Vec::new(),
             curves: Default::default(),
             results: Vec::new(),
+            finished: Vec::new(),
             thumbs: Vec::new(),
             selected: Vec::new(),
             logits: Logits::default(),
@@ -228,6 +250,22 @@ impl State {
                 if matches!(p, Phase::Done | Phase::Stopped | Phase::Failed) {
                     self.paused = false;
                 }
+                if p == Phase::Done {
+                    let accuracy = Role::ALL.map(|r| {
+                        self.results
+                            .iter()
+                            .find(|x| x.role == r)
+                            .map(|x| x.val_accuracy)
+                    });
+                    let (setup, seed) = (setup_of(&self.settings), self.settings.seed);
+                    self.finished
+                        .retain(|f| !(f.setup == setup && f.seed == seed));
+                    self.finished.push(FinishedRun {
+                        setup,
+                        seed,
+                        accuracy,
+                    });
+                }
             }
             FromWorker::Steps {
                 role,
@@ -267,11 +305,12 @@ impl State {
                     self.images.clone(),
                     self.selected.clone(),
                     self.imported.clone(),
+                    std::mem::take(&mut self.finished),
                 );
                 let settings = self.settings.clone();
                 *self = State::from_query("");
                 self.settings = settings;
-                (self.images, self.selected, self.imported) = keep;
+                (self.images, self.selected, self.imported, self.finished) = keep;
                 self.phase = Phase::Loading;
             }
             FromWorker::Drawn {
@@ -331,9 +370,17 @@ impl Reducible for State {
                     s.explorer_t,
                     s.imported.clone(),
                     s.images.clone(),
+                    std::mem::take(&mut s.finished),
                 );
                 s = State::from_query("");
-                (s.settings, s.selected, s.explorer_t, s.imported, s.images) = keep;
+                (
+                    s.settings,
+                    s.selected,
+                    s.explorer_t,
+                    s.imported,
+                    s.images,
+                    s.finished,
+                ) = keep;
                 s.phase = Phase::Loading;
             }
             Action::Drew(input) => {
