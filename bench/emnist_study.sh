@@ -18,20 +18,8 @@ D=data/$DATASET
 OUT=${OUT:-runs/study-$DATASET}
 SEEDS=${SEEDS:-0 1 2 3 4}
 OUT=$OUT bench/teacher.sh
-B=target/release/distill
 t_teacher=$(( $(date +%s) - start ))
-for seed in $SEEDS; do
-  for loss in keras hinton; do
-    f=$OUT/$loss-seed$seed.json
-    [ -f $f ] && continue
-    s0=$(date +%s)
-    $B sweep --data $D --teacher $OUT/teacher --seed $seed --epochs ${STUDENT_EPOCHS:-50} \
-      ${LIMIT:+--limit $LIMIT} --loss $loss --temperatures 10 --lambdas 0.5 \
-      --out $OUT/$loss-seed$seed 2>$OUT/$loss-seed$seed.log > $f.tmp
-    mv $f.tmp $f
-    echo "seed $seed $loss: $(( $(date +%s) - s0 )) s"
-  done
-done
+D=$D OUT=$OUT SEEDS=$SEEDS TS=10 LS=0.5 bench/seed_sweeps.sh
 echo
 python3 - "$OUT" "$DATASET" <<'PY'
 import json, pathlib, sys

@@ -16,19 +16,8 @@ SEEDS=${SEEDS:-0 1 2 3 4}
 TS=${TS:-2,4,10,20}
 LS=${LS:-0.1,0.5,0.9}
 OUT=$OUT bench/teacher.sh
-B=target/release/distill
 t_teacher=$(( $(date +%s) - start ))
-for seed in $SEEDS; do
-  for loss in keras hinton; do
-    f=$OUT/$loss-seed$seed.json
-    [ -f $f ] && continue
-    s0=$(date +%s)
-    $B sweep --data $D --teacher $OUT/teacher --seed $seed --epochs ${STUDENT_EPOCHS:-50} --loss $loss \
-      --temperatures $TS --lambdas $LS --out $OUT/$loss-seed$seed 2>$OUT/$loss-seed$seed.log > $f.tmp
-    mv $f.tmp $f
-    echo "seed $seed $loss: $(( $(date +%s) - s0 )) s"
-  done
-done
+D=$D OUT=$OUT SEEDS=$SEEDS TS=$TS LS=$LS bench/seed_sweeps.sh
 echo
 python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); print("teacher CNN (seed 0): %.2f %% after %d epochs, %.0f s" % (100*s["val_acc"], s["epochs"], s["seconds"]))' $OUT/teacher/summary.json
 echo

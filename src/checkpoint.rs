@@ -82,9 +82,7 @@ impl Checkpoint {
             r.record_len = b.len();
         }
         let json = serde_json::to_vec(&head).map_err(|e| format!("checkpoint not saved: {e}"))?;
-        serde_json::from_slice::<CheckpointHead>(&json)
-            .map_err(|e| format!("checkpoint not saved: it would not read back ({e})"))?;
-        check_head(&head)?;
+        check_head(&head).map_err(|e| e.replace("checkpoint damaged", "checkpoint not saved"))?;
         let mut out =
             Vec::with_capacity(12 + json.len() + self.records.iter().map(Vec::len).sum::<usize>());
         out.extend_from_slice(MAGIC);
@@ -139,9 +137,14 @@ impl Checkpoint {
     }
 }
 
-/// What must hold of a head, saved or read: each role once, finite positive learning rates,
-/// epochs within the run's.
+/// What must hold of a head, saved or read: it reads back as written (JSON has no infinity or
+/// NaN: a non-finite number anywhere, e.g. a schedule's best loss, would be written `null` and
+/// the next read would fail), each role once, finite positive learning rates, epochs within the
+/// run's.
 fn check_head(head: &CheckpointHead) -> Result<(), String> {
+    let json = serde_json::to_vec(head).map_err(|e| format!("checkpoint damaged: {e}"))?;
+    serde_json::from_slice::<CheckpointHead>(&json)
+        .map_err(|e| format!("checkpoint damaged: it would not read back as written ({e})"))?;
     for (i, r) in head.roles.iter().enumerate() {
         if head.roles[..i].iter().any(|o| o.role == r.role) {
             return Err(format!(

@@ -308,3 +308,18 @@ fn a_dataset_index_names_only_plain_folders() {
     let many: Vec<String> = (0..65).map(|i| format!("set{i}")).collect();
     assert!(DataIndex::from_json(&DataIndex::new(many).to_json()).is_err());
 }
+
+#[test]
+fn a_checkpoint_with_a_number_beyond_f32_is_refused_on_reading() {
+    // Found by tests/parser_properties.rs: a schedule's best loss of 3.5e38 reads as infinity,
+    // which decoded, but could never be saved again (JSON writes it null).
+    let mut head = serde_json::to_value(checkpoint(Settings::default(), 1.0).head).unwrap();
+    head["roles"][0]["schedule"]["best_for_stop"] = serde_json::json!(3.5e38);
+    let json = serde_json::to_vec(&head).unwrap();
+    let mut bytes = distill_lab::checkpoint::MAGIC.to_vec();
+    bytes.extend_from_slice(&(json.len() as u32).to_le_bytes());
+    bytes.extend_from_slice(&json);
+    bytes.extend_from_slice(&[1, 2, 3]);
+    let err = Checkpoint::decode(&bytes).unwrap_err();
+    assert!(err.contains("would not read back"), "{err}");
+}

@@ -30,16 +30,21 @@ use std::time::{Duration, Instant};
 /// The most one parse may add to the process's peak resident memory (the bound).
 const ALLOC_LIMIT: usize = 256 << 20;
 
-/// The process's peak resident memory since the last [`reset_peak`], in bytes (Linux: VmHWM).
-/// The crate forbids unsafe code, so no counting allocator: the kernel's high-water mark, reset
-/// before each parse, bounds what the parse touched.
-fn peak_rss() -> usize {
+/// A size line of /proc/self/status (`VmHWM`, `VmRSS`), in bytes; 0 where there is none.
+fn status_bytes(field: &str) -> usize {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
         .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<usize>().ok())
         .map_or(0, |kb| kb * 1024)
+}
+
+/// The process's peak resident memory since the last [`reset_peak`] (Linux: VmHWM). The crate
+/// forbids unsafe code, so no counting allocator: the kernel's high-water mark, reset before
+/// each parse, bounds what the parse touched.
+fn peak_rss() -> usize {
+    status_bytes("VmHWM")
 }
 
 /// Reset the high-water mark to the current resident size (Linux ≥ 4.0: `clear_refs` 5).
@@ -48,12 +53,7 @@ fn reset_peak() {
 }
 
 fn rss() -> usize {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<usize>().ok())
-        .map_or(0, |kb| kb * 1024)
+    status_bytes("VmRSS")
 }
 
 /// xorshift64*: reproducible inputs from a fixed seed.

@@ -149,36 +149,36 @@ pub fn network_from_meta(meta: &WeightsMeta, device: &Device) -> Result<Network,
             "the file names {classes} classes; the lab's networks have 2 to {MAX_CLASSES}"
         )));
     }
-    let bad =
-        |e: serde_json::Error| WeightsError::Damaged(format!("network config unreadable ({e})"));
-    let differs = |found: serde_json::Value, lab: serde_json::Value| {
-        WeightsError::Mismatch(format!(
-            "the file's {} is not the lab's (it has {found}, the lab builds {lab}); only networks the lab builds can be loaded",
-            meta.arch.name()
-        ))
-    };
     Ok(match meta.arch {
         Arch::Cnn => {
-            let config =
-                serde_json::from_value::<TeacherConfig>(meta.network.clone()).map_err(bad)?;
             let lab = TeacherConfig::new(classes);
-            let (found, lab_json) = (json(&config), json(&lab));
-            if found != lab_json {
-                return Err(differs(found, lab_json));
-            }
+            the_labs_own::<TeacherConfig>(meta, &lab)?;
             Network::Teacher(lab.init(device))
         }
         Arch::Mlp => {
-            let config =
-                serde_json::from_value::<StudentConfig>(meta.network.clone()).map_err(bad)?;
             let lab = StudentConfig::new(classes);
-            let (found, lab_json) = (json(&config), json(&lab));
-            if found != lab_json {
-                return Err(differs(found, lab_json));
-            }
+            the_labs_own::<StudentConfig>(meta, &lab)?;
             Network::Student(lab.init(device))
         }
     })
+}
+
+/// The file's network config, read as the lab's config type, must serialise exactly as the
+/// lab's own (`lab`): any other layer size or dropout rate is refused.
+fn the_labs_own<C: Serialize + serde::de::DeserializeOwned>(
+    meta: &WeightsMeta,
+    lab: &C,
+) -> Result<(), WeightsError> {
+    let found = serde_json::from_value::<C>(meta.network.clone())
+        .map_err(|e| WeightsError::Damaged(format!("network config unreadable ({e})")))?;
+    let (found, lab) = (json(&found), json(lab));
+    if found != lab {
+        return Err(WeightsError::Mismatch(format!(
+            "the file's {} is not the lab's (it has {found}, the lab builds {lab}); only networks the lab builds can be loaded",
+            meta.arch.name()
+        )));
+    }
+    Ok(())
 }
 
 /// A config as JSON, for comparing two of them field by field.
