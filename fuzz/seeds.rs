@@ -27,7 +27,11 @@ fn main() {
     let read = |p: &Path| std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
     let images_gz = read(&fashion.join("t10k-images-idx3-ubyte.gz"));
     let labels_gz = read(&fashion.join("t10k-labels-idx1-ubyte.gz"));
-    let images = idx::parse_images("t10k-images", &idx::gunzip("t10k-images", &images_gz).unwrap()).unwrap();
+    let images = idx::parse_images(
+        "t10k-images",
+        &idx::gunzip("t10k-images", &images_gz).unwrap(),
+    )
+    .unwrap();
     let labels = idx::gunzip("t10k-labels", &labels_gz).unwrap();
     let n = 12;
     let small_images = idx::encode_images(28, 28, &images.pixels[..n * 784]);
@@ -39,19 +43,45 @@ fn main() {
         let name = format!("emnist-letters-{s}-labels-idx1-ubyte.gz");
         put("idx", &name, &read(&emnist.join(&name)));
     }
-    let members: [(&str, &[u8]); 2] = [("images.idx", &small_images), ("labels.idx", &small_labels)];
+    let members: [(&str, &[u8]); 2] =
+        [("images.idx", &small_images), ("labels.idx", &small_labels)];
     put("zip", "stored.zip", &zip::write(&members, false));
     put("zip", "deflated.zip", &zip::write(&members, true));
     let split = |k: usize| {
         mat::struct_value(vec![
-            ("images", mat::uint8_matrix(k, 784, images.pixels[..k * 784].to_vec())),
-            ("labels", mat::double_matrix(k, 1, &labels[8..8 + k].iter().map(|&l| l as f64 + 1.0).collect::<Vec<_>>())),
+            (
+                "images",
+                mat::uint8_matrix(k, 784, images.pixels[..k * 784].to_vec()),
+            ),
+            (
+                "labels",
+                mat::double_matrix(
+                    k,
+                    1,
+                    &labels[8..8 + k]
+                        .iter()
+                        .map(|&l| l as f64 + 1.0)
+                        .collect::<Vec<_>>(),
+                ),
+            ),
         ])
     };
     let dataset = mat::struct_value(vec![("train", split(8)), ("test", split(4))]);
-    put("mat", "plain.mat", &mat::write(&[("dataset", dataset.clone())], false));
-    put("mat", "compressed.mat", &mat::write(&[("dataset", dataset)], true));
-    put("shard", "train-000.shard", &shard::encode(28, 28, &labels[8..8 + n], &images.pixels[..n * 784]));
+    put(
+        "mat",
+        "plain.mat",
+        &mat::write(&[("dataset", dataset.clone())], false),
+    );
+    put(
+        "mat",
+        "compressed.mat",
+        &mat::write(&[("dataset", dataset)], true),
+    );
+    put(
+        "shard",
+        "train-000.shard",
+        &shard::encode(28, 28, &labels[8..8 + n], &images.pixels[..n * 784]),
+    );
     let files = FileRole::ALL.map(|r| NamedBytes {
         name: DatasetKind::FashionMnist.file_name(r),
         bytes: match r {
@@ -60,7 +90,11 @@ fn main() {
         },
     });
     let set = prepare::from_gz_files(DatasetKind::FashionMnist, &files, "seeds").unwrap();
-    put("manifest", "manifest.json", prepare::build_shards(&set, 5).manifest.to_json().as_bytes());
+    put(
+        "manifest",
+        "manifest.json",
+        prepare::build_shards(&set, 5).manifest.to_json().as_bytes(),
+    );
     for (i, q) in [
         "dataset=fashion-mnist&teacher=pretrained&subset=10000&labels=500&val=2000&epochs=20&batch=256&opt=adadelta&loss=hinton&T=4&lambda=0.9&sched=on&seed=0",
         "T=500&epochs=abc&hide=seed,lr,bogus&device=webgpu&lr=0.001",

@@ -530,32 +530,45 @@ fn libfuzzer(secs: &str) -> Result<()> {
     let root = root();
     let host = "x86_64-unknown-linux-gnu";
     let target = root.join("target/fuzz");
-    say("building the fuzz targets with sanitizer coverage (release)");
+    // The seed writer links no libFuzzer, so it is built plainly, apart.
+    say("writing the seed corpora from real files");
+    let seeds_target = root.join("target/fuzz-seeds");
     run(
         cmd("cargo")
             .current_dir(root.join("fuzz"))
-            .args(["build", "--release", "--bins", "--target", host])
-            .env("CARGO_TARGET_DIR", &target)
-            .env(
-                "RUSTFLAGS",
-                "-Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4 \
-                 -Cllvm-args=-sanitizer-coverage-inline-8bit-counters \
-                 -Cllvm-args=-sanitizer-coverage-pc-table \
-                 -Cllvm-args=-sanitizer-coverage-trace-compares --cfg fuzzing \
-                 -Cdebug-assertions -Coverflow-checks",
-            ),
-        "the fuzz targets did not build (see above)",
+            .args(["build", "--release", "--bin", "seeds"])
+            .env("CARGO_TARGET_DIR", &seeds_target),
+        "the seed writer did not build (see above)",
     )?;
-    let bin = target.join(host).join("release");
     let corpus = root.join("fuzz/corpus");
     run(
-        cmd(&bin.join("seeds").to_string_lossy()).args([
+        cmd(&seeds_target.join("release/seeds").to_string_lossy()).args([
             FASHION,
             &root.join("tests/data/emnist").to_string_lossy(),
             &corpus.to_string_lossy(),
         ]),
         "the seed corpora could not be written",
     )?;
+    say("building the fuzz targets with sanitizer coverage (release)");
+    let mut build = cmd("cargo");
+    build
+        .current_dir(root.join("fuzz"))
+        .args(["build", "--release", "--target", host]);
+    for t in FUZZ_TARGETS {
+        build.args(["--bin", t]);
+    }
+    run(
+        build.env("CARGO_TARGET_DIR", &target).env(
+            "RUSTFLAGS",
+            "-Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4 \
+                 -Cllvm-args=-sanitizer-coverage-inline-8bit-counters \
+                 -Cllvm-args=-sanitizer-coverage-pc-table \
+                 -Cllvm-args=-sanitizer-coverage-trace-compares --cfg fuzzing \
+                 -Cdebug-assertions -Coverflow-checks",
+        ),
+        "the fuzz targets did not build (see above)",
+    )?;
+    let bin = target.join(host).join("release");
     let mut rows = Vec::new();
     for t in FUZZ_TARGETS {
         let artifacts = root.join("fuzz/artifacts").join(t);
