@@ -77,7 +77,7 @@ def table(ns, base, out):
 
 
 def svg(ns, base, out, path):
-    w, h, left, right, top, bottom = 720, 420, 60, 250, 20, 50
+    w, h, left, right, top, bottom = 860, 420, 60, 330, 20, 50
     lo = math.floor(min(min(v) for v in base.values()) / 5) * 5
     hi = 100 if lo < 60 else 95
     hi = max(hi, math.ceil(max(max(a) for by_n in out.values() for a, _ in by_n.values() if a)))
@@ -95,7 +95,7 @@ def svg(ns, base, out, path):
     lines = [("baseline (labels only)", "#444", {n: (base[n], None) for n in ns})]
     colours = {("same", 0.5): "#9ecae1", ("same", 0.9): "#2171b5", ("whole", 0.5): "#fdae6b", ("whole", 0.9): "#d94801"}
     for (kind, a, t), by_n in out.items():
-        lines.append((f"{NAMES[kind].replace('distilled, ', '')}, α {a:g}", colours.get((kind, a), "#888"), by_n))
+        lines.append((f"{NAMES[kind].replace('distilled, ', '')}, α {a:g}", colours.get((kind, round(a, 2)), "#888"), by_n))
     for i, (label, colour, by_n) in enumerate(lines):
         pts = [(n, mean_sd(by_n[n][0])) for n in ns if n in by_n and by_n[n][0]]
         parts.append('<polyline fill="none" stroke="%s" stroke-width="2" points="%s"/>' % (

@@ -42,5 +42,7 @@ for key, by_seed in runs.items():
     (bm, bsd), (dm, dsd), (tm, _) = mean_sd(b), mean_sd(d), mean_sd([by_seed[s]["seconds"] for s in seeds])
     print(f"| {key} | {by_seed[seeds[0]]['labelled']:,} | {bm:.2f} ± {bsd:.2f} | {dm:.2f} ± {dsd:.2f} | "
           f"**{m:+.2f}** [{lo:+.2f}, {hi:+.2f}] | {', '.join(f'{x:+.2f}' for x in g)} | {tm:.0f} s |")
+total = sum(r["seconds"] for by_seed in runs.values() for r in by_seed.values())
+print(f"\n{sum(map(len, runs.values()))} runs, {total} s of their own (each run's data, teacher-logit cache and both students)")
 PY
-echo "took $(( $(date +%s) - start )) s in all on $(nproc) cores"
+echo "this script: $(( $(date +%s) - start )) s on $(nproc) cores (runs already in $OUT are not redone)"
