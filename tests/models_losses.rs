@@ -294,32 +294,20 @@ fn a_partly_labelled_batch_weighs_only_its_labelled_samples() {
             weight: 0.5,
         };
         let full = distill::distill_loss(&cfg, s.clone(), t.clone(), y.clone());
-        let all = distill::distill_loss_partly_labelled(
-            &cfg,
-            s.clone(),
-            t.clone(),
-            y.clone(),
-            mask([1.0, 1.0]),
+        let partly = |m: [f32; 2]| {
+            distill::distill_loss_partly_labelled(&cfg, s.clone(), t.clone(), y.clone(), mask(m))
+        };
+        close(
+            scalar(partly([1.0, 1.0]).total),
+            scalar(full.total) as f64,
+            1e-6,
         );
-        close(scalar(all.total), scalar(full.total) as f64, 1e-6);
         // No labels: the soft term alone, unchanged.
-        let none = distill::distill_loss_partly_labelled(
-            &cfg,
-            s.clone(),
-            t.clone(),
-            y.clone(),
-            mask([0.0, 0.0]),
-        );
+        let none = partly([0.0, 0.0]);
         close(scalar(none.hard), 0.0, 1e-7);
         close(scalar(none.total), scalar(full.soft) as f64, 1e-6);
         // The first labelled only: its CE over the whole batch of 2, weighted as in the form.
-        let first = distill::distill_loss_partly_labelled(
-            &cfg,
-            s.clone(),
-            t.clone(),
-            y.clone(),
-            mask([1.0, 0.0]),
-        );
+        let first = partly([1.0, 0.0]);
         let ce0 = scalar(distill::cross_entropy(
             s.clone().slice([0..1, 0..3]),
             Tensor::<1, Int>::from_ints([2], &d),
