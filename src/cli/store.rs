@@ -55,7 +55,6 @@ pub fn write_prepared(dir: &Path, prepared: &Prepared) -> Result<Written> {
 }
 
 /// A prepared set read back into memory.
-#[derive(Clone)]
 pub struct Loaded {
     pub dir: PathBuf,
     pub manifest: Manifest,

@@ -598,13 +598,19 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
     // --labelled the distilled students see the whole set, the first k labelled, unrepeated.
     let labelled = args.labelled.map(|k| k.min(data.train.len()));
     let labelled_n = labelled.unwrap_or(data.train.len());
-    let base_data = Loaded {
-        train: data.train.repeated(labelled_n, c.repeat_to.unwrap_or(0)),
-        ..data.clone()
-    };
-    if labelled.is_none() {
-        data.train = base_data.train.clone();
+    let repeat_to = c.repeat_to.unwrap_or(0);
+    // Without --labelled every student sees the same (perhaps repeated) set; with it the
+    // baseline gets a set of its own: the labelled samples, repeated.
+    if labelled.is_none() && repeat_to > labelled_n {
+        data.train = data.train.repeated(labelled_n, repeat_to);
     }
+    let own_base = labelled.map(|k| Loaded {
+        train: data.train.repeated(k, repeat_to),
+        test: data.test.clone(),
+        dir: data.dir.clone(),
+        manifest: data.manifest.clone(),
+    });
+    let base_data = own_base.as_ref().unwrap_or(&data);
     let (n, val_n) = (data.train.len(), data.test.len());
     let base_n = base_data.train.len();
     let (device, _) = pick_device(c.device)?;
@@ -622,7 +628,7 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
         student(cfg.seed),
         cfg.clone(),
         Objective::CrossEntropy,
-        &base_data,
+        base_data,
         base_n,
         val_n,
         &device,
