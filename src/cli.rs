@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod http;
+pub mod methods;
 pub mod prepare;
 pub mod source;
 pub mod store;

@@ -8,7 +8,10 @@
 //! The pure-`f32` helpers in [`probs`] carry no burn dependency: the UI uses them for the
 //! temperature explorer, so it can re-soften logits at any T without asking the worker.
 
+pub mod method;
 pub mod probs;
+
+pub use method::Method;
 
 #[cfg(feature = "train")]
 use burn::prelude::*;
@@ -189,4 +192,41 @@ fn weigh(
         hard,
         soft,
     }
+}
+
+#[cfg(feature = "train")]
+/// Deep mutual learning's loss for one cohort member (Zhang et al. 2018, eq. 10 for K members):
+/// `CE(y, p_k) + T²/(K−1) · Σ_j KL(softmax(z_j/T) ‖ softmax(z_k/T))`, where `own` are the
+/// member's logits `[B, C]` and `peers` the others' `[B, C]` each, detached (a member learns
+/// from its peers; it does not move them). T = 1 is the paper's form; T² keeps the mimicry
+/// term's gradient scale at other temperatures, as in Hinton's loss. Returns `[1]`.
+pub fn mutual_loss(
+    own: Tensor<2>,
+    peers: &[Tensor<2>],
+    targets: Tensor<1, Int>,
+    temperature: f32,
+) -> Tensor<1> {
+    let ce = cross_entropy(own.clone(), targets);
+    if peers.is_empty() {
+        return ce;
+    }
+    let scale = temperature * temperature / peers.len() as f32;
+    let kl = peers
+        .iter()
+        .map(|p| kl_divergence(own.clone(), p.clone(), temperature))
+        .reduce(|a, b| a + b)
+        .expect("peers is not empty");
+    ce + kl.mul_scalar(scale)
+}
+
+#[cfg(feature = "train")]
+/// FitNets' hint loss (Romero et al. 2015, eq. 2): `½‖u_h − r(v_g)‖²` per sample, averaged over
+/// the batch, for the teacher's hint-layer outputs `hint` and the regressed guided-layer outputs
+/// `guess` (both `[B, H]`). Returns `[1]`.
+pub fn hint_loss(guess: Tensor<2>, hint: Tensor<2>) -> Tensor<1> {
+    let [batch, _] = guess.dims();
+    (guess - hint)
+        .powf_scalar(2.0)
+        .sum()
+        .div_scalar(2.0 * batch as f32)
 }

@@ -3,6 +3,7 @@
 
 pub mod conv_relu_pool;
 pub mod dropout;
+pub mod hinted;
 pub mod max_pool;
 pub mod multi_channel_conv;
 pub mod single_channel_conv;
@@ -10,6 +11,7 @@ pub mod snapshot;
 pub mod student;
 pub mod teacher;
 
+pub use hinted::HintedStudent;
 pub use student::{Student, StudentConfig};
 pub use teacher::{Teacher, TeacherConfig};
 
@@ -22,6 +24,12 @@ use std::str::FromStr;
 pub trait Classifier: Module {
     /// `[batch, 784]` normalised pixels → `[batch, classes]` logits.
     fn logits(&self, images: Tensor<2>) -> Tensor<2>;
+
+    /// FitNets' stage 1: the regressed guided layer `[batch, hint]` and the logits
+    /// `[batch, classes]` from one pass; `None` for networks without a hint regressor.
+    fn guided(&self, _images: Tensor<2>) -> Option<(Tensor<2>, Tensor<2>)> {
+        None
+    }
 }
 
 /// Whether `device` is burn's CPU backend (with or without autodiff), where [`dropout`],

@@ -4,6 +4,8 @@
 #[cfg(feature = "train")]
 pub mod adadelta;
 #[cfg(feature = "train")]
+pub mod cohort;
+#[cfg(feature = "train")]
 pub mod eval;
 #[cfg(feature = "train")]
 pub mod fit;
@@ -17,13 +19,15 @@ pub mod trainer;
 #[cfg(feature = "train")]
 pub use adadelta::AdadeltaConfig;
 #[cfg(feature = "train")]
-pub use eval::{EvalResult, Evaluation, evaluate, logits};
+pub use cohort::{Cohort, CohortHooks, Member, fit_cohort};
+#[cfg(feature = "train")]
+pub use eval::{EvalResult, Evaluation, evaluate, hints, logits};
 #[cfg(feature = "train")]
 pub use fit::{Control, FitEnd, FitError, FitHooks, FitOptions, fit};
 #[cfg(feature = "train")]
 pub use schedule::{EpochOutcome, Schedule};
 #[cfg(feature = "train")]
-pub use trainer::{Objective, StepHandle, StepMetrics, TrainConfig, Trainer, read_steps};
+pub use trainer::{Forward, Objective, StepHandle, StepMetrics, TrainConfig, Trainer, read_steps};
 
 use serde::{Deserialize, Serialize};
 use std::fmt;

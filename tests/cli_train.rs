@@ -181,6 +181,85 @@ fn teacher_student_eval_and_sweep() {
     let csv = std::fs::read_to_string(sw.join("sweep.csv")).unwrap();
     assert_eq!(csv.lines().count(), 3, "{csv}");
 
+    // The methods beyond the study: a FitNets and a DML student save, load and evaluate like
+    // any student, their weights files naming the method and its formula.
+    for (method, needs_teacher) in [("fitnets", true), ("dml", false), ("dml-cnn", false)] {
+        let out = work.join(method);
+        let mut args = vec![
+            "train",
+            "--data",
+            s(d),
+            "--model",
+            "student",
+            "--method",
+            method,
+        ];
+        if needs_teacher {
+            args.extend(["--teacher", s(&teacher), "--hint-epochs", "1"]);
+        }
+        args.extend(["--epochs", "1", "--out", s(&out)]);
+        args.extend(small);
+        let r = ok(distill(&args));
+        assert_eq!(r["method"], method, "{r}");
+        assert!(r["val_acc"].as_f64().unwrap() > 0.3, "{method}: {r}");
+        let (meta, record) =
+            snapshot::decode("s", &std::fs::read(out.join("weights.dlw")).unwrap()).unwrap();
+        assert_eq!(meta.training["method"], method);
+        let formula = meta.training["loss"].as_str().unwrap();
+        assert!(formula.contains(if needs_teacher {
+            "½‖h_t − W·h_s‖²"
+        } else {
+            "KL(p₂ ‖ p₁)"
+        }));
+        snapshot::load_record("s", StudentConfig::new(10).init(&Device::flex()), record).unwrap();
+        let e = ok(distill(&[
+            "eval",
+            "--weights",
+            s(&out),
+            "--data",
+            s(d),
+            "--limit",
+            "300",
+        ]));
+        assert!((e["val_acc"].as_f64().unwrap() - r["val_acc"].as_f64().unwrap()).abs() < 1e-6);
+    }
+    // FitNets without a teacher is refused, naming the option.
+    let o = distill(&[
+        "train",
+        "--data",
+        s(d),
+        "--model",
+        "student",
+        "--method",
+        "fitnets",
+        "--out",
+        s(&work.join("no-teacher")),
+    ]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--method fitnets needs --teacher"));
+    // The sweep runs every method beside the baseline.
+    let mut args = vec!["sweep", "--data", s(d), "--teacher", s(&teacher)];
+    args.extend([
+        "--temperatures",
+        "4",
+        "--lambdas",
+        "0.5",
+        "--epochs",
+        "1",
+        "--hint-epochs",
+        "1",
+    ]);
+    args.extend(["--methods", "distill,fitnets,dml", "--out", s(&sw)]);
+    args.extend(small);
+    let r = ok(distill(&args));
+    let methods: Vec<_> = r["methods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["method"].clone())
+        .collect();
+    assert_eq!(methods, ["fitnets", "dml"]);
+    assert!(r["methods"][1]["peer_val_acc"].as_f64().unwrap() > 0.3);
+
     // Wrong weights: a student given as the teacher. Nothing in --out is touched.
     let guard = work.join("guard");
     std::fs::create_dir_all(&guard).unwrap();

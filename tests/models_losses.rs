@@ -316,3 +316,73 @@ fn a_partly_labelled_batch_weighs_only_its_labelled_samples() {
         close(scalar(first.hard), (0.5 * ce0 / 2.0) as f64, 1e-6);
     }
 }
+
+#[test]
+fn mutual_and_hint_losses_match_hand_computed_values() {
+    let d = Device::flex();
+    let (s, t, y) = fixtures(&d);
+    // One peer at T 1: CE(y, s) + KL(softmax(t) ‖ softmax(s)) = 0.407606 + (2·0.665241 − 2·0.090031).
+    close(
+        scalar(distill::mutual_loss(
+            s.clone(),
+            &[t.clone()],
+            y.clone(),
+            1.0,
+        )),
+        1.558_026,
+        1e-5,
+    );
+    // Two peers are averaged (1/(K−1)); a peer equal to the member adds nothing.
+    close(
+        scalar(distill::mutual_loss(
+            s.clone(),
+            &[t.clone(), s.clone()],
+            y.clone(),
+            1.0,
+        )),
+        0.407_606 + 1.150_420 / 2.0,
+        1e-5,
+    );
+    // At T 2 the KL term is taken at T and scaled by T²: 0.407606 + 4·0.320157.
+    close(
+        scalar(distill::mutual_loss(s.clone(), &[t], y.clone(), 2.0)),
+        1.688_234,
+        1e-5,
+    );
+    // No peers: the labels alone.
+    close(
+        scalar(distill::mutual_loss(s, &[], y, 1.0)),
+        0.407_606,
+        1e-5,
+    );
+    // ½‖u − r‖² per sample, averaged: (½·5 + ½·25) / 2.
+    let guess = Tensor::<2>::from_floats([[1.0, 2.0], [0.0, 0.0]], &d);
+    let hint = Tensor::<2>::from_floats([[0.0, 0.0], [3.0, 4.0]], &d);
+    close(scalar(distill::hint_loss(guess, hint)), 7.5, 1e-6);
+}
+
+#[test]
+fn the_hint_regressor_maps_the_students_512_units_to_the_teachers_1024() {
+    use distill_lab::model::{Classifier, HintedStudent};
+    let d = Device::flex();
+    let x = Tensor::<2>::random([3, 784], burn::tensor::Distribution::Default, &d);
+    let teacher = TeacherConfig::new(26).init(&d);
+    assert_eq!(teacher.hint(x.clone()).dims(), [3, 1024]);
+    assert_eq!(teacher.hint_width(), 1024);
+    let student = StudentConfig::new(26).init(&d);
+    assert_eq!(student.hidden(x.clone()).dims(), [3, 512]);
+    let plain = student.num_params();
+    let hinted = HintedStudent::new(student, teacher.hint_width(), &d);
+    assert_eq!(hinted.hint_width(), 1024);
+    // The regressor: 512 × 1024 weights and 1024 biases, dropped with `into_student`.
+    assert_eq!(hinted.num_params(), plain + 512 * 1024 + 1024);
+    let (guess, logits) = hinted.guided(x.clone()).unwrap();
+    assert_eq!((guess.dims(), logits.dims()), ([3, 1024], [3, 26]));
+    // Inference: the guided pass's logits are the student's own.
+    let (_, logits) = hinted.valid().guided(x.clone()).unwrap();
+    let own = hinted.valid().logits(x.clone());
+    assert_eq!(logits.into_data(), own.into_data());
+    let student = hinted.into_student();
+    assert_eq!(student.num_params(), plain);
+    assert!(StudentConfig::new(26).init(&d).guided(x).is_none());
+}

@@ -616,3 +616,167 @@ fn a_transfer_sets_labels_are_never_used() {
     labelled_changed.labels[0] = (labelled_changed.labels[0] + 1) % 10;
     assert_ne!(losses(&labelled_changed), reference);
 }
+
+/// Per-member steps and epochs of a cohort run.
+#[derive(Default)]
+struct CohortRecord {
+    steps: [Vec<StepMetrics>; 2],
+    epochs: [Vec<EpochRecord>; 2],
+}
+
+impl train::CohortHooks for CohortRecord {
+    fn on_steps(&mut self, m: usize, s: &[StepMetrics]) {
+        self.steps[m].extend_from_slice(s);
+    }
+    fn on_epoch(&mut self, m: usize, r: &EpochRecord, _: &EvalResult, _: &train::Cohort) {
+        self.epochs[m].push(r.clone());
+    }
+}
+
+fn cohort_run(peer: train::Member, n: usize, epochs: usize, seed: u64) -> CohortRecord {
+    let device = Device::flex();
+    let ad = device.clone().autodiff();
+    let cfg = config(epochs, 128, OptimizerKind::Adadelta, seed);
+    let own = Trainer::new(
+        student(seed),
+        cfg,
+        Objective::Mutual { temperature: 1.0 },
+        n,
+        &ad,
+    );
+    let mut cohort = train::Cohort::new(vec![train::Member::Student(own), peer], 1.0).unwrap();
+    let mut rec = CohortRecord::default();
+    let opts = FitOptions {
+        read_every: 5,
+        val_count: 1000,
+        eval_batch: 500,
+    };
+    let set = fashion();
+    let end = pollster::block_on(train::fit_cohort(
+        &mut cohort,
+        &set.train,
+        &set.test,
+        NORM,
+        &device,
+        opts,
+        &mut rec,
+    ))
+    .unwrap();
+    assert_eq!(end, FitEnd::Finished);
+    rec
+}
+
+#[test]
+fn deep_mutual_learning_trains_both_members() {
+    let _lock = device_lock();
+    let ad = Device::flex().autodiff();
+    let (n, seed) = (4000, 7);
+    // Two students: the peer from its own initial weights and masks, the same data order.
+    model::seed(&ad, seed + 1000);
+    let peer = Trainer::new(
+        StudentConfig::new(10).init(&ad),
+        config(3, 128, OptimizerKind::Adadelta, seed),
+        Objective::Mutual { temperature: 1.0 },
+        n,
+        &ad,
+    )
+    .with_mask_seed(seed + 1000);
+    let rec = cohort_run(train::Member::Student(peer), n, 3, seed);
+    for m in 0..2 {
+        let (steps, epochs) = (&rec.steps[m], &rec.epochs[m]);
+        assert_eq!(epochs.len(), 3);
+        assert_eq!(steps.len(), 3 * n.div_ceil(128));
+        assert!(mean(&steps[steps.len() - 5..]) < 0.7 * mean(&steps[..5]));
+        let acc = epochs[2].val_accuracy;
+        assert!(acc > 0.7, "member {m}: {acc} (chance 0.1)");
+    }
+    // The members differ (own weights and masks), so each one's first loss holds a KL term:
+    // it is not the baseline's cross-entropy on the same batch.
+    let (_, base, _) = run(
+        student(seed),
+        config(1, 128, OptimizerKind::Adadelta, seed),
+        Objective::CrossEntropy,
+        n,
+        1000,
+    );
+    assert_ne!(rec.steps[0][0].loss, base.steps[0].loss);
+    assert_eq!(rec.steps[0][0].accuracy, base.steps[0].accuracy);
+
+    // Student + CNN, both from scratch: one short epoch, far above chance.
+    model::seed(&ad, seed + 1000);
+    let cnn = Trainer::new(
+        TeacherConfig::new(10).init(&ad),
+        config(1, 128, OptimizerKind::Adadelta, seed),
+        Objective::Mutual { temperature: 1.0 },
+        2000,
+        &ad,
+    )
+    .with_mask_seed(seed + 1000);
+    let rec = cohort_run(train::Member::Teacher(cnn), 2000, 1, seed);
+    assert!(rec.epochs[0][0].val_accuracy > 0.5, "{:?}", rec.epochs[0]);
+    assert!(rec.epochs[1][0].val_accuracy > 0.4, "{:?}", rec.epochs[1]);
+}
+
+#[test]
+fn a_cohort_of_one_or_of_unlike_sizes_is_refused() {
+    let _lock = device_lock();
+    let ad = Device::flex().autodiff();
+    let cfg = config(1, 128, OptimizerKind::Adadelta, 0);
+    let mutual = || Objective::Mutual { temperature: 1.0 };
+    let a = || train::Member::Student(Trainer::new(student(0), cfg.clone(), mutual(), 1000, &ad));
+    assert!(train::Cohort::new(vec![a()], 1.0).is_err());
+    let b = train::Member::Student(Trainer::new(student(1), cfg.clone(), mutual(), 500, &ad));
+    assert!(train::Cohort::new(vec![a(), b], 1.0).is_err());
+    assert!(train::Cohort::new(vec![a(), a()], f32::NAN).is_err());
+}
+
+#[test]
+fn fitnets_hints_then_distillation_learn() {
+    use distill_lab::model::HintedStudent;
+    let _lock = device_lock();
+    let d = Device::flex().autodiff();
+    model::seed(&d, 1);
+    let (teacher, _, _) = run(
+        TeacherConfig::new(10).init(&d),
+        config(1, 64, OptimizerKind::Adadelta, 1),
+        Objective::CrossEntropy,
+        2000,
+        500,
+    );
+    let n = 3000;
+    let idx: Vec<usize> = (0..n).collect();
+    let flex = Device::flex();
+    let hints = train::hints(&teacher.valid(), &fashion().train, &idx, NORM, 500, &flex);
+    assert_eq!(hints.dims(), [n, 1024]);
+    // Stage 1: the regressed hidden layer moves towards the teacher's.
+    let hinted = HintedStudent::new(student(7), 1024, &d);
+    let (hinted, rec1, _) = run(
+        hinted,
+        config(2, 128, OptimizerKind::Adadelta, 7),
+        Objective::Hint {
+            teacher_hints: hints,
+        },
+        n,
+        500,
+    );
+    let (first, last) = (
+        mean(&rec1.steps[..3]),
+        mean(&rec1.steps[rec1.steps.len() - 3..]),
+    );
+    assert!(last < 0.5 * first, "hint loss {first} → {last}");
+    // Stage 2: the regressor dropped, classic distillation from the hinted weights.
+    let logits = train::logits(&teacher.valid(), &fashion().train, &idx, NORM, 500, &flex);
+    let (_, rec2, _) = run(
+        hinted.into_student(),
+        config(2, 128, OptimizerKind::Adadelta, 7),
+        Objective::Distill {
+            config: DistillConfig::study(),
+            teacher_logits: logits,
+            labelled: None,
+        },
+        n,
+        1000,
+    );
+    let acc = rec2.epochs.last().unwrap().val_accuracy;
+    assert!(acc > 0.7, "FitNets student {acc} (chance 0.1)");
+}

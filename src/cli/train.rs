@@ -1,9 +1,10 @@
 //! `distill train`, `distill eval` and `distill sweep`: the study's `train.py`, natively.
 
+use super::methods;
 use super::store::{self, Loaded, write_atomic};
 use crate::data::batch::Norm;
 use crate::device::{self, DeviceInfo};
-use crate::distill::{DistillConfig, LossForm};
+use crate::distill::{DistillConfig, LossForm, Method};
 use crate::model::snapshot::{self, Network, WeightsMeta};
 use crate::model::{self, Arch, Classifier, StudentConfig, TeacherConfig};
 use crate::presets::{PRESETS, Preset};
@@ -95,6 +96,17 @@ pub struct TrainArgs {
     /// keras (the study's, no T²) or hinton (with T²).
     #[arg(long, default_value = "keras")]
     pub loss: LossForm,
+    /// How `--model student` learns: distill (from --teacher), fitnets (hints from --teacher's
+    /// dense layer, then distillation), dml (mutually with a second student, no teacher),
+    /// dml-cnn (mutually with a teacher CNN trained alongside from scratch).
+    #[arg(long, default_value = "distill")]
+    pub method: Method,
+    /// FitNets' stage 1: epochs fitting the student's hidden layer to the teacher's.
+    #[arg(long, default_value_t = 5)]
+    pub hint_epochs: usize,
+    /// Deep mutual learning's temperature (1: the paper's form).
+    #[arg(long, default_value_t = 1.0)]
+    pub mutual_t: f32,
     /// The run directory to write: weights.dlw, history.json, summary.json.
     #[arg(long)]
     pub out: PathBuf,
@@ -122,9 +134,21 @@ pub struct EvalArgs {
 pub struct SweepArgs {
     #[command(flatten)]
     pub common: Common,
-    /// The teacher run directory or weights file.
+    /// The teacher run directory or weights file (for the distill and fitnets methods).
     #[arg(long)]
-    pub teacher: PathBuf,
+    pub teacher: Option<PathBuf>,
+    /// Which methods to run beside the baseline, each from the baseline's initial weights, data
+    /// order and dropout masks: distill (the T × λ grid), fitnets (hint stage, then the same
+    /// grid), dml (two students learning mutually), dml-cnn (the student and a teacher CNN
+    /// learning mutually, both from scratch).
+    #[arg(long, value_delimiter = ',', default_value = "distill")]
+    pub methods: Vec<Method>,
+    /// FitNets' stage 1: epochs fitting the student's hidden layer to the teacher's.
+    #[arg(long, default_value_t = 5)]
+    pub hint_epochs: usize,
+    /// Deep mutual learning's temperature (1: the paper's form).
+    #[arg(long, default_value_t = 1.0)]
+    pub mutual_t: f32,
     #[arg(long, value_delimiter = ',', default_value = "1,2,5,10,20")]
     pub temperatures: Vec<f32>,
     #[arg(long, value_delimiter = ',', default_value = "0.1,0.5,0.9")]
@@ -196,7 +220,7 @@ fn load_network(
     Ok((meta, net))
 }
 
-fn norm(data: &Loaded) -> Norm {
+pub(super) fn norm(data: &Loaded) -> Norm {
     Norm {
         mean: data.manifest.mean,
         std: data.manifest.std,
@@ -216,16 +240,16 @@ fn train_config(c: &Common) -> TrainConfig {
 }
 
 /// Progress bars and epoch lines for the CLI.
-struct CliHooks {
-    bar: ProgressBar,
+pub(super) struct CliHooks {
+    pub(super) bar: ProgressBar,
     label: String,
-    history: Vec<EpochRecord>,
-    started: Instant,
+    pub(super) history: Vec<EpochRecord>,
+    pub(super) started: Instant,
     quiet: bool,
 }
 
 impl CliHooks {
-    fn new(label: &str, steps_per_epoch: usize, quiet: bool) -> Self {
+    pub(super) fn new(label: &str, steps_per_epoch: usize, quiet: bool) -> Self {
         let bar = if quiet {
             ProgressBar::hidden()
         } else {
@@ -253,6 +277,13 @@ impl<M: Classifier> FitHooks<M> for CliHooks {
     }
 
     fn on_epoch(&mut self, r: &EpochRecord, _eval: &EvalResult, _trainer: &Trainer<M>) {
+        self.epoch(r);
+    }
+}
+
+impl CliHooks {
+    /// An epoch ended: its line (unless quiet) and its place in the history.
+    pub(super) fn epoch(&mut self, r: &EpochRecord) {
         self.bar.reset();
         self.bar
             .set_message(format!("{} epoch {}", self.label, r.epoch + 1));
@@ -281,15 +312,15 @@ impl<M: Classifier> FitHooks<M> for CliHooks {
 }
 
 /// The outcome of one fit.
-struct Fitted<M> {
-    model: M,
-    history: Vec<EpochRecord>,
-    end: FitEnd,
-    seconds: f64,
+pub(super) struct Fitted<M> {
+    pub(super) model: M,
+    pub(super) history: Vec<EpochRecord>,
+    pub(super) end: FitEnd,
+    pub(super) seconds: f64,
 }
 
 #[allow(clippy::too_many_arguments)]
-fn fit_model<M: Classifier>(
+pub(super) fn fit_model<M: Classifier>(
     model: M,
     cfg: TrainConfig,
     objective: Objective,
@@ -336,6 +367,9 @@ pub fn train(args: TrainArgs) -> Result<()> {
     if args.publish.is_some() && args.model != ModelChoice::Cnn {
         bail!("--publish is for teachers: use it with --model cnn");
     }
+    if args.method != Method::Distill && args.model != ModelChoice::Student {
+        bail!("--method is how a student learns: use it with --model student");
+    }
     let c = &args.common;
     let mut data = store::load(
         &c.data,
@@ -360,27 +394,26 @@ pub fn train(args: TrainArgs) -> Result<()> {
         ModelChoice::Mlp => (Arch::Mlp, "baseline"),
         ModelChoice::Student => (Arch::Mlp, "distilled"),
     };
-    let objective = if args.model == ModelChoice::Student {
-        let teacher_path = args.teacher.as_ref().context(
-            "--model student needs --teacher RUN_DIR (a run of `distill train --model cnn`)",
-        )?;
-        let (_, teacher) = load_network(teacher_path, Some(Arch::Cnn), &data, &device)?;
-        eprintln!("caching teacher logits over {n} training samples...");
-        Objective::Distill {
-            config: distill,
-            teacher_logits: teacher_logits(&teacher, &data, n, &device),
-            labelled: None,
-        }
+    let is_student = args.model == ModelChoice::Student;
+    let method = args.method;
+    let teacher = if is_student && method.needs_teacher() {
+        let teacher_path = args.teacher.as_ref().with_context(|| {
+            format!(
+                "--method {method} needs --teacher RUN_DIR (a run of `distill train --model cnn`)"
+            )
+        })?;
+        Some(load_network(teacher_path, Some(Arch::Cnn), &data, &device)?.1)
     } else {
-        Objective::CrossEntropy
+        None
     };
+    let describe = method.describe(&distill, args.mutual_t);
     eprintln!(
         "training {role} ({arch}) on {} ({n} train / {val_n} val) with {} on {}{}",
         data.manifest.dataset,
         cfg.optimizer,
         info.name,
-        if args.model == ModelChoice::Student {
-            format!("; loss {}", distill.describe())
+        if is_student {
+            format!("; {describe}")
         } else {
             String::new()
         }
@@ -388,12 +421,43 @@ pub fn train(args: TrainArgs) -> Result<()> {
     let ad = device.clone().autodiff();
     model::seed(&ad, cfg.seed);
     let (network, net_json, fitted) = match arch {
+        Arch::Mlp if is_student => {
+            let cached = teacher.as_ref().map(|t| {
+                eprintln!("caching teacher logits over {n} training samples...");
+                teacher_logits(t, &data, n, &device)
+            });
+            let teacher_cnn = teacher.as_ref().map(methods::as_teacher).transpose()?;
+            let hints = teacher_cnn
+                .filter(|_| method == Method::FitNets)
+                .map(|t| methods::teacher_hints(t, &data, n, &device));
+            let spec = methods::MethodSpec {
+                method,
+                distill,
+                mutual_t: args.mutual_t,
+                hint_epochs: args.hint_epochs,
+                teacher: teacher_cnn,
+                logits: cached.as_ref(),
+                hints: hints.as_ref(),
+                labelled: None,
+            };
+            let r = methods::run(&spec, &cfg, &data, (n, val_n), &device, false)?;
+            if let Some((acc, _)) = &r.peer {
+                eprintln!("the cohort's peer reached {acc:.4}");
+            }
+            let f = r.student;
+            let json = serde_json::to_value(StudentConfig::new(classes))?;
+            (
+                Network::Student(f.model.clone()),
+                json,
+                (f.history, f.end, f.seconds),
+            )
+        }
         Arch::Cnn => {
             let nc = TeacherConfig::new(classes);
             let f = fit_model(
                 nc.init(&ad),
                 cfg.clone(),
-                objective,
+                Objective::CrossEntropy,
                 &data,
                 n,
                 val_n,
@@ -413,7 +477,7 @@ pub fn train(args: TrainArgs) -> Result<()> {
             let f = fit_model(
                 nc.init(&ad),
                 cfg.clone(),
-                objective,
+                Objective::CrossEntropy,
                 &data,
                 n,
                 val_n,
@@ -433,11 +497,13 @@ pub fn train(args: TrainArgs) -> Result<()> {
     let last = history
         .last()
         .context("no epoch completed; nothing to save")?;
-    let is_student = args.model == ModelChoice::Student;
     let training = json!({
         "optimizer": cfg.optimizer, "lr": cfg.lr, "batch": cfg.batch_size, "epochs": cfg.epochs,
         "seed": cfg.seed, "limit": n, "plateau": cfg.plateau, "early_stopping": cfg.early_stopping,
-        "loss": if is_student { distill.describe() } else { "cross-entropy".into() },
+        "loss": if is_student { describe.clone() } else { "cross-entropy".into() },
+        "method": is_student.then_some(method),
+        "hint_epochs": (is_student && method == Method::FitNets).then_some(args.hint_epochs),
+        "mutual_t": (is_student && method.cohort().is_some()).then_some(args.mutual_t),
         "temperature": is_student.then_some(distill.temperature),
         "lambda": is_student.then_some(distill.weight),
     });
@@ -468,6 +534,7 @@ pub fn train(args: TrainArgs) -> Result<()> {
         "loss": last.loss,
         "acc": last.accuracy,
         "loss_form": is_student.then_some(distill.form.name()),
+        "method": is_student.then_some(method),
         "temperature": is_student.then_some(distill.temperature),
         "lambda": is_student.then_some(distill.weight),
         "optimizer": cfg.optimizer,
@@ -614,18 +681,35 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
     let (n, val_n) = (data.train.len(), data.test.len());
     let base_n = base_data.train.len();
     let (device, _) = pick_device(c.device)?;
-    let (_, teacher) = load_network(&args.teacher, Some(Arch::Cnn), &data, &device)?;
+    if labelled.is_some() && args.methods.iter().any(|&m| m != Method::Distill) {
+        bail!("--labelled is for classic distillation: run the other methods without it");
+    }
+    let teacher = match (
+        &args.teacher,
+        args.methods.iter().any(|m| m.needs_teacher()),
+    ) {
+        (Some(path), true) => Some(load_network(path, Some(Arch::Cnn), &data, &device)?.1),
+        (None, true) => bail!("the distill and fitnets methods need --teacher RUN_DIR"),
+        (_, false) => None,
+    };
     let classes = data.manifest.num_classes();
     let cfg = train_config(c);
-    eprintln!("caching teacher logits over {n} training samples (once for the whole sweep)...");
-    let cached = teacher_logits(&teacher, &data, n, &device);
-    let ad = device.clone().autodiff();
-    let student = |seed: u64| {
-        model::seed(&ad, seed);
-        StudentConfig::new(classes).init(&ad)
+    let cached = teacher.as_ref().map(|t| {
+        eprintln!("caching teacher logits over {n} training samples (once for the whole sweep)...");
+        teacher_logits(t, &data, n, &device)
+    });
+    let teacher_cnn = teacher.as_ref().map(methods::as_teacher).transpose()?;
+    let hints = match teacher_cnn {
+        Some(t) if args.methods.contains(&Method::FitNets) => {
+            eprintln!("caching the teacher's hint layer over {n} training samples...");
+            Some(methods::teacher_hints(t, &data, n, &device))
+        }
+        _ => None,
     };
+    let ad = device.clone().autodiff();
+    model::seed(&ad, cfg.seed);
     let base = fit_model(
-        student(cfg.seed),
+        StudentConfig::new(classes).init(&ad),
         cfg.clone(),
         Objective::CrossEntropy,
         base_data,
@@ -637,66 +721,86 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
     )?;
     let base_acc = base.history.last().map(|r| r.val_accuracy).unwrap_or(0.0);
     eprintln!("baseline student ({labelled_n} labelled samples, {base_n} an epoch): {base_acc:.4}");
-    let mut csv = String::from("loss,temperature,lambda,val_acc,gain,epochs\n");
-    let mut table = Vec::new();
-    for &t in &args.temperatures {
-        for &l in &args.lambdas {
-            let config = DistillConfig {
+    let mut csv = String::from("loss,temperature,lambda,val_acc,gain,epochs,method\n");
+    let (mut table, mut others) = (Vec::new(), Vec::new());
+    for &method in &args.methods {
+        // Classic distillation and FitNets' second stage run the T × λ grid; DML has no teacher.
+        let cells: Vec<(f32, f32)> = if method.cohort().is_some() {
+            vec![(args.mutual_t, 0.0)]
+        } else {
+            (args.temperatures.iter())
+                .flat_map(|&t| args.lambdas.iter().map(move |&l| (t, l)))
+                .collect()
+        };
+        for (t, l) in cells {
+            let distill = DistillConfig {
                 form: args.loss,
                 temperature: t,
                 weight: l,
             };
-            let objective = Objective::Distill {
-                config,
-                teacher_logits: cached.clone(),
+            let spec = methods::MethodSpec {
+                method,
+                distill,
+                mutual_t: args.mutual_t,
+                hint_epochs: args.hint_epochs,
+                teacher: teacher_cnn,
+                logits: cached.as_ref(),
+                hints: hints.as_ref(),
                 labelled,
             };
-            let f = fit_model(
-                student(cfg.seed),
-                cfg.clone(),
-                objective,
-                &data,
-                n,
-                val_n,
-                &device,
-                "student",
-                true,
-            )?;
+            let r = methods::run(&spec, &cfg, &data, (n, val_n), &device, true)?;
+            let f = &r.student;
             let acc = f.history.last().map(|r| r.val_accuracy).unwrap_or(0.0);
             eprintln!(
-                "T {t:>5} λ {l:>4}: {acc:.4} ({:+.2} points)",
-                (acc - base_acc) * 100.0
+                "{method} T {t:>5} λ {l:>4}: {acc:.4} ({:+.2} points, {} epochs, {:.0} s)",
+                (acc - base_acc) * 100.0,
+                f.history.len(),
+                f.seconds
             );
             csv.push_str(&format!(
-                "{},{t},{l},{acc:.4},{:.4},{}\n",
+                "{},{t},{l},{acc:.4},{:.4},{},{method}\n",
                 args.loss,
                 acc - base_acc,
                 f.history.len()
             ));
-            table.push(json!({ "temperature": t, "lambda": l, "val_acc": acc }));
+            let row = json!({
+                "method": method, "describe": method.describe(&distill, args.mutual_t),
+                "temperature": t, "lambda": l, "val_acc": acc, "epochs": f.history.len(),
+                "seconds": (f.seconds * 10.0).round() / 10.0,
+                "peer_val_acc": r.peer.as_ref().map(|p| p.0),
+                "hint_epochs": (!r.stage1.is_empty()).then_some(r.stage1.len()),
+                "hint_loss": r.stage1.last().map(|e| e.loss),
+            });
+            if method == Method::Distill {
+                table.push(row);
+            } else {
+                others.push(row);
+            }
         }
     }
-    eprintln!(
-        "\n{:>8} | {}",
-        "T \\ λ",
-        args.lambdas
-            .iter()
-            .map(|l| format!("{l:>7}"))
-            .collect::<Vec<_>>()
-            .join("")
-    );
-    for (i, t) in args.temperatures.iter().enumerate() {
-        let row: String = (0..args.lambdas.len())
-            .map(|j| {
-                format!(
-                    "{:>7.4}",
-                    table[i * args.lambdas.len() + j]["val_acc"]
-                        .as_f64()
-                        .unwrap_or(0.0)
-                )
-            })
-            .collect();
-        eprintln!("{t:>8} | {row}");
+    if !table.is_empty() {
+        eprintln!(
+            "\n{:>8} | {}",
+            "T \\ λ",
+            args.lambdas
+                .iter()
+                .map(|l| format!("{l:>7}"))
+                .collect::<Vec<_>>()
+                .join("")
+        );
+        for (i, t) in args.temperatures.iter().enumerate() {
+            let row: String = (0..args.lambdas.len())
+                .map(|j| {
+                    format!(
+                        "{:>7.4}",
+                        table[i * args.lambdas.len() + j]["val_acc"]
+                            .as_f64()
+                            .unwrap_or(0.0)
+                    )
+                })
+                .collect();
+            eprintln!("{t:>8} | {row}");
+        }
     }
     std::fs::create_dir_all(&args.out)?;
     write_atomic(&args.out.join("sweep.csv"), csv.as_bytes())?;
@@ -705,6 +809,7 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
         "{}",
         json!({
             "loss_form": args.loss.name(), "baseline_val_acc": base_acc, "grid": table,
+            "methods": others,
             "labelled": labelled_n, "transfer": n, "epoch_samples": base_n, "seed": cfg.seed,
             "baseline_epochs": base.history.len(), "seconds": started.elapsed().as_secs()
         })

@@ -41,8 +41,22 @@ impl StudentConfig {
 impl Student {
     /// `[batch, 784]` → `[batch, classes]`.
     pub fn forward(&self, images: Tensor<2>) -> Tensor<2> {
-        let x = self.relu.forward(self.fc1.forward(images)); // [B, 512]
-        self.fc2.forward(dropout::forward(&self.dropout, x)) // [B, classes]
+        self.head(self.hidden(images))
+    }
+
+    /// `[batch, 784]` → `[batch, 512]`: the hidden layer after its ReLU (FitNets' guided layer).
+    pub fn hidden(&self, images: Tensor<2>) -> Tensor<2> {
+        self.relu.forward(self.fc1.forward(images))
+    }
+
+    /// `[batch, 512]` hidden units → `[batch, classes]`: dropout, then the output layer.
+    pub fn head(&self, hidden: Tensor<2>) -> Tensor<2> {
+        self.fc2.forward(dropout::forward(&self.dropout, hidden))
+    }
+
+    /// Hidden units.
+    pub fn width(&self) -> usize {
+        self.fc1.weight.dims()[1]
     }
 }
 

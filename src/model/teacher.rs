@@ -71,15 +71,24 @@ impl TeacherConfig {
 impl Teacher {
     /// `[batch, 784]` → `[batch, classes]`.
     pub fn forward(&self, images: Tensor<2>) -> Tensor<2> {
+        let x = dropout::forward(&self.dropout_hidden, self.hint(images)); // [B, 1024]
+        self.fc2.forward(x) // [B, classes]
+    }
+
+    /// `[batch, 784]` → `[batch, 1024]`: the dense layer after its ReLU, FitNets' hint layer.
+    pub fn hint(&self, images: Tensor<2>) -> Tensor<2> {
         let [batch, _] = images.dims();
         let x = images.reshape([batch, 1, 28, 28]);
         let x = dropout::forward(&self.dropout_conv, self.block1(x)); // [B, 64, 13, 13]
         let x = self.relu.forward(self.conv2(x)); // [B, 128, 11, 11]
         let x = dropout::forward(&self.dropout_conv, self.pool(x)); // [B, 128, 5, 5]
         let x = x.flatten(1, 3); // [B, 3200]
-        let x = self.relu.forward(self.fc1.forward(x)); // [B, 1024]
-        let x = dropout::forward(&self.dropout_hidden, x);
-        self.fc2.forward(x) // [B, classes]
+        self.relu.forward(self.fc1.forward(x)) // [B, 1024]
+    }
+
+    /// Units of the hint layer.
+    pub fn hint_width(&self) -> usize {
+        self.fc1.weight.dims()[1]
     }
 
     /// `[B, 1, 28, 28]` → `[B, 64, 13, 13]`: conv 3x3 (→ `[B, 64, 26, 26]`), ReLU, max pool;

@@ -3,7 +3,7 @@
 use crate::data::Split;
 use crate::data::batch::{self, Norm};
 use crate::distill::cross_entropy;
-use crate::model::Classifier;
+use crate::model::{Classifier, Teacher};
 use burn::prelude::*;
 use burn::tensor::Transaction;
 use serde::{Deserialize, Serialize};
@@ -55,6 +55,23 @@ pub fn logits<M: Classifier>(
     let parts: Vec<Tensor<2>> = indices
         .chunks(batch)
         .map(|idx| model.logits(batch::images(data, idx, norm, device)))
+        .collect();
+    Tensor::cat(parts, 0)
+}
+
+/// The teacher's hint-layer outputs `[indices.len(), 1024]` (FitNets' stage-1 targets) for the
+/// samples at `indices`, `batch` at a time; `teacher` in eval mode, without autodiff.
+pub fn hints(
+    teacher: &Teacher,
+    data: &Split,
+    indices: &[usize],
+    norm: Norm,
+    batch: usize,
+    device: &Device,
+) -> Tensor<2> {
+    let parts: Vec<Tensor<2>> = indices
+        .chunks(batch)
+        .map(|idx| teacher.hint(batch::images(data, idx, norm, device)))
         .collect();
     Tensor::cat(parts, 0)
 }

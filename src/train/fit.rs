@@ -3,7 +3,7 @@
 //! the browser worker yields to the event loop, honours pause and stop, and posts metrics.
 
 use super::eval::{EvalResult, Evaluation};
-use super::trainer::{StepMetrics, Trainer, read_steps};
+use super::trainer::{StepHandle, StepMetrics, Trainer, read_steps};
 use crate::data::Split;
 use crate::data::batch::Norm;
 use crate::model::Classifier;
@@ -102,25 +102,11 @@ pub async fn fit<M: Classifier, H: FitHooks<M>>(
 ) -> Result<FitEnd, FitError> {
     while !trainer.finished() {
         let lr = trainer.lr();
-        let (mut pending, mut loss_sum, mut correct, mut seen) =
-            (Vec::new(), 0.0f64, 0.0f64, 0usize);
+        let (mut pending, mut sums) = (Vec::new(), EpochSums::default());
         while let Some(handle) = trainer.step(train, norm) {
             pending.push(handle);
             if pending.len() >= opts.read_every.max(1) || trainer.epoch_done() {
-                let steps = read_steps(&pending).await.map_err(FitError::Device)?;
-                pending.clear();
-                if let Some(bad) = steps.iter().find(|s| !s.loss.is_finite()) {
-                    return Err(FitError::NonFinite {
-                        epoch: bad.epoch,
-                        step: bad.step,
-                        loss: bad.loss,
-                    });
-                }
-                for s in &steps {
-                    loss_sum += s.loss as f64 * s.samples as f64;
-                    correct += s.accuracy as f64 * s.samples as f64;
-                    seen += s.samples;
-                }
+                let steps = sums.read(&mut pending).await?;
                 hooks.on_steps(&steps);
             }
             if hooks.between_steps().await == Control::Stop {
@@ -136,29 +122,84 @@ pub async fn fit<M: Classifier, H: FitHooks<M>>(
                 return Ok(FitEnd::Stopped);
             }
         }
-        let eval = eval.finish(val).await.map_err(FitError::Device)?;
-        if !eval.loss.is_finite() {
-            return Err(FitError::NonFiniteValidation {
-                epoch: trainer.epoch(),
-                loss: eval.loss,
-            });
-        }
+        let eval = finish_validation(eval, val, trainer.epoch()).await?;
         let steps = trainer.steps_per_epoch();
         let outcome = trainer.end_epoch(eval.loss);
-        let record = EpochRecord {
-            epoch: trainer.epoch(),
-            loss: (loss_sum / seen.max(1) as f64) as f32,
-            accuracy: (correct / seen.max(1) as f64) as f32,
-            val_loss: eval.loss,
-            val_accuracy: eval.accuracy,
-            lr,
-            lr_reduced: outcome.lr_reduced,
-            steps,
-        };
+        let record = sums.record(trainer.epoch(), &eval, lr, outcome.lr_reduced, steps);
         hooks.on_epoch(&record, &eval, trainer);
         if outcome.stop {
             return Ok(FitEnd::EarlyStopped(trainer.epoch()));
         }
     }
     Ok(FitEnd::Finished)
+}
+
+/// One epoch's training metrics as they are read.
+#[derive(Default)]
+pub(crate) struct EpochSums {
+    loss: f64,
+    correct: f64,
+    seen: usize,
+}
+
+impl EpochSums {
+    /// Read the `pending` steps (one device round trip), fail on a non-finite loss, add them up.
+    pub(crate) async fn read(
+        &mut self,
+        pending: &mut Vec<StepHandle>,
+    ) -> Result<Vec<StepMetrics>, FitError> {
+        let steps = read_steps(pending).await.map_err(FitError::Device)?;
+        pending.clear();
+        if let Some(bad) = steps.iter().find(|s| !s.loss.is_finite()) {
+            return Err(FitError::NonFinite {
+                epoch: bad.epoch,
+                step: bad.step,
+                loss: bad.loss,
+            });
+        }
+        for s in &steps {
+            self.loss += s.loss as f64 * s.samples as f64;
+            self.correct += s.accuracy as f64 * s.samples as f64;
+            self.seen += s.samples;
+        }
+        Ok(steps)
+    }
+
+    /// The record of the epoch that ended as the `epoch`-th, validated as `eval`.
+    pub(crate) fn record(
+        &self,
+        epoch: usize,
+        eval: &EvalResult,
+        lr: f64,
+        lr_reduced: bool,
+        steps: usize,
+    ) -> EpochRecord {
+        let seen = self.seen.max(1) as f64;
+        EpochRecord {
+            epoch,
+            loss: (self.loss / seen) as f32,
+            accuracy: (self.correct / seen) as f32,
+            val_loss: eval.loss,
+            val_accuracy: eval.accuracy,
+            lr,
+            lr_reduced,
+            steps,
+        }
+    }
+}
+
+/// Read a validation pass whose batches have all been queued; a non-finite loss is an error.
+pub(crate) async fn finish_validation(
+    eval: Evaluation,
+    val: &Split,
+    epoch: usize,
+) -> Result<EvalResult, FitError> {
+    let eval = eval.finish(val).await.map_err(FitError::Device)?;
+    if !eval.loss.is_finite() {
+        return Err(FitError::NonFiniteValidation {
+            epoch,
+            loss: eval.loss,
+        });
+    }
+    Ok(eval)
 }

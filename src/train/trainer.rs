@@ -8,7 +8,10 @@ use super::rng::epoch_order;
 use super::schedule::{EpochOutcome, Schedule};
 use crate::data::Split;
 use crate::data::batch::{self, Norm};
-use crate::distill::{DistillConfig, cross_entropy, distill_loss, distill_loss_partly_labelled};
+use crate::distill::{
+    DistillConfig, cross_entropy, distill_loss, distill_loss_partly_labelled, hint_loss,
+    mutual_loss,
+};
 use crate::model::{Classifier, dropout};
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
@@ -58,6 +61,23 @@ pub enum Objective {
         teacher_logits: Tensor<2>,
         labelled: Option<usize>,
     },
+    /// FitNets' stage 1: the model's regressed guided layer ([`Classifier::guided`]) against
+    /// cached teacher hint-layer outputs `[n_train, hint]`, row i for sample i.
+    Hint { teacher_hints: Tensor<2> },
+    /// Deep mutual learning at `temperature`: the loss needs the cohort's other members'
+    /// logits for the same batch, so [`super::cohort`] drives these trainers; a lone trainer
+    /// with this objective learns from the labels alone.
+    Mutual { temperature: f32 },
+}
+
+/// One step's forward pass, before its loss: the batch's sample indices, labels `[B]` and
+/// logits `[B, C]` (on the autodiff graph), and for FitNets' stage 1 the regressed guided layer.
+pub struct Forward {
+    idx: Vec<usize>,
+    end: usize,
+    pub labels: Tensor<1, Int>,
+    pub logits: Tensor<2>,
+    guided: Option<Tensor<2>>,
 }
 
 /// One step's metrics, still on the device.
@@ -124,6 +144,9 @@ pub struct Trainer<M: Classifier> {
     cursor: usize,
     epoch: usize,
     step: usize,
+    /// Seeds the dropout masks (the config's seed unless a cohort peer needs masks of its own
+    /// while it sees the same data order).
+    mask_seed: u64,
 }
 
 impl<M: Classifier> Trainer<M> {
@@ -141,6 +164,7 @@ impl<M: Classifier> Trainer<M> {
             OptimizerKind::Adam => AdamConfig::new().with_epsilon(1e-7).init(),
         };
         Trainer {
+            mask_seed: config.seed,
             model,
             optim,
             lr: config.lr,
@@ -154,6 +178,12 @@ impl<M: Classifier> Trainer<M> {
             epoch: 0,
             step: 0,
         }
+    }
+
+    /// Draw dropout masks from `seed` rather than the config's (whose data order stays).
+    pub fn with_mask_seed(mut self, seed: u64) -> Self {
+        self.mask_seed = seed;
+        self
     }
 
     pub fn model(&self) -> &M {
@@ -225,6 +255,14 @@ impl<M: Classifier> Trainer<M> {
 
     /// One optimisation step on the next batch of the epoch; `None` once the epoch is done.
     pub fn step(&mut self, data: &Split, norm: Norm) -> Option<StepHandle> {
+        let fwd = self.forward_next(data, norm)?;
+        let loss = self.loss(&fwd);
+        Some(self.finish_step(fwd, loss))
+    }
+
+    /// The forward pass of the next batch of the epoch (`None` once the epoch is done), under
+    /// this step's dropout masks: a function of (seed, step, layer) alone (model::dropout).
+    pub fn forward_next(&mut self, data: &Split, norm: Norm) -> Option<Forward> {
         if self.epoch_done() {
             return None;
         }
@@ -232,53 +270,83 @@ impl<M: Classifier> Trainer<M> {
             self.order = epoch_order(self.config.seed, self.epoch, self.n);
         }
         let end = (self.cursor + self.config.batch_size).min(self.n);
-        let idx = &self.order[self.cursor..end];
-        let b = idx.len();
-        let x = batch::images(data, idx, norm, &self.device); // [B, 784]
-        let y = batch::labels(data, idx, &self.device); // [B]
-        // This step's dropout masks: a function of (seed, step, layer) alone (model::dropout).
-        let key = dropout::step_key(self.config.seed, self.step);
-        let logits = dropout::with_stream(key, || self.model.logits(x)); // [B, C]
-        let loss = match &self.objective {
-            Objective::CrossEntropy => cross_entropy(logits.clone(), y.clone()),
+        let idx = self.order[self.cursor..end].to_vec();
+        let x = batch::images(data, &idx, norm, &self.device); // [B, 784]
+        let labels = batch::labels(data, &idx, &self.device); // [B]
+        let key = dropout::step_key(self.mask_seed, self.step);
+        let hinting = matches!(self.objective, Objective::Hint { .. });
+        let (logits, guided) = dropout::with_stream(key, || match self.model.guided(x.clone()) {
+            Some((guess, logits)) if hinting => (logits, Some(guess)),
+            _ => (self.model.logits(x), None),
+        }); // [B, C], [B, hint]
+        Some(Forward {
+            idx,
+            end,
+            labels,
+            logits,
+            guided,
+        })
+    }
+
+    /// The objective's loss for a forward pass, `[1]`.
+    pub fn loss(&self, fwd: &Forward) -> Tensor<1> {
+        let (logits, y) = (fwd.logits.clone(), fwd.labels.clone());
+        let rows = || batch::index_tensor(&fwd.idx, &self.device);
+        match &self.objective {
+            Objective::CrossEntropy => cross_entropy(logits, y),
+            Objective::Mutual { temperature } => mutual_loss(logits, &[], y, *temperature),
+            Objective::Hint { teacher_hints } => {
+                let guess = fwd
+                    .guided
+                    .clone()
+                    .expect("FitNets' hint objective needs a network with a hint regressor");
+                hint_loss(guess, teacher_hints.clone().select(0, rows())) // [B, hint]
+            }
             Objective::Distill {
                 config,
                 teacher_logits,
                 labelled,
             } => {
-                let t = teacher_logits
-                    .clone()
-                    .select(0, batch::index_tensor(idx, &self.device)); // [B, C]
+                let t = teacher_logits.clone().select(0, rows()); // [B, C]
                 match labelled {
-                    Some(k) if idx.iter().any(|&i| i >= *k) => {
-                        let mask: Vec<f32> =
-                            idx.iter().map(|&i| f32::from(u8::from(i < *k))).collect();
+                    Some(k) if fwd.idx.iter().any(|&i| i >= *k) => {
+                        let b = fwd.idx.len();
+                        let mask: Vec<f32> = fwd
+                            .idx
+                            .iter()
+                            .map(|&i| f32::from(u8::from(i < *k)))
+                            .collect();
                         let mask = Tensor::from_data(TensorData::new(mask, [b]), &self.device);
-                        distill_loss_partly_labelled(config, logits.clone(), t, y.clone(), mask)
-                            .total
+                        distill_loss_partly_labelled(config, logits, t, y, mask).total
                     }
-                    _ => distill_loss(config, logits.clone(), t, y.clone()).total,
+                    _ => distill_loss(config, logits, t, y).total,
                 }
             }
-        };
-        let correct = logits
+        }
+    }
+
+    /// Back-propagate `loss` (`[1]`, from `fwd`'s logits) and take the optimizer step.
+    pub fn finish_step(&mut self, fwd: Forward, loss: Tensor<1>) -> StepHandle {
+        let b = fwd.idx.len();
+        let correct = fwd
+            .logits
             .without_autodiff()
             .argmax(1)
             .reshape([b])
-            .equal(y)
+            .equal(fwd.labels)
             .int()
             .sum(); // [1]
         let grads = GradientsParams::from_grads(loss.backward(), &self.model);
         self.model = self.optim.step(self.lr, self.model.clone(), grads);
-        self.cursor = end;
+        self.cursor = fwd.end;
         self.step += 1;
-        Some(StepHandle {
+        StepHandle {
             epoch: self.epoch,
             step: self.step,
             samples: b,
             loss: loss.without_autodiff(),
             correct,
-        })
+        }
     }
 
     /// Close the epoch with its validation loss: applies the plateau and early-stopping rules.

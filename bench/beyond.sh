@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Issue 17: the methods the study names as its next step, side by side with classic distillation
+# on real Fashion-MNIST (Debian's dataset-fashion-mnist). Every method sees the same LIMIT
+# (10,000) labelled training images and is validated on all 10,000 test images; the teacher
+# CNN is trained on the same images (bench/teacher.sh with LIMIT: the study's recipe, seed 0).
+# For each seed, one `distill sweep --methods distill,fitnets,dml,dml-cnn`: the baseline, classic
+# distillation over a T × α grid (hinton form), FitNets (HINT_EPOCHS of hints, then the same
+# grid), deep mutual learning of two students and of the student with a CNN trained from
+# scratch; every student of a seed from the baseline's initial weights, data order and dropout
+# masks. Prints the table (mean ± sd, paired gains with 95 % intervals) and how long it took.
+# LIMIT is the compute budget: a CNN in the cohort costs a CNN's training per seed. Not in CI.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+start=$(date +%s)
+D=data/fashion-mnist
+OUT=${OUT:-runs/beyond}
+LIMIT=${LIMIT:-10000}
+SEEDS=${SEEDS:-0 1 2 3 4}
+TS=${TS:-2,4}
+AS=${AS:-0.1,0.5,0.9}
+HINT_EPOCHS=${HINT_EPOCHS:-5}
+EPOCHS=${EPOCHS:-50}
+OUT=$OUT LIMIT=$LIMIT TEACHER_EPOCHS=$EPOCHS bench/teacher.sh
+t_teacher=$(( $(date +%s) - start ))
+# A copy, so rebuilding the crate while this runs cannot change a run half-way.
+B=$OUT/distill
+[ -x $B ] || cp target/release/distill $B
+for seed in $SEEDS; do
+  f=$OUT/seed$seed.json
+  [ -f $f ] && continue
+  s0=$(date +%s)
+  $B sweep --data $D --teacher $OUT/teacher --seed $seed --epochs $EPOCHS --limit $LIMIT \
+    --loss hinton --temperatures $TS --lambdas $AS --methods distill,fitnets,dml,dml-cnn \
+    --hint-epochs $HINT_EPOCHS --out $OUT/seed$seed 2>$OUT/seed$seed.log > $f.tmp
+  mv $f.tmp $f
+  echo "seed $seed: $(( $(date +%s) - s0 )) s"
+done
+echo
+python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); print("teacher CNN (seed 0, %d images): %.2f %% after %d epochs, %.0f s" % (s["train_samples"], 100*s["val_acc"], s["epochs"], s["seconds"]))' $OUT/teacher/summary.json
+echo
+python3 bench/beyond.py $OUT
+echo
+echo "took $(( $(date +%s) - start )) s in all (teacher part $t_teacher s) on $(nproc) cores"
