@@ -7,22 +7,52 @@ use crate::settings::Settings;
 use crate::train::EpochRecord;
 use serde::{Deserialize, Serialize};
 
-/// The three networks of the experiment.
+/// The networks of the experiment: the teacher, the baseline student, the student taught by
+/// the method (distilled, FitNets or a cohort's first member), and a deep-mutual-learning
+/// cohort's second student.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Role {
     Teacher,
     Baseline,
     Distilled,
+    Peer,
 }
 
 impl Role {
-    pub const ALL: [Role; 3] = [Role::Teacher, Role::Baseline, Role::Distilled];
+    pub const ALL: [Role; 4] = [Role::Teacher, Role::Baseline, Role::Distilled, Role::Peer];
+
+    /// Where the role's data sits in per-role arrays (`[T; Role::ALL.len()]`).
+    pub fn index(self) -> usize {
+        self as usize
+    }
 
     pub fn label(self) -> &'static str {
         match self {
             Role::Teacher => "teacher CNN",
             Role::Baseline => "baseline student",
             Role::Distilled => "distilled student",
+            Role::Peer => "peer student",
+        }
+    }
+
+    /// The role's name under `method`: what its network is in that run.
+    pub fn label_for(self, method: crate::distill::Method) -> &'static str {
+        use crate::distill::Method;
+        match (self, method) {
+            (Role::Teacher, Method::MutualTeacher) => "CNN (mutual, from scratch)",
+            (Role::Distilled, Method::FitNets) => "FitNets student",
+            (Role::Distilled, Method::MutualStudents | Method::MutualTeacher) => "mutual student",
+            _ => self.label(),
+        }
+    }
+
+    /// Whether a run by `method` has this network.
+    pub fn in_method(self, method: crate::distill::Method) -> bool {
+        use crate::distill::Method;
+        match self {
+            Role::Teacher => method != Method::MutualStudents,
+            Role::Peer => method == Method::MutualStudents,
+            Role::Baseline | Role::Distilled => true,
         }
     }
 
@@ -31,6 +61,7 @@ impl Role {
             Role::Teacher => "teacher",
             Role::Baseline => "baseline",
             Role::Distilled => "distilled",
+            Role::Peer => "peer",
         }
     }
 }
@@ -153,6 +184,8 @@ pub struct Logits {
     pub teacher: Option<Vec<Vec<f32>>>,
     pub baseline: Option<Vec<Vec<f32>>>,
     pub distilled: Option<Vec<Vec<f32>>>,
+    #[serde(default)]
+    pub peer: Option<Vec<Vec<f32>>>,
 }
 
 /// A saved run the page can offer to resume.
@@ -218,6 +251,8 @@ pub enum FromWorker {
         teacher: Option<Vec<f32>>,
         baseline: Option<Vec<f32>>,
         distilled: Option<Vec<f32>>,
+        #[serde(default)]
+        peer: Option<Vec<f32>>,
     },
     /// A weights file to save.
     Exported {

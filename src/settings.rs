@@ -2,7 +2,7 @@
 //! link reproduces the setup, and `hide=` hides controls for a classroom. Bad values are clamped
 //! and reported, never fatal.
 
-use crate::distill::LossForm;
+use crate::distill::{DistillConfig, LossForm, Method};
 use crate::train::OptimizerKind;
 use serde::{Deserialize, Serialize};
 
@@ -67,14 +67,25 @@ pub struct Settings {
     /// Use `data/<dataset>/teacher.dlw` (made by `distill train --publish`) instead of training
     /// the teacher.
     pub pretrained: bool,
+    /// How the student beside the baseline learns (`method=`): classic distillation, deep
+    /// mutual learning (two students, or the student and a CNN from scratch), or FitNets.
+    #[serde(default)]
+    pub method: Method,
+    /// FitNets' stage 1: epochs fitting the student's hidden layer to the teacher's (`hints=`).
+    #[serde(default = "default_hint_epochs")]
+    pub hint_epochs: usize,
     /// Controls hidden from view (by their URL key).
     pub hide: Vec<String>,
 }
 
+fn default_hint_epochs() -> usize {
+    5
+}
+
 /// The URL keys of the controls, in display order.
-pub const KEYS: [&str; 15] = [
-    "dataset", "epochs", "batch", "lr", "opt", "T", "lambda", "loss", "subset", "labels", "val",
-    "seed", "sched", "device", "teacher",
+pub const KEYS: [&str; 17] = [
+    "dataset", "method", "epochs", "batch", "lr", "opt", "T", "lambda", "loss", "hints", "subset",
+    "labels", "val", "seed", "sched", "device", "teacher",
 ];
 
 /// Parts of the page `hide=` can hide besides the controls (a class that should not switch
@@ -102,6 +113,8 @@ impl Default for Settings {
             schedule: true,
             device: DevicePref::Auto,
             pretrained: false,
+            method: Method::Distill,
+            hint_epochs: default_hint_epochs(),
             hide: Vec::new(),
         }
     }
@@ -120,6 +133,9 @@ pub const LABELS: (usize, usize) = (10, 1_000_000);
 pub const LABELLED_EPOCH: usize = 10_240;
 pub const VAL: (usize, usize) = (32, 1_000_000);
 pub const LR: (f64, f64) = (1e-6, 10.0);
+pub const HINT_EPOCHS: (usize, usize) = (1, 50);
+/// Deep mutual learning's temperature in the page: 1, Zhang et al.'s form.
+pub const MUTUAL_T: f32 = 1.0;
 
 /// The query's `key=value` pairs, percent-decoded.
 fn pairs(query: &str) -> impl Iterator<Item = (String, String)> + '_ {
@@ -263,6 +279,13 @@ impl Settings {
                     Ok(l) => s.loss = l,
                     Err(e) => w.push(format!("{e}; using {}", d.loss)),
                 },
+                "method" => match v.parse() {
+                    Ok(m) => s.method = m,
+                    Err(e) => w.push(format!("{e}; using {}", d.method)),
+                },
+                "hints" => {
+                    s.hint_epochs = clamp_num("hints", &v, HINT_EPOCHS, d.hint_epochs, &mut w)
+                }
                 "subset" => s.subset = clamp_num("subset", &v, SUBSET, d.subset, &mut w),
                 "labels" => {
                     s.labels = if v.is_empty() || v == "all" {
@@ -343,6 +366,12 @@ impl Settings {
         if self.loss != d.loss {
             put("loss", self.loss.name().into());
         }
+        if self.method != d.method {
+            put("method", self.method.name().into());
+        }
+        if self.hint_epochs != d.hint_epochs {
+            put("hints", self.hint_epochs.to_string());
+        }
         if self.subset != d.subset {
             put("subset", self.subset.to_string());
         }
@@ -379,6 +408,21 @@ impl Settings {
     /// How many of the run's `n` training samples carry labels, when fewer than all.
     pub fn labelled(&self, n: usize) -> Option<usize> {
         self.labels.filter(|&k| k < n)
+    }
+
+    /// The classic-distillation loss these settings describe (FitNets' second stage too).
+    pub fn distill_config(&self) -> DistillConfig {
+        DistillConfig {
+            form: self.loss,
+            temperature: self.temperature,
+            weight: self.lambda,
+        }
+    }
+
+    /// The method and its loss written out with these settings' numbers (DML at T = 1, the
+    /// paper's form).
+    pub fn describe_method(&self) -> String {
+        self.method.describe(&self.distill_config(), MUTUAL_T)
     }
 
     /// The learning rate in use.

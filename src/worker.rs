@@ -4,6 +4,7 @@
 mod data;
 mod hooks;
 mod idb;
+mod methods;
 mod run;
 mod tools;
 mod web;

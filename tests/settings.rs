@@ -37,6 +37,29 @@ fn every_changed_setting_round_trips_through_the_url() {
 }
 
 #[test]
+fn the_method_and_its_hint_epochs_round_trip_and_bad_values_warn() {
+    use distill_lab::distill::Method;
+    for m in Method::ALL {
+        let (s, w) = Settings::from_query(&format!("method={}&hints=3", m.name()));
+        assert!(w.is_empty(), "{w:?}");
+        assert_eq!((s.method, s.hint_epochs), (m, 3));
+        assert_eq!(Settings::from_query(&s.to_query()).0, s);
+        assert!(s.describe_method().len() > 20);
+    }
+    assert_eq!(Settings::default().to_query(), "", "classic distillation is the default");
+    let (s, w) = Settings::from_query("method=fitnet&hints=0");
+    assert_eq!((s.method, s.hint_epochs), (Method::Distill, 1));
+    assert_eq!(w.len(), 2, "{w:?}");
+    assert!(w[0].contains("dml-cnn") && w[1].contains("hints=0"), "{w:?}");
+    // A checkpoint's stored settings get the same checks (a NaN-free, clamped copy).
+    let bad = Settings {
+        hint_epochs: 10_000,
+        ..Settings::default()
+    };
+    assert_eq!(bad.checked().0.hint_epochs, 50);
+}
+
+#[test]
 fn device_values_parse_and_bad_ones_warn() {
     for (v, want) in [
         ("auto", DevicePref::Auto),

@@ -6,12 +6,13 @@ use super::state::Curve;
 use crate::protocol::{Phase, Role};
 use yew::prelude::*;
 
-/// Okabe & Ito (2008) colours: blue, orange, bluish green.
+/// Okabe & Ito (2008) colours: blue, orange, bluish green, vermillion.
 pub fn color(role: Role) -> &'static str {
     match role {
         Role::Teacher => "#0072B2",
         Role::Baseline => "#E69F00",
         Role::Distilled => "#009E73",
+        Role::Peer => "#D55E00",
     }
 }
 
@@ -21,6 +22,7 @@ fn dash(role: Role) -> &'static str {
         Role::Teacher => "",
         Role::Baseline => "6 3",
         Role::Distilled => "2 2",
+        Role::Peer => "8 2 2 2",
     }
 }
 

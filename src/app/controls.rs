@@ -153,6 +153,10 @@ pub fn controls(p: &ControlsProps) -> Html {
                         </label>
                     }
                 } }
+                { select(p, "method", "Method", s.method.name(),
+                    &[("distill", "classic distillation (the study)"), ("fitnets", "FitNets hints, then distillation"),
+                      ("dml", "deep mutual learning: 2 students"), ("dml-cnn", "deep mutual learning: student + CNN")],
+                    |s, v| s.method = v.parse().unwrap_or_default()) }
                 { number(p, "epochs", "Epochs", s.epochs.to_string(), "1", f(settings::EPOCHS), |s, v| s.epochs = v as usize) }
                 { number(p, "batch", "Batch size", s.batch.to_string(), "1", f(settings::BATCH), |s, v| s.batch = v as usize) }
                 { number(p, "lr", "Learning rate", format!("{}", s.lr()), "any", settings::LR, |s, v| s.lr = Some(v)) }
@@ -165,6 +169,9 @@ pub fn controls(p: &ControlsProps) -> Html {
                 { select(p, "loss", "Loss", s.loss.name(),
                     &[("keras", "keras: λ·CE + soft CE (the study, no T²)"), ("hinton", "hinton: (1−α)·CE + α·T²·KL")],
                     |s, v| s.loss = v.parse().unwrap_or(LossForm::Keras)) }
+                if s.method == crate::distill::Method::FitNets {
+                    { number(p, "hints", "FitNets hint epochs", s.hint_epochs.to_string(), "1", f(settings::HINT_EPOCHS), |s, v| s.hint_epochs = v as usize) }
+                }
                 { number(p, "subset", "Training samples", s.subset.to_string(), "1000", f(settings::SUBSET), |s, v| s.subset = v as usize) }
                 { number(p, "labels", "…of them labelled (the rest: teacher only)", s.labels.unwrap_or(s.subset).min(s.subset).to_string(), "100",
                     f(settings::LABELS), |s, v| s.labels = ((v as usize) < s.subset).then_some(v as usize)) }
@@ -178,7 +185,7 @@ pub fn controls(p: &ControlsProps) -> Html {
                     |s, v| s.device = DevicePref::parse(v).unwrap_or(DevicePref::Auto)) }
                 { share }
             </div>
-            <p class="loss-in-use" id="loss-in-use">{ format!("Loss in use — {}", crate::distill::DistillConfig { form: s.loss, temperature: s.temperature, weight: s.lambda }.describe()) }
+            <p class="loss-in-use" id="loss-in-use">{ format!("Loss in use — {}", s.describe_method()) }
                 { s.labelled(s.subset).map(|k| format!(". Only the first {k} of the {} samples are labelled: the baseline learns from those alone, the distilled student also from the teacher's soft targets on all {}.", s.subset, s.subset)).unwrap_or_default() }</p>
             <div class="buttons">
                 <button id="start" class="primary" disabled={p.running} onclick={Callback::from(move |_| start.emit(()))}>{ "Start" }</button>

@@ -6,6 +6,7 @@
 
 use super::State;
 use crate::distill::probs;
+use crate::protocol::Role;
 use crate::image as thumb;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
@@ -148,9 +149,18 @@ fn sample_view(s: &State, index: usize, t: f32) -> Html {
         let pos = s.logits.samples.iter().position(|&i| i == index)?;
         v.as_ref()?.get(pos).cloned()
     };
+    let method = s.settings.method;
     let teacher = row(&s.logits.teacher);
-    let baseline = row(&s.logits.baseline);
-    let distilled = row(&s.logits.distilled);
+    // The students beside the teacher: the baseline, the method's student, a DML peer.
+    let students: Vec<(Role, Option<Vec<f32>>)> = [
+        (Role::Baseline, &s.logits.baseline),
+        (Role::Distilled, &s.logits.distilled),
+        (Role::Peer, &s.logits.peer),
+    ]
+    .into_iter()
+    .filter(|(r, _)| r.in_method(method))
+    .map(|(r, v)| (r, row(v)))
+    .collect();
     let chart = |id: String, who: &str, logits: &[f32], temp: f32| {
         let p = probs::softmax_t(logits, temp);
         let title = format!("{who} T = {temp} · H = {:.2} bits", probs::entropy_bits(&p));
@@ -168,29 +178,40 @@ fn sample_view(s: &State, index: usize, t: f32) -> Html {
                 { format!(" Test sample {index} — true class {label}") }
             </h3>
             { match &teacher {
-                None => html! { <p class="waiting">{ "The teacher's distributions appear after its first epoch." }</p> },
+                None if Role::Teacher.in_method(method) => html! { <p class="waiting">{ "The teacher's distributions appear after its first epoch." }</p> },
+                None => html! {},
                 Some(z) => html! {
                     <>
-                        <h4>{ "Teacher, softened" }</h4>
+                        <h4>{ format!("{}, softened", capitalised(Role::Teacher.label_for(method))) }</h4>
                         <div class="dist-row teacher-row">
                             { for FIXED_T.iter().map(|&tt| chart(format!("teacher-{index}-t{tt}"), "teacher", z, tt)) }
-                        </div>
-                        <h4>{ format!("At the chosen T = {t}, next to the students") }</h4>
-                        <div class="dist-row">
-                            { chart(format!("teacher-{index}-chosen"), "teacher", z, t) }
-                            { for [("baseline", &baseline), ("distilled", &distilled)].into_iter().map(|(who, z)| match z {
-                                None => html! { <div class="dist waiting">{ format!("{who} student: after its first epoch") }</div> },
-                                Some(z) => html! {
-                                    <>
-                                        { chart(format!("{who}-{index}-t1"), &format!("{who} student"), z, 1.0) }
-                                        { chart(format!("{who}-{index}-chosen"), &format!("{who} student"), z, t) }
-                                    </>
-                                },
-                            }) }
                         </div>
                     </>
                 },
             } }
+            <h4>{ if teacher.is_some() { format!("At the chosen T = {t}, next to the students") } else { format!("The students at T = 1 and at the chosen T = {t}") } }</h4>
+            <div class="dist-row">
+                { for teacher.iter().map(|z| chart(format!("teacher-{index}-chosen"), "teacher", z, t)) }
+                { for students.iter().map(|(role, z)| {
+                    let (key, who) = (role.key(), role.label_for(method));
+                    match z {
+                        None => html! { <div class="dist waiting">{ format!("{who}: after its first epoch") }</div> },
+                        Some(z) => html! {
+                            <>
+                                { chart(format!("{key}-{index}-t1"), who, z, 1.0) }
+                                { chart(format!("{key}-{index}-chosen"), who, z, t) }
+                            </>
+                        },
+                    }
+                }) }
+            </div>
         </article>
     }
+}
+
+fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
 }

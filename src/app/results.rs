@@ -2,15 +2,19 @@
 //! baseline, next to the study's own numbers.
 
 use super::State;
+use crate::distill::Method;
 use crate::protocol::Role;
 use yew::prelude::*;
 
-/// The Keras study on EMNIST letters (validation accuracy, %).
-const STUDY: [(Role, f32); 3] = [
-    (Role::Teacher, 94.4),
-    (Role::Baseline, 91.6),
-    (Role::Distilled, 92.2),
-];
+/// The Keras study on EMNIST letters (validation accuracy, %); it ran classic distillation only.
+fn study(role: Role, method: Method) -> Option<f32> {
+    match role {
+        Role::Teacher if method.needs_teacher() => Some(94.4),
+        Role::Baseline => Some(91.6),
+        Role::Distilled if method == Method::Distill => Some(92.2),
+        _ => None,
+    }
+}
 
 #[derive(Properties, PartialEq)]
 pub struct ResultsProps {
@@ -27,6 +31,7 @@ pub fn results(p: &ResultsProps) -> Html {
             .map(|x| x.val_accuracy * 100.0)
     };
     let base = acc(Role::Baseline);
+    let method = s.settings.method;
     html! {
         <section class="results" aria-label="Results">
             <h2>{ "Results" }</h2>
@@ -37,27 +42,33 @@ pub fn results(p: &ResultsProps) -> Html {
                         <th scope="col">{ "The study (EMNIST letters)" }</th></tr>
                 </thead>
                 <tbody>
-                    { for STUDY.iter().map(|&(role, study)| {
+                    { for Role::ALL.iter().filter(|r| r.in_method(method)).map(|&role| {
                         let row = s.results.iter().find(|x| x.role == role);
                         let gain = match (role, acc(role), base) {
-                            (Role::Distilled, Some(a), Some(b)) => format!("{:+.2} points", a - b),
+                            (Role::Distilled | Role::Peer, Some(a), Some(b)) => format!("{:+.2} points", a - b),
                             _ => String::new(),
                         };
-                        let study_gain = if role == Role::Distilled { " (+0.6)" } else { "" };
+                        let study_text = match study(role, method) {
+                            Some(v) if role == Role::Distilled => format!("{v:.1} % (+0.6)"),
+                            Some(v) => format!("{v:.1} %"),
+                            None => "—".into(),
+                        };
                         html! {
                             <tr data-role={role.key()}>
-                                <th scope="row">{ role.label() }</th>
+                                <th scope="row">{ role.label_for(method) }</th>
                                 <td>{ row.map(|r| r.params.to_string()).unwrap_or_default() }</td>
                                 <td>{ row.map(|r| r.epochs.to_string()).unwrap_or_default() }</td>
                                 <td class="acc" data-acc={acc(role).map(|a| (a / 100.0).to_string()).unwrap_or_default()}>{ acc(role).map(|a| format!("{a:.2} %")).unwrap_or_else(|| "—".into()) }</td>
                                 <td>{ gain }</td>
-                                <td class="study">{ format!("{study:.1} %{study_gain}") }</td>
+                                <td class="study">{ study_text }</td>
                             </tr>
                         }
                     }) }
                 </tbody>
             </table>
-            { verdict(acc(Role::Teacher), base, acc(Role::Distilled)) }
+            <p class="method-in-use" id="method-in-use" data-method={method.name()}>
+                { format!("{}: {}", method.label(), s.settings.describe_method()) }</p>
+            { verdict(method, acc(Role::Teacher), base, acc(Role::Distilled)) }
             { spread(s) }
             if Role::ALL.iter().any(|&r| !s.curve(r).steps.is_empty()) || !s.results.is_empty() {
                 <p><a id="download-history" download="distill-lab-run.json"
@@ -74,9 +85,10 @@ pub fn results(p: &ResultsProps) -> Html {
 const WEAK_LEAD: f32 = 1.0;
 
 /// One or two sentences under the table: the teacher's accuracy always named, a weak teacher
-/// said to be weak, and the distilled student's gain in words (accuracies in %).
-fn verdict(teacher: Option<f32>, base: Option<f32>, distilled: Option<f32>) -> Html {
-    let Some(t) = teacher else {
+/// said to be weak, and the distilled student's gain in words (accuracies in %). Deep mutual
+/// learning has no pretrained teacher to judge: its gain is in the table.
+fn verdict(method: Method, teacher: Option<f32>, base: Option<f32>, distilled: Option<f32>) -> Html {
+    let Some(t) = teacher.filter(|_| method.needs_teacher()) else {
         return html! {};
     };
     let lead = match base {
@@ -99,8 +111,9 @@ fn verdict(teacher: Option<f32>, base: Option<f32>, distilled: Option<f32>) -> H
     };
     let gain = match (base, distilled) {
         (Some(b), Some(d)) => format!(
-            " Distillation {} {:.2} points on this run (one seed; runs of other seeds spread by \
+            " {} {} {:.2} points on this run (one seed; runs of other seeds spread by \
              a few tenths of a point, so compare several before concluding).",
+            if method == Method::FitNets { "FitNets" } else { "Distillation" },
             if d >= b { "gained" } else { "lost" },
             (d - b).abs()
         ),

@@ -50,7 +50,7 @@ pub struct State {
     pub shards_total: usize,
     pub bytes_total: usize,
     pub shards: Vec<ShardProgress>,
-    pub curves: [Curve; 3],
+    pub curves: [Curve; 4],
     pub results: Vec<ResultRow>,
     pub thumbs: Vec<Thumb>,
     pub selected: Vec<usize>,
@@ -66,8 +66,8 @@ pub struct State {
     /// Every test image the page has (the grid's and those picked from a confusion cell).
     pub images: Vec<Thumb>,
     pub val_labels: Vec<u8>,
-    /// Latest validation predictions per network (teacher, baseline, distilled).
-    pub predictions: [Option<Vec<u8>>; 3],
+    /// Latest validation predictions per network (indexed by `Role::index`).
+    pub predictions: [Option<Vec<u8>>; 4],
     pub drawn: Drawn,
     pub sweep: Sweep,
     /// Weights files loaded from disk, described.
@@ -85,7 +85,7 @@ pub struct State {
 pub struct FinishedRun {
     pub setup: Settings,
     pub seed: u64,
-    pub accuracy: [Option<f32>; 3],
+    pub accuracy: [Option<f32>; 4],
 }
 
 /// What a run's numbers depend on, less the seed: runs with equal setups differ only by seed.
@@ -102,7 +102,7 @@ pub fn setup_of(s: &Settings) -> Settings {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Drawn {
     pub input: Option<Vec<u8>>,
-    pub logits: [Option<Vec<f32>>; 3],
+    pub logits: [Option<Vec<f32>>; 4],
 }
 
 /// The in-browser T × λ sweep.
@@ -131,11 +131,7 @@ pub enum Action {
 }
 
 pub fn index(role: Role) -> usize {
-    match role {
-        Role::Teacher => 0,
-        Role::Baseline => 1,
-        Role::Distilled => 2,
-    }
+    role.index()
 }
 
 impl State {
@@ -317,7 +313,8 @@ impl State {
                 teacher,
                 baseline,
                 distilled,
-            } => self.drawn.logits = [teacher, baseline, distilled],
+                peer,
+            } => self.drawn.logits = [teacher, baseline, distilled, peer],
             FromWorker::Exported { .. } => {}
             FromWorker::Imported { role, description } => {
                 self.imported.retain(|(r, _)| *r != role);

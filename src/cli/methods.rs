@@ -15,10 +15,6 @@ use crate::train::{
 use anyhow::{Context, Result, anyhow, bail};
 use burn::prelude::*;
 
-/// A cohort peer's seed: its initial weights and dropout masks differ from member 0's (which
-/// are the baseline's), its data order is the same.
-pub const PEER_SEED_OFFSET: u64 = 1_000;
-
 /// What a method needs besides the run's config.
 pub(super) struct MethodSpec<'a> {
     pub(super) method: Method,
@@ -140,7 +136,7 @@ pub(super) fn run(
             })
         }
         Method::MutualStudents | Method::MutualTeacher => {
-            let peer_seed = cfg.seed.wrapping_add(PEER_SEED_OFFSET);
+            let peer_seed = cfg.seed.wrapping_add(train::cohort::PEER_SEED_OFFSET);
             model::seed(&ad, peer_seed);
             let own = Trainer::new(student, cfg.clone(), mutual(spec), n, &ad);
             let peer = if spec.method == Method::MutualTeacher {

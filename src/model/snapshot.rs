@@ -285,6 +285,13 @@ impl From<super::Teacher> for Network {
     }
 }
 
+/// FitNets' stage-1 network seen as its student (the regressor is not part of a student).
+impl From<super::HintedStudent> for Network {
+    fn from(m: super::HintedStudent) -> Self {
+        Network::Student(m.into_student())
+    }
+}
+
 impl From<super::Student> for Network {
     fn from(m: super::Student) -> Self {
         Network::Student(m)

@@ -22,6 +22,10 @@ use crate::model::snapshot::Network;
 use crate::model::{Student, Teacher};
 use burn::prelude::*;
 
+/// A cohort peer's seed offset: its initial weights and dropout masks differ from member 0's
+/// (which are the baseline's), its data order is the same.
+pub const PEER_SEED_OFFSET: u64 = 1_000;
+
 /// A cohort member: a student MLP or a teacher CNN, each with its own trainer.
 pub enum Member {
     Student(Trainer<Student>),
@@ -69,6 +73,15 @@ impl Member {
 
     pub fn steps_per_epoch(&self) -> usize {
         each!(self, t => t.steps_per_epoch())
+    }
+
+    pub fn schedule(&self) -> &super::Schedule {
+        each!(self, t => t.schedule())
+    }
+
+    /// Continue from a checkpoint (see [`Trainer::restore`]).
+    pub fn restore(&mut self, epoch: usize, lr: f64, schedule: super::Schedule) {
+        each!(self, t => t.restore(epoch, lr, schedule))
     }
 
     fn end_epoch(&mut self, val_loss: f32) -> super::EpochOutcome {

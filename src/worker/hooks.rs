@@ -9,7 +9,10 @@ use crate::data::batch::Norm;
 use crate::model::Classifier;
 use crate::model::snapshot::Network;
 use crate::protocol::{FromWorker, Role, StepPoint};
-use crate::train::{Control, EpochRecord, EvalResult, Evaluation, FitHooks, StepMetrics, Trainer};
+use crate::train::{
+    Cohort, CohortHooks, Control, EpochRecord, EvalResult, Evaluation, FitHooks, StepMetrics,
+    Trainer,
+};
 use burn::prelude::*;
 
 /// How long the loop may run before it lets messages in.
@@ -30,6 +33,10 @@ pub struct WebHooks {
     slice: Slice,
     started: f64,
     samples: usize,
+    /// Epochs and steps run before this fit on the same curve (FitNets' hint stage).
+    offset: (usize, usize),
+    /// Whether epochs are checkpointed (not FitNets' hint stage: its network is not a student).
+    checkpoints: bool,
 }
 
 impl WebHooks {
@@ -40,18 +47,114 @@ impl WebHooks {
         device: &Device,
         quiet: bool,
     ) -> Self {
+        let plan = (trainer.config().epochs, trainer.steps_per_epoch());
+        Self::with_plan(shared, role, plan, device, quiet)
+    }
+
+    /// Hooks for a network that runs `epochs` of `steps_per_epoch` steps (a cohort member).
+    pub fn with_plan(
+        shared: SharedRef,
+        role: Role,
+        (epochs, steps_per_epoch): (usize, usize),
+        device: &Device,
+        quiet: bool,
+    ) -> Self {
         let now = web::now_ms();
         WebHooks {
             shared,
             role,
             device: device.clone(),
             quiet,
-            epochs: trainer.config().epochs,
-            steps_per_epoch: trainer.steps_per_epoch(),
+            epochs,
+            steps_per_epoch,
             slice: Slice::new(),
             started: now,
             samples: 0,
+            offset: (0, 0),
+            checkpoints: true,
         }
+    }
+
+    /// Continue a curve after `epochs` epochs and `steps` steps of an earlier stage.
+    pub fn after(mut self, epochs: usize, steps: usize) -> Self {
+        self.offset = (epochs, steps);
+        self.epochs += epochs;
+        self
+    }
+
+    /// Post curves and keep the explorer's copy, but write no checkpoints.
+    pub fn without_checkpoints(mut self) -> Self {
+        self.checkpoints = false;
+        self
+    }
+
+    /// An epoch ended: post it, keep `model` for the explorer, checkpoint `state`.
+    pub fn epoch_end(
+        &mut self,
+        record: &EpochRecord,
+        eval: &EvalResult,
+        model: Network,
+        state: RoleState,
+    ) {
+        if self.quiet {
+            return;
+        }
+        let record = EpochRecord {
+            epoch: record.epoch + self.offset.0,
+            ..record.clone()
+        };
+        {
+            let mut s = self.shared.borrow_mut();
+            s.set_model(Model {
+                role: self.role,
+                net: model.clone(),
+                device: self.device.clone(),
+            });
+            s.send(FromWorker::Epoch {
+                role: self.role,
+                record,
+            });
+            s.send(FromWorker::Predictions {
+                role: self.role,
+                predictions: eval.predictions.clone(),
+            });
+        }
+        wasm_bindgen_futures::spawn_local(tools::send_logits(self.shared.clone(), false));
+        if self.checkpoints {
+            wasm_bindgen_futures::spawn_local(checkpoint(self.shared.clone(), state, model));
+        }
+    }
+
+    /// Metrics of steps just read, as a `Steps` message.
+    pub fn steps(&mut self, steps: &[StepMetrics]) {
+        if self.quiet {
+            return;
+        }
+        self.samples += steps.iter().map(|s| s.samples).sum::<usize>();
+        let secs = (web::now_ms() - self.started) / 1000.0;
+        let points = steps
+            .iter()
+            .map(|s| StepPoint {
+                step: s.step + self.offset.1,
+                epoch: s.epoch + self.offset.0,
+                loss: s.loss,
+                accuracy: s.accuracy,
+            })
+            .collect();
+        send(
+            &self.shared,
+            FromWorker::Steps {
+                role: self.role,
+                points,
+                steps_per_epoch: self.steps_per_epoch,
+                epochs: self.epochs,
+                samples_per_sec: (self.samples as f64 / secs.max(1e-3)) as f32,
+            },
+        );
+    }
+
+    pub async fn between(&mut self) -> Control {
+        self.slice.check(&self.shared).await
     }
 }
 
@@ -124,58 +227,14 @@ pub async fn yield_and_check(shared: &SharedRef) -> Control {
 
 impl<M: Classifier + Into<Network> + 'static> FitHooks<M> for WebHooks {
     async fn between_steps(&mut self) -> Control {
-        self.slice.check(&self.shared).await
+        self.between().await
     }
 
     fn on_steps(&mut self, steps: &[StepMetrics]) {
-        if self.quiet {
-            return;
-        }
-        self.samples += steps.iter().map(|s| s.samples).sum::<usize>();
-        let secs = (web::now_ms() - self.started) / 1000.0;
-        let points = steps
-            .iter()
-            .map(|s| StepPoint {
-                step: s.step,
-                epoch: s.epoch,
-                loss: s.loss,
-                accuracy: s.accuracy,
-            })
-            .collect();
-        send(
-            &self.shared,
-            FromWorker::Steps {
-                role: self.role,
-                points,
-                steps_per_epoch: self.steps_per_epoch,
-                epochs: self.epochs,
-                samples_per_sec: (self.samples as f64 / secs.max(1e-3)) as f32,
-            },
-        );
+        self.steps(steps);
     }
 
     fn on_epoch(&mut self, record: &EpochRecord, eval: &EvalResult, trainer: &Trainer<M>) {
-        if self.quiet {
-            return;
-        }
-        let model: Network = trainer.model().valid().into();
-        {
-            let mut s = self.shared.borrow_mut();
-            s.set_model(Model {
-                role: self.role,
-                net: model.clone(),
-                device: self.device.clone(),
-            });
-            s.send(FromWorker::Epoch {
-                role: self.role,
-                record: record.clone(),
-            });
-            s.send(FromWorker::Predictions {
-                role: self.role,
-                predictions: eval.predictions.clone(),
-            });
-        }
-        wasm_bindgen_futures::spawn_local(tools::send_logits(self.shared.clone(), false));
         let state = RoleState {
             role: self.role,
             epoch: trainer.epoch(),
@@ -184,7 +243,42 @@ impl<M: Classifier + Into<Network> + 'static> FitHooks<M> for WebHooks {
             done: trainer.finished(),
             record_len: 0,
         };
-        wasm_bindgen_futures::spawn_local(checkpoint(self.shared.clone(), state, model));
+        self.epoch_end(record, eval, trainer.model().valid().into(), state);
+    }
+}
+
+/// A deep-mutual-learning cohort's side of the loop: each member posts under its own role.
+pub struct CohortWeb {
+    pub members: Vec<WebHooks>,
+}
+
+impl CohortHooks for CohortWeb {
+    async fn between_steps(&mut self) -> Control {
+        match self.members.first_mut() {
+            Some(h) => h.between().await,
+            None => Control::Continue,
+        }
+    }
+
+    fn on_steps(&mut self, member: usize, steps: &[StepMetrics]) {
+        if let Some(h) = self.members.get_mut(member) {
+            h.steps(steps);
+        }
+    }
+
+    fn on_epoch(&mut self, member: usize, record: &EpochRecord, eval: &EvalResult, c: &Cohort) {
+        let (Some(h), Some(m)) = (self.members.get_mut(member), c.members().get(member)) else {
+            return;
+        };
+        let state = RoleState {
+            role: h.role,
+            epoch: m.epoch(),
+            lr: m.lr(),
+            schedule: m.schedule().clone(),
+            done: m.finished(),
+            record_len: 0,
+        };
+        h.epoch_end(record, eval, m.network(), state);
     }
 }
 

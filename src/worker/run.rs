@@ -4,15 +4,16 @@
 //! lost GPU resume from the last completed epoch.
 
 use super::hooks::{self, WebHooks};
+use super::methods::{self, Env};
 use super::{Model, SharedRef, data, idb, send, web};
 use crate::checkpoint::{Checkpoint, CheckpointHead, RoleState};
 use crate::data::SplitKind;
 use crate::data::batch::Norm;
 use crate::device::{self, Adapter, Choice, DeviceInfo};
-use crate::distill::DistillConfig;
+use crate::distill::{DistillConfig, Method};
 use crate::gpu_probe;
 use crate::model::snapshot::{self, Network};
-use crate::model::{self, Arch, Classifier, StudentConfig, Teacher, TeacherConfig};
+use crate::model::{self, Arch, Classifier, HintedStudent, StudentConfig, Teacher, TeacherConfig};
 use crate::protocol::{FromWorker, Phase, ResultRow, Role, Thumb};
 use crate::settings::{self, DevicePref, Settings};
 use crate::train::{self, FitEnd, FitError, FitOptions, Objective, TrainConfig, Trainer};
@@ -87,7 +88,7 @@ pub async fn resume(shared: SharedRef, cpu: bool) {
 }
 
 /// Why a run could not go on (the message says what to do).
-enum Halt {
+pub(super) enum Halt {
     /// The GPU device failed: the run can go on on the CPU.
     Device(String),
     Fail(String),
@@ -151,7 +152,7 @@ async fn start_webgpu(_shared: &SharedRef) -> Result<Device, String> {
     Err("this page loaded the CPU-only training worker".into())
 }
 
-fn stopped(shared: &SharedRef) -> bool {
+pub(super) fn stopped(shared: &SharedRef) -> bool {
     shared.borrow().stop
 }
 
@@ -168,7 +169,11 @@ pub fn train_config(s: &Settings, seed: u64) -> TrainConfig {
 }
 
 /// What a fit ending means for the run: go on, stop quietly, or fail.
-fn check(shared: &SharedRef, role: Role, end: Result<FitEnd, FitError>) -> Result<bool, Halt> {
+pub(super) fn check(
+    shared: &SharedRef,
+    role: Role,
+    end: Result<FitEnd, FitError>,
+) -> Result<bool, Halt> {
     match end {
         Ok(FitEnd::Finished) => Ok(true),
         Ok(FitEnd::EarlyStopped(epoch)) => {
@@ -321,6 +326,21 @@ async fn run_inner(
         eval_batch: hooks::EVAL_BATCH,
     };
     let ad = device.clone().autodiff();
+    let env = Env {
+        shared,
+        settings: s,
+        resume: resume.as_ref(),
+        device: device.clone(),
+        ad: ad.clone(),
+        train: train_set.clone(),
+        test: test.clone(),
+        norm,
+        opts,
+        classes,
+    };
+    if s.method.cohort().is_some() {
+        return methods::mutual(&env).await;
+    }
 
     // 1. The teacher.
     send(shared, FromWorker::Phase(Phase::Training(Role::Teacher)));
@@ -408,29 +428,25 @@ async fn run_inner(
     //    queued, and the whole set takes a minute or two in the browser (EMNIST: 124,800
     //    samples at about 1,000 a second, docs/PERFORMANCE.md): Stop and Pause must work, and
     //    the page shows how far it got. On a GPU queueing is instant.
-    send(shared, FromWorker::Phase(Phase::Caching { done: 0, of: n }));
     let teacher_valid = teacher.model().valid();
-    let idx: Vec<usize> = (0..n).collect();
-    let mut parts = Vec::new();
-    let mut slice = hooks::Slice::new();
-    for (i, chunk) in idx.chunks(hooks::EVAL_BATCH).enumerate() {
-        parts.push(train::logits(
-            &teacher_valid,
-            &train_set,
-            chunk,
-            norm,
-            hooks::EVAL_BATCH,
-            &device,
-        ));
-        if slice.used_up() {
-            let done = ((i + 1) * hooks::EVAL_BATCH).min(n);
-            send(shared, FromWorker::Phase(Phase::Caching { done, of: n }));
-        }
-        if slice.check(shared).await == train::Control::Stop {
+    let rows = |idx: &[usize]| {
+        train::logits(&teacher_valid, &train_set, idx, norm, hooks::EVAL_BATCH, &device)
+    };
+    let Some(cached) = methods::cache(shared, n, rows).await else {
+        return Ok(Phase::Stopped);
+    };
+    // FitNets: the teacher's hint layer `[n, 1024]` too, unless the checkpoint is past stage 1.
+    let hints = if s.method == Method::FitNets && resume.as_ref().and_then(|c| c.role(Role::Distilled)).is_none() {
+        let rows = |idx: &[usize]| {
+            train::hints(&teacher_valid, &train_set, idx, norm, hooks::EVAL_BATCH, &device)
+        };
+        let Some(h) = methods::cache(shared, n, rows).await else {
             return Ok(Phase::Stopped);
-        }
-    }
-    let cached = Tensor::cat(parts, 0);
+        };
+        Some(h)
+    } else {
+        None
+    };
 
     // 3. Both students from the same initial weights, trained side by side.
     send(shared, FromWorker::Phase(Phase::Students));
@@ -486,6 +502,27 @@ async fn run_inner(
     }
     let mut hb = WebHooks::new(shared.clone(), Role::Baseline, &baseline, &device, false);
     let mut hd = WebHooks::new(shared.clone(), Role::Distilled, &distilled, &device, false);
+    let width = teacher_valid.hint_width();
+    let distilled_run = async {
+        if let Some(h) = hints {
+            let Some((hinted, steps)) = fitnets_hints(&env, student.clone(), width, h, &cfg).await?
+            else {
+                return Ok(FitEnd::Stopped);
+            };
+            let objective = distilled.objective().clone();
+            distilled = Trainer::new(hinted, cfg.clone(), objective, n, &ad);
+            hd = WebHooks::new(shared.clone(), Role::Distilled, &distilled, &device, false)
+                .after(s.hint_epochs, steps);
+            send(
+                shared,
+                FromWorker::Notice(format!(
+                    "FitNets stage 2: classic distillation from the hinted weights ({}).",
+                    s.distill_config().describe()
+                )),
+            );
+        }
+        train::fit(&mut distilled, &train_set, &test, norm, &device, opts, &mut hd).await
+    };
     let (eb, ed) = futures::join!(
         train::fit(
             &mut baseline,
@@ -496,15 +533,7 @@ async fn run_inner(
             opts,
             &mut hb
         ),
-        train::fit(
-            &mut distilled,
-            &train_set,
-            &test,
-            norm,
-            &device,
-            opts,
-            &mut hd
-        ),
+        distilled_run,
     );
     let ok_b = check(shared, Role::Baseline, eb)?;
     let ok_d = check(shared, Role::Distilled, ed)?;
@@ -533,7 +562,7 @@ async fn run_inner(
 }
 
 /// Validation accuracy of a finished network, as a results-table row.
-async fn publish_result(
+pub(super) async fn publish_result(
     shared: &SharedRef,
     role: Role,
     net: &Network,
@@ -572,4 +601,46 @@ pub fn logits_of<M: Classifier>(
     device: &Device,
 ) -> Tensor<2> {
     train::logits(m, test, samples, norm, 64, device)
+}
+
+/// FitNets' stage 1 in the page: `student` with a fresh regressor to the teacher's `width`-unit
+/// hint layer, fit to the cached `hints` for the hint epochs (no schedule), posted as the
+/// distilled student's first epochs but never checkpointed. Returns the student without its
+/// regressor and the steps taken, or `None` if the page said stop.
+async fn fitnets_hints(
+    env: &Env<'_>,
+    student: crate::model::Student,
+    width: usize,
+    hints: Tensor<2>,
+    cfg: &TrainConfig,
+) -> Result<Option<(crate::model::Student, usize)>, FitError> {
+    let s = env.settings;
+    let stage1 = TrainConfig {
+        epochs: s.hint_epochs,
+        plateau: false,
+        early_stopping: false,
+        ..cfg.clone()
+    };
+    let hinted = HintedStudent::new(student, width, &env.ad);
+    let objective = Objective::Hint {
+        teacher_hints: hints,
+    };
+    let mut t = Trainer::new(hinted, stage1, objective, env.train.len(), &env.ad);
+    let mut h = WebHooks::new(env.shared.clone(), Role::Distilled, &t, &env.device, false)
+        .without_checkpoints();
+    send(
+        env.shared,
+        FromWorker::Notice(format!(
+            "FitNets stage 1: {} epochs fitting the student's 512 hidden units to the teacher's 1024 through a learned regressor (½‖h_t − W·h_s‖²; the curve is that loss, and the output layer is not trained yet, so accuracy stays near chance).",
+            s.hint_epochs
+        )),
+    );
+    let (train_set, test) = (&*env.train, &*env.test);
+    match train::fit(&mut t, train_set, test, env.norm, &env.device, env.opts, &mut h).await? {
+        FitEnd::Stopped => Ok(None),
+        _ => {
+            let steps = t.steps();
+            Ok(Some((t.into_model().into_student(), steps)))
+        }
+    }
 }

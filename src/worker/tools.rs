@@ -7,7 +7,7 @@ use super::{Model, SharedRef, data, idb, send, web};
 use crate::bench::BenchSpec;
 use crate::checkpoint::Checkpoint;
 use crate::data::batch::{self, Norm};
-use crate::distill::DistillConfig;
+use crate::distill::{DistillConfig, Method};
 use crate::model::snapshot::{self, WeightsMeta};
 use crate::model::{self, Arch, Classifier, StudentConfig, TeacherConfig};
 use crate::protocol::{BenchReport, CheckpointInfo, FromWorker, Logits, Role, SweepSpec, Thumb};
@@ -89,6 +89,7 @@ pub async fn send_logits(shared: SharedRef, with_thumbs: bool) {
             Role::Teacher => out.teacher = Some(rows),
             Role::Baseline => out.baseline = Some(rows),
             Role::Distilled => out.distilled = Some(rows),
+            Role::Peer => out.peer = Some(rows),
         }
     }
     send(&shared, FromWorker::Logits(out));
@@ -122,20 +123,21 @@ pub async fn classify(shared: SharedRef, pixels: Vec<u8>) {
             format!("a drawing must be 28x28, got {} pixels", pixels.len()),
         );
     }
-    let mut out = [None, None, None];
+    let mut out = [None, None, None, None];
     for m in &models {
         let x = Tensor::<2>::from_data(TensorData::new(norm.image(&pixels), [1, 784]), &m.device);
         if let Ok(d) = m.net.logits(x).into_data_async().await {
             out[m.role as usize] = Some(d.iter::<f32>().collect::<Vec<f32>>());
         }
     }
-    let [teacher, baseline, distilled] = out;
+    let [teacher, baseline, distilled, peer] = out;
     send(
         &shared,
         FromWorker::Drawn {
             teacher,
             baseline,
             distilled,
+            peer,
         },
     );
 }
@@ -197,11 +199,14 @@ pub async fn export(shared: SharedRef, role: Role) {
         .map(|s| {
             serde_json::json!({
                 "settings": s.to_query(),
-                "loss": if role == Role::Distilled {
-                    DistillConfig { form: s.loss, temperature: s.temperature, weight: s.lambda }.describe()
-                } else {
-                    "cross-entropy".into()
+                "loss": match (role, s.method.cohort()) {
+                    (Role::Distilled, _) | (Role::Peer, Some(_)) => s.describe_method(),
+                    (Role::Teacher, Some(_)) if s.method == Method::MutualTeacher => s.describe_method(),
+                    _ => "cross-entropy".into(),
                 },
+                "method": (matches!(role, Role::Distilled | Role::Peer)
+                    || (role == Role::Teacher && s.method == Method::MutualTeacher))
+                    .then_some(s.method),
                 "trained_by": "Distill Lab (browser)",
             })
         })

@@ -1,0 +1,61 @@
+// Beyond the study's loss: FitNets hints and deep mutual learning each train in the page from a
+// share link (a small workload on the CPU backend), appear in the results table with their
+// formula, and show their networks on the curves and in the explorer.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { serve, launch, runToEnd, screenshot, ROOT } from '../lib.mjs';
+
+const DIST = join(ROOT, 'dist');
+const SMALL = '?dataset=fashion-mnist&subset=1024&val=256&epochs=2&batch=64&device=cpu&sched=off';
+
+const cases = [
+  { method: 'fitnets', extra: '&teacher=pretrained&hints=1', formula: /FitNets: stage 1 ½‖h_t − W·h_s‖².*then keras/, roles: ['Teacher', 'Baseline', 'Distilled'] },
+  { method: 'dml', extra: '', formula: /DML, student \+ student: CE\(y, p₁\) \+ KL\(p₂ ‖ p₁\)/, roles: ['Baseline', 'Distilled', 'Peer'] },
+  { method: 'dml-cnn', extra: '', formula: /DML, student \+ CNN: CE\(y, p₁\) \+ KL\(p₂ ‖ p₁\)/, roles: ['Teacher', 'Baseline', 'Distilled'] },
+];
+
+for (const { method, extra, formula, roles } of cases) {
+  test(`${method} trains from its share link and is named with its formula`, { timeout: 600_000 }, async () => {
+    const srv = await serve(DIST);
+    const b = await launch({ webgpu: false });
+    try {
+      const h = await runToEnd(b, srv.url + SMALL + extra + `&method=${method}`);
+      assert.equal(h.settings.method, method);
+      assert.match(await b.page.locator('#share-link').inputValue(), new RegExp(`method=${method}`));
+      assert.equal(await b.page.locator('#ctl-method').inputValue(), method);
+      assert.match(await b.page.locator('#method-in-use').textContent(), formula);
+      assert.match(await b.page.locator('#loss-in-use').textContent(), formula);
+      // Every network of the method has its row, and only those.
+      assert.deepEqual(h.results.map((r) => r.role).sort(), [...roles].sort());
+      const rows = await b.page.locator('#results tbody tr').evaluateAll((trs) => trs.map((tr) => tr.dataset.role));
+      assert.deepEqual(rows.sort(), roles.map((r) => r.toLowerCase()).sort());
+      for (const r of h.results) assert.ok(r.val_accuracy > 0.3, `${r.role}: ${r.val_accuracy} (chance 0.1)`);
+      const gain = await b.page.locator('#results tr[data-role="distilled"] td').nth(3).textContent();
+      assert.match(gain, /^[+-]\d+\.\d\d points$/);
+      const d = h.curves.distilled;
+      if (method === 'fitnets') {
+        // The hint epoch, then two of distillation on one curve: 16 steps an epoch.
+        assert.equal(d.epochs.length, 3);
+        assert.deepEqual(d.epochs.map((e) => e.epoch), [1, 2, 3]);
+        assert.equal(d.steps.at(-1).step, 48);
+        assert.ok(d.epochs[0].loss > 5 * d.epochs[2].loss, 'the hint stage shows its L2 loss');
+      } else {
+        assert.equal(d.epochs.length, 2);
+        const peer = method === 'dml' ? h.curves.peer : h.curves.teacher;
+        assert.equal(peer.epochs.length, 2, 'the peer trains beside the student');
+        assert.ok(peer.steps.at(-1).loss < peer.steps[0].loss);
+      }
+      if (method === 'dml') {
+        // The explorer shows every member's distribution, and no teacher.
+        await b.page.locator('[id^="peer-"][id$="-t1"]').first().waitFor({ timeout: 30_000 });
+        assert.equal(await b.page.locator('[id^="distilled-"][id$="-t1"]').count(), 1);
+        assert.equal(await b.page.locator('.teacher-row').count(), 0);
+        await screenshot(b.page, 'lab-dml');
+      }
+    } finally {
+      await b.close();
+      await srv.close();
+    }
+  });
+}
