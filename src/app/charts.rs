@@ -157,9 +157,10 @@ pub fn curves(p: &CurvesProps) -> Html {
                 .collect(),
         })
         .collect();
+    let method = s.settings.method;
     let active: Vec<Role> = match s.phase {
         Phase::Training(r) => vec![r],
-        Phase::Students => vec![Role::Baseline, Role::Distilled],
+        Phase::Students => Role::ALL.into_iter().filter(|r| r.in_method(method)).collect(),
         _ => vec![],
     };
     // (A speed once the role has steps to measure it by.)
@@ -172,17 +173,17 @@ pub fn curves(p: &CurvesProps) -> Html {
                 { for active.map(|r| {
                     let c = s.curve(r);
                     let eta = c.eta_secs(s.settings.batch).map(|e| format!(", about {} left", fmt_secs(e))).unwrap_or_default();
-                    html! { <span class="speed">{ format!(" · {}: {:.0} samples/s{eta}", r.label(), c.samples_per_sec) }</span> }
+                    html! { <span class="speed">{ format!(" · {}: {:.0} samples/s{eta}", r.label_for(method), c.samples_per_sec) }</span> }
                 }) }
             </p>
             if has_curves {
                 <ul class="legend">
-                    { for Role::ALL.iter().map(|&r| html! {
-                        <li><svg width="28" height="10" aria-hidden="true"><line x1="0" y1="5" x2="28" y2="5" stroke={color(r)} stroke-width="3" stroke-dasharray={dash(r)} /></svg>{ r.label() }</li>
+                    { for Role::ALL.iter().filter(|r| r.in_method(method)).map(|&r| html! {
+                        <li><svg width="28" height="10" aria-hidden="true"><line x1="0" y1="5" x2="28" y2="5" stroke={color(r)} stroke-width="3" stroke-dasharray={dash(r)} /></svg>{ r.label_for(method) }</li>
                     }) }
                 </ul>
                 <div class="chart-row">
-                    { line_chart("chart-loss", "Training loss (the distilled student's includes the soft term)", "epoch", "loss", &loss, None) }
+                    { line_chart("chart-loss", loss_title(method), "epoch", "loss", &loss, None) }
                     { line_chart("chart-train-acc", "Training accuracy", "epoch", "accuracy", &acc, Some((0.0, 1.0))) }
                     { line_chart("chart-val-acc", "Validation accuracy (per epoch)", "epoch", "accuracy", &val, Some((0.0, 1.0))) }
                 </div>
@@ -191,16 +192,29 @@ pub fn curves(p: &CurvesProps) -> Html {
     }
 }
 
+/// What the loss curves show under `method`.
+fn loss_title(method: crate::distill::Method) -> &'static str {
+    use crate::distill::Method;
+    match method {
+        Method::Distill => "Training loss (the distilled student's includes the soft term)",
+        Method::FitNets => "Training loss (the FitNets student's: hint L2, then with the soft term)",
+        _ => "Training loss (the cohort's include the KL from their peer)",
+    }
+}
+
 fn status_text(s: &State) -> String {
     let p = match s.phase {
         Phase::Idle => "Ready".into(),
         Phase::Loading => "Loading the dataset".into(),
         Phase::Training(Role::Teacher) => "Training the teacher".into(),
+        Phase::Training(_) | Phase::Students if s.settings.method.cohort().is_some() => {
+            "Training the baseline and the mutual-learning cohort side by side (the student from the baseline's initial weights)".into()
+        }
         Phase::Training(_) | Phase::Students => {
             "Training both students side by side (same initial weights)".into()
         }
         Phase::Caching { done, of } => {
-            format!("Caching the teacher's logits over the training set ({done} of {of})")
+            format!("Caching the teacher's outputs over the training set ({done} of {of})")
         }
         Phase::Done => "Done".into(),
         Phase::Stopped => "Stopped".into(),

@@ -50,11 +50,11 @@ pub fn models(p: &ModelsProps) -> Html {
         <section class="models" aria-label="Models">
             <h2>{ "Keep and share models" }</h2>
             <div class="buttons">
-                { for Role::ALL.iter().map(|&role| {
+                { for Role::ALL.iter().filter(|&&r| r.in_method(s.settings.method) || s.has_model(r)).map(|&role| {
                     let cb = p.on_export.clone();
                     html! {
                         <button id={format!("download-{}", role.key())} disabled={!s.has_model(role)}
-                            onclick={Callback::from(move |_| cb.emit(role))}>{ format!("Download the {}", role.label()) }</button>
+                            onclick={Callback::from(move |_| cb.emit(role))}>{ format!("Download the {}", role.label_for(s.settings.method)) }</button>
                     }
                 }) }
                 <label class="upload" for="upload">{ "Load a weights file (.dlw): " }

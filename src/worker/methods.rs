@@ -96,7 +96,7 @@ pub async fn mutual(env: &Env<'_>) -> Result<Phase, Halt> {
             ),
         );
     }
-    let cfg = train_config(s, s.seed.wrapping_add(1));
+    let cfg = train_config(s, s.seed);
     model::seed(ad, cfg.seed);
     let student = StudentConfig::new(env.classes).init(ad);
     let peer_seed = cfg.seed.wrapping_add(PEER_SEED_OFFSET);

@@ -448,16 +448,17 @@ async fn run_inner(
         None
     };
 
-    // 3. Both students from the same initial weights, trained side by side.
+    // 3. Both students from the same initial weights, trained side by side. Seeded as the
+    //    CLI seeds them (`distill train`/`sweep --seed`), so the page's seed N is its seed N.
     send(shared, FromWorker::Phase(Phase::Students));
-    model::seed(&ad, s.seed.wrapping_add(1));
+    model::seed(&ad, s.seed);
     let student = StudentConfig::new(classes).init(&ad);
     let config = DistillConfig {
         form: s.loss,
         temperature: s.temperature,
         weight: s.lambda,
     };
-    let cfg = train_config(s, s.seed.wrapping_add(1));
+    let cfg = train_config(s, s.seed);
     // With fewer labels than samples the baseline learns from the labelled ones alone
     // (repeated to full-size epochs); the distilled student from all n, the rest unlabelled.
     let labelled = s.labelled(n);

@@ -341,7 +341,7 @@ async fn sweep_inner(shared: &SharedRef, spec: &SweepSpec) -> Result<(), String>
         .net
         .logits(batch::images(&test, &[0], norm, &device))
         .dims()[1];
-    let mut cfg = train_config(&settings, settings.seed.wrapping_add(1));
+    let mut cfg = train_config(&settings, settings.seed);
     cfg.epochs = spec.epochs;
     cfg.plateau = false;
     cfg.early_stopping = false;
@@ -350,7 +350,7 @@ async fn sweep_inner(shared: &SharedRef, spec: &SweepSpec) -> Result<(), String>
         val_count: test.len(),
         eval_batch: 512,
     };
-    model::seed(&ad, settings.seed.wrapping_add(1));
+    model::seed(&ad, settings.seed);
     let init = StudentConfig::new(classes).init(&ad);
     let fit = |objective: Objective| {
         let (init, cfg, ad, device, shared, train_set, test) = (
