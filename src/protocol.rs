@@ -213,6 +213,13 @@ pub struct ResultRow {
     pub epochs: usize,
 }
 
+/// How often the worker says it is alive.
+pub const HEARTBEAT_MS: i32 = 1_000;
+/// Silence after which the page calls a working worker dead: far above the longest stretch the
+/// worker's loop runs without yielding (a batch of the teacher on the CPU backend, well under a
+/// second), short enough for a class to be told within seconds.
+pub const SILENCE_MS: f64 = 10_000.0;
+
 /// Worker → UI.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum FromWorker {
@@ -242,6 +249,11 @@ pub enum FromWorker {
     },
     Logits(Logits),
     Result(ResultRow),
+    /// The worker's heartbeat, every [`HEARTBEAT_MS`]: a worker that dies without a word (out
+    /// of memory, an abort, closed by the browser) falls silent, and the page says so.
+    Alive,
+    /// The worker is gone: its panic hook's last word, or the page's verdict on its silence.
+    Crashed(String),
     /// A checkpoint from an earlier visit (`None`: nothing to resume).
     Checkpoint(Option<CheckpointInfo>),
     /// The run was restored from a checkpoint: the page clears itself before the replay.

@@ -101,6 +101,7 @@ impl Worker for TrainingWorker {
 
     fn create(scope: &WorkerScope<Self>) -> Self {
         web::install_panic_reporter();
+        spawn_local(web::heartbeat());
         TrainingWorker {
             shared: Rc::new(RefCell::new(Shared {
                 scope: scope.clone(),

@@ -11,7 +11,7 @@
 use super::{Action, State, models};
 use crate::device::{self, Adapter, Choice};
 use crate::gpu_probe;
-use crate::protocol::{FromWorker, ToWorker};
+use crate::protocol::{FromWorker, Phase, SILENCE_MS, ToWorker};
 use crate::settings::DevicePref;
 use gloo_worker::{HandlerId, Spawnable, Worker, WorkerBridge, WorkerScope};
 use std::cell::RefCell;
@@ -78,6 +78,57 @@ pub struct Link {
     /// Other messages sent before the first worker started (the page asks the browser for its
     /// adapter first): delivered when it does.
     early: Vec<ToWorker>,
+    /// When the worker was last heard from (ms since the epoch), and whether it is running
+    /// something (from its phases): the watchdog's inputs.
+    last_heard: f64,
+    busy: bool,
+}
+
+impl Link {
+    /// A message from the page's worker: it is alive; its phase says whether it works.
+    fn heard(&mut self, msg: &FromWorker) {
+        self.last_heard = js_sys::Date::now();
+        match msg {
+            FromWorker::Phase(p) => {
+                self.busy = matches!(
+                    p,
+                    Phase::Loading | Phase::Training(_) | Phase::Caching { .. } | Phase::Students
+                )
+            }
+            FromWorker::Crashed(_) => self.busy = false,
+            _ => {}
+        }
+    }
+}
+
+/// Watch the worker's heartbeat: a worker that falls silent for [`SILENCE_MS`] while it runs
+/// something has died without a word (out of memory, an abort, closed), and the page is told as
+/// if its panic hook had spoken. Runs while the page lives.
+pub async fn watch(link: Weak<RefCell<Link>>) {
+    loop {
+        sleep_ms(2_000).await;
+        let Some(link) = link.upgrade() else { return };
+        let mut l = link.borrow_mut();
+        let silent = js_sys::Date::now() - l.last_heard;
+        if l.busy && l.worker.is_some() && silent > SILENCE_MS {
+            l.busy = false;
+            let message = format!(
+                "the training worker stopped answering ({:.0} s without a word while it was training: out of memory, or stopped by the browser). Its last completed epoch is checkpointed.",
+                silent / 1000.0
+            );
+            l.dispatch.dispatch(Action::Worker(FromWorker::Crashed(message)));
+        }
+    }
+}
+
+/// Resolve after `ms` milliseconds (the page's timer).
+async fn sleep_ms(ms: i32) {
+    let p = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(p).await;
 }
 
 pub type LinkRef = Rc<RefCell<Link>>;
@@ -92,6 +143,8 @@ impl Link {
             imports: Vec::new(),
             next_import: 0,
             early: Vec::new(),
+            last_heard: js_sys::Date::now(),
+            busy: false,
         }
     }
 }
@@ -111,14 +164,16 @@ fn spawn(link: &LinkRef, bundle: Bundle, side: bool) -> WorkerBridge<Remote> {
                 // The speed-test worker dying (a panic) is that test failing, not the page's
                 // worker stopping: it must not offer to restart the run.
                 let msg = match msg {
-                    FromWorker::Error {
-                        message,
-                        fatal: true,
-                    } if side => FromWorker::Bench(Err(message)),
+                    FromWorker::Crashed(message) if side => FromWorker::Bench(Err(message)),
                     msg => msg,
                 };
                 if let Some(link) = weak.upgrade() {
+                    if !side {
+                        link.borrow_mut().heard(&msg);
+                    }
                     match &msg {
+                        // The heartbeat is for the watchdog alone: no re-render.
+                        FromWorker::Alive => return,
                         // Dropping the bridge ends that worker.
                         FromWorker::Bench(_) if side => link.borrow_mut().side = None,
                         FromWorker::ImportRejected { id, .. } => link
@@ -169,6 +224,7 @@ pub async fn send_with(link: &LinkRef, pref: DevicePref, msgs: Vec<ToWorker>) {
 pub fn respawn(link: &LinkRef, bundle: Bundle) {
     let bridge = spawn(link, bundle, false);
     let mut l = link.borrow_mut();
+    (l.last_heard, l.busy) = (js_sys::Date::now(), false);
     for m in &l.imports {
         bridge.send(m.clone());
     }
@@ -181,6 +237,7 @@ pub fn respawn(link: &LinkRef, bundle: Bundle) {
 /// The page loaded: start the worker the URL's Device setting needs and ask it for a saved
 /// run. `?bench=webgpu|cpu` (how `cargo xtask bench` drives the page) also runs the speed test.
 pub async fn connect(link: &LinkRef, pref: DevicePref, bench: Option<bool>) {
+    wasm_bindgen_futures::spawn_local(watch(Rc::downgrade(link)));
     let mut msgs = vec![ToWorker::Hello];
     let pref = match bench {
         Some(cpu) => {

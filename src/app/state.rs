@@ -288,12 +288,12 @@ impl State {
                 self.results.retain(|x| x.role != r.role);
                 self.results.push(r);
             }
-            FromWorker::Error { message, fatal } => {
-                if fatal && message.starts_with("the training worker stopped") {
-                    self.crashed = true;
-                }
+            FromWorker::Error { message, .. } => self.errors.push(message),
+            FromWorker::Crashed(message) => {
+                self.crashed = true;
                 self.errors.push(message);
             }
+            FromWorker::Alive => {}
             FromWorker::Notice(n) => self.notices.push(n),
             FromWorker::Checkpoint(c) => self.checkpoint = c,
             FromWorker::Restored => {

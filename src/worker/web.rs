@@ -88,6 +88,19 @@ pub fn set_reporter(scope: WorkerScope<TrainingWorker>, id: HandlerId) {
     REPORTER.with(|r| *r.borrow_mut() = Some((scope, id)));
 }
 
+/// Say [`FromWorker::Alive`] every [`crate::protocol::HEARTBEAT_MS`], forever (to the page
+/// that last spoke), so the page can tell a dead worker from a busy one.
+pub async fn heartbeat() {
+    loop {
+        sleep_ms(crate::protocol::HEARTBEAT_MS).await;
+        REPORTER.with(|r| {
+            if let Some((scope, id)) = r.borrow().as_ref() {
+                scope.respond(*id, FromWorker::Alive);
+            }
+        });
+    }
+}
+
 /// On a panic (a lost GPU device ends in one), tell the page before the worker dies.
 pub fn install_panic_reporter() {
     std::panic::set_hook(Box::new(|info| {
@@ -95,13 +108,7 @@ pub fn install_panic_reporter() {
         web_sys::console::error_1(&message.clone().into());
         REPORTER.with(|r| {
             if let Some((scope, id)) = r.borrow().as_ref() {
-                scope.respond(
-                    *id,
-                    FromWorker::Error {
-                        message,
-                        fatal: true,
-                    },
-                );
+                scope.respond(*id, FromWorker::Crashed(message));
             }
         });
     }));
