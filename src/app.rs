@@ -105,7 +105,7 @@ pub fn app() -> Html {
             send.emit(if pause {
                 ToWorker::Pause
             } else {
-                ToWorker::Resume
+                ToWorker::Unpause
             });
         })
     };
@@ -198,7 +198,12 @@ pub fn app() -> Html {
                 .map_or(DevicePref::Auto, |q| Settings::from_query(q).0.device);
             let link = link.clone();
             spawn_local(async move {
-                link::send_with(&link, pref, vec![ToWorker::ResumeRun { cpu: false }]).await
+                link::send_with(
+                    &link,
+                    pref,
+                    vec![ToWorker::ResumeFromCheckpoint { cpu: false }],
+                )
+                .await
             });
         })
     };
@@ -209,7 +214,7 @@ pub fn app() -> Html {
         Callback::from(move |_| {
             d.dispatch(Action::WorkerRestarted);
             link::respawn(&link, link::Bundle::Cpu);
-            link::send(&link, ToWorker::ResumeRun { cpu: true });
+            link::send(&link, ToWorker::ResumeFromCheckpoint { cpu: true });
         })
     };
 

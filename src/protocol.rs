@@ -74,10 +74,11 @@ pub enum ToWorker {
     /// Load the data and run the experiment with these settings.
     Start(Settings),
     Pause,
-    Resume,
+    /// Go on after a `Pause`.
+    Unpause,
     Stop,
     /// Continue the checkpointed run (on the CPU if `cpu`, e.g. after the GPU was lost).
-    ResumeRun {
+    ResumeFromCheckpoint {
         cpu: bool,
     },
     DiscardCheckpoint,
@@ -215,10 +216,13 @@ pub struct ResultRow {
 
 /// How often the worker says it is alive.
 pub const HEARTBEAT_MS: i32 = 1_000;
-/// Silence after which the page calls a working worker dead: far above the longest stretch the
-/// worker's loop runs without yielding (a batch of the teacher on the CPU backend, well under a
-/// second), short enough for a class to be told within seconds.
+/// Silence after which the page calls a working worker dead on the CPU backend: far above the
+/// longest stretch its loop runs without yielding (a batch of the teacher, about a second),
+/// short enough for a class to be told within seconds.
 pub const SILENCE_MS: f64 = 10_000.0;
+/// The same on WebGPU, where the browser's shader compilation holds the worker's thread (first
+/// steps on a software adapter take seconds each: docs/PERFORMANCE.md).
+pub const SILENCE_WEBGPU_MS: f64 = 60_000.0;
 
 /// Worker → UI.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -137,7 +137,7 @@ impl Worker for TrainingWorker {
                 spawn_local(tools::offer_checkpoint(shared));
             }
             ToWorker::Start(_)
-            | ToWorker::ResumeRun { .. }
+            | ToWorker::ResumeFromCheckpoint { .. }
             | ToWorker::Sweep(_)
             | ToWorker::Bench { .. }
                 if busy =>
@@ -156,7 +156,7 @@ impl Worker for TrainingWorker {
                 drop(s);
                 spawn_local(run::run(shared, settings, None, false));
             }
-            ToWorker::ResumeRun { cpu } => {
+            ToWorker::ResumeFromCheckpoint { cpu } => {
                 s.running = true;
                 s.stop = false;
                 s.paused = false;
@@ -169,7 +169,7 @@ impl Worker for TrainingWorker {
                 spawn_local(idb::clear());
             }
             ToWorker::Pause => s.paused = true,
-            ToWorker::Resume => s.paused = false,
+            ToWorker::Unpause => s.paused = false,
             ToWorker::Stop => {
                 s.stop = true;
                 s.paused = false;

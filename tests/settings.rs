@@ -46,11 +46,18 @@ fn the_method_and_its_hint_epochs_round_trip_and_bad_values_warn() {
         assert_eq!(Settings::from_query(&s.to_query()).0, s);
         assert!(s.describe_method().len() > 20);
     }
-    assert_eq!(Settings::default().to_query(), "", "classic distillation is the default");
+    assert_eq!(
+        Settings::default().to_query(),
+        "",
+        "classic distillation is the default"
+    );
     let (s, w) = Settings::from_query("method=fitnet&hints=0");
     assert_eq!((s.method, s.hint_epochs), (Method::Distill, 1));
     assert_eq!(w.len(), 2, "{w:?}");
-    assert!(w[0].contains("dml-cnn") && w[1].contains("hints=0"), "{w:?}");
+    assert!(
+        w[0].contains("dml-cnn") && w[1].contains("hints=0"),
+        "{w:?}"
+    );
     // A checkpoint's stored settings get the same checks (a NaN-free, clamped copy).
     let bad = Settings {
         hint_epochs: 10_000,

@@ -160,7 +160,10 @@ pub fn curves(p: &CurvesProps) -> Html {
     let method = s.settings.method;
     let active: Vec<Role> = match s.phase {
         Phase::Training(r) => vec![r],
-        Phase::Students => Role::ALL.into_iter().filter(|r| r.in_method(method)).collect(),
+        Phase::Students => Role::ALL
+            .into_iter()
+            .filter(|r| r.in_method(method))
+            .collect(),
         _ => vec![],
     };
     // (A speed once the role has steps to measure it by.)
@@ -197,7 +200,9 @@ fn loss_title(method: crate::distill::Method) -> &'static str {
     use crate::distill::Method;
     match method {
         Method::Distill => "Training loss (the distilled student's includes the soft term)",
-        Method::FitNets => "Training loss (the FitNets student's: hint L2, then with the soft term)",
+        Method::FitNets => {
+            "Training loss (the FitNets student's: hint L2, then with the soft term)"
+        }
         _ => "Training loss (the cohort's include the KL from their peer)",
     }
 }

@@ -6,8 +6,8 @@
 
 use super::State;
 use crate::distill::probs;
-use crate::protocol::Role;
 use crate::image as thumb;
+use crate::protocol::Role;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 

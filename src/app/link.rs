@@ -11,7 +11,7 @@
 use super::{Action, State, models};
 use crate::device::{self, Adapter, Choice};
 use crate::gpu_probe;
-use crate::protocol::{FromWorker, Phase, SILENCE_MS, ToWorker};
+use crate::protocol::{FromWorker, Phase, SILENCE_MS, SILENCE_WEBGPU_MS, ToWorker};
 use crate::settings::DevicePref;
 use gloo_worker::{HandlerId, Spawnable, Worker, WorkerBridge, WorkerScope};
 use std::cell::RefCell;
@@ -82,6 +82,8 @@ pub struct Link {
     /// something (from its phases): the watchdog's inputs.
     last_heard: f64,
     busy: bool,
+    /// The run trains on WebGPU (its `Device` message said so): a longer silence is normal.
+    webgpu: bool,
 }
 
 impl Link {
@@ -96,12 +98,14 @@ impl Link {
                 )
             }
             FromWorker::Crashed(_) => self.busy = false,
+            FromWorker::Device(d) => self.webgpu = d.backend == "webgpu",
             _ => {}
         }
     }
 }
 
-/// Watch the worker's heartbeat: a worker that falls silent for [`SILENCE_MS`] while it runs
+/// Watch the worker's heartbeat: a worker that falls silent for [`SILENCE_MS`] (on WebGPU
+/// [`SILENCE_WEBGPU_MS`]) while it runs
 /// something has died without a word (out of memory, an abort, closed), and the page is told as
 /// if its panic hook had spoken. Runs while the page lives.
 pub async fn watch(link: Weak<RefCell<Link>>) {
@@ -110,13 +114,19 @@ pub async fn watch(link: Weak<RefCell<Link>>) {
         let Some(link) = link.upgrade() else { return };
         let mut l = link.borrow_mut();
         let silent = js_sys::Date::now() - l.last_heard;
-        if l.busy && l.worker.is_some() && silent > SILENCE_MS {
+        let limit = if l.webgpu {
+            SILENCE_WEBGPU_MS
+        } else {
+            SILENCE_MS
+        };
+        if l.busy && l.worker.is_some() && silent > limit {
             l.busy = false;
             let message = format!(
                 "the training worker stopped answering ({:.0} s without a word while it was training: out of memory, or stopped by the browser). Its last completed epoch is checkpointed.",
                 silent / 1000.0
             );
-            l.dispatch.dispatch(Action::Worker(FromWorker::Crashed(message)));
+            l.dispatch
+                .dispatch(Action::Worker(FromWorker::Crashed(message)));
         }
     }
 }
@@ -145,6 +155,7 @@ impl Link {
             early: Vec::new(),
             last_heard: js_sys::Date::now(),
             busy: false,
+            webgpu: false,
         }
     }
 }

@@ -87,7 +87,12 @@ const WEAK_LEAD: f32 = 1.0;
 /// One or two sentences under the table: the teacher's accuracy always named, a weak teacher
 /// said to be weak, and the distilled student's gain in words (accuracies in %). Deep mutual
 /// learning has no pretrained teacher to judge: its gain is in the table.
-fn verdict(method: Method, teacher: Option<f32>, base: Option<f32>, distilled: Option<f32>) -> Html {
+fn verdict(
+    method: Method,
+    teacher: Option<f32>,
+    base: Option<f32>,
+    distilled: Option<f32>,
+) -> Html {
     let Some(t) = teacher.filter(|_| method.needs_teacher()) else {
         return html! {};
     };
@@ -113,7 +118,11 @@ fn verdict(method: Method, teacher: Option<f32>, base: Option<f32>, distilled: O
         (Some(b), Some(d)) => format!(
             " {} {} {:.2} points on this run (one seed; runs of other seeds spread by \
              a few tenths of a point, so compare several before concluding).",
-            if method == Method::FitNets { "FitNets" } else { "Distillation" },
+            if method == Method::FitNets {
+                "FitNets"
+            } else {
+                "Distillation"
+            },
             if d >= b { "gained" } else { "lost" },
             (d - b).abs()
         ),

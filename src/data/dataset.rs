@@ -164,18 +164,6 @@ impl DatasetKind {
         }
     }
 
-    /// The official split sizes, where known: used to tell a truncated download from a subset.
-    pub fn official_counts(self) -> Option<(usize, usize)> {
-        match self {
-            DatasetKind::EmnistLetters => Some((124_800, 20_800)),
-            DatasetKind::EmnistDigits => Some((240_000, 40_000)),
-            DatasetKind::EmnistBalanced => Some((112_800, 18_800)),
-            DatasetKind::EmnistMnist | DatasetKind::Mnist | DatasetKind::FashionMnist => {
-                Some((60_000, 10_000))
-            }
-        }
-    }
-
     /// The default `--source`: the official download location.
     pub fn official_url(self) -> &'static str {
         match self {

@@ -5,9 +5,9 @@ use super::idx::{self, IdxImages};
 use super::manifest::{FORMAT, Manifest, ShardInfo, SplitKind, SplitSizes};
 use super::{DataError, sha256_hex, shard};
 
-/// Samples per shard. 4,096 keeps one shard's decode in the release worker (sha256 + inflate +
-/// checks) near 20 ms — 8,192 took 41 ms on average and up to 72 ms (docs/PERFORMANCE.md) — and
-/// EMNIST letters is still only 37 files (31 train, 6 test) of about 1 MB each.
+/// Samples per shard: small enough that one shard's decode in the worker (sha256, inflate,
+/// checks) stays a short pause between steps, large enough that EMNIST letters is a few dozen
+/// files of about 1 MB (the decode times per size: docs/PERFORMANCE.md).
 pub const DEFAULT_SHARD_SIZE: usize = 4096;
 pub const SIDE: usize = 28;
 pub const PIXELS: usize = SIDE * SIDE;

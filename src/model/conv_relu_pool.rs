@@ -1,9 +1,9 @@
 //! The teacher's first block — conv 1 → 64 3x3, ReLU, 2x2 max pool — as one pass on the CPU.
 //!
-//! Run layer by layer, the block writes the convolution's output (`[256, 64, 26, 26]` at batch
-//! 256: 44 MB), reads and writes it again for the ReLU, and once more for the pool, which keeps
-//! a quarter of it; in training each layer's backward pass does the same in reverse. Yet the
-//! arithmetic is small (9 multiply-adds per output, 0.2 GFLOP a batch). Here each pooled output
+//! Run layer by layer, the block writes the convolution's output (`[B, 64, 26, 26]`), reads and
+//! writes it again for the ReLU, and once more for the pool, which keeps a quarter of it; in
+//! training each layer's backward pass does the same in reverse. Yet the arithmetic is small
+//! (9 multiply-adds per output). Here each pooled output
 //! is computed where it is needed: the four convolution values of its window (all channels at
 //! once, a few at a time in SIMD lanes), their maximum, the bias and the ReLU, so only the
 //! pooled `[B, 64, 13, 13]` is ever written, with one byte per output saying which of the four
@@ -238,7 +238,7 @@ fn window_max(
 ) -> ([f32; LANES], [u8; LANES]) {
     let bias: [f32; LANES] = bias[..LANES].try_into().expect("LANES values");
     // The four window values side by side: four independent chains of multiply-adds for the
-    // CPU to overlap (one chain at a time waits on each add's latency: 15 against 8 ms).
+    // CPU to overlap (one chain at a time would wait on each add's latency).
     let mut acc = [bias; 4];
     for (t, v) in taps.chunks_exact(4).enumerate() {
         let w = &w_t[t * stride..][..LANES];

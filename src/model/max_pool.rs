@@ -1,9 +1,9 @@
 //! 2x2, stride-2 max pooling on the CPU, forward and backward, as two loops over the planes.
 //!
 //! The CPU backend's `max_pool2d` walks every window with generic bounds and strides and keeps
-//! the argmax as integer tensor indices; its backward scatters through them the same way:
-//! 45.9 ms forward and backward, 43.6 ms for inference alone, against 12.5 and 6.0 ms here
-//! (`distill bench --layers`, the teacher's first pool `[256, 64, 26, 26]` → `[256, 64, 13, 13]`).
+//! the argmax as integer tensor indices; its backward scatters through them the same way
+//! (`distill bench --layers` times both on the teacher's first pool, `[256, 64, 26, 26]` →
+//! `[256, 64, 13, 13]`: docs/PERFORMANCE.md).
 //! A window is four values in two rows, so here each output row reads two input rows once, the
 //! argmax is one byte (which of the four), and the backward writes each gradient back to its one
 //! position.
@@ -78,8 +78,7 @@ fn pooled(x: &FlexTensor, keep_argmax: bool) -> (FlexTensor, Vec<u8>) {
     let mut argmax = Vec::with_capacity(if keep_argmax { outputs } else { 0 });
     for plane in x.chunks_exact(height * width) {
         // The selects below compile without branches (a branch per comparison mispredicts on
-        // random activations: 37 against 5.5 ms for the first pool, timed with a throwaway
-        // program); they would drop a NaN that shares its window with numbers, so a plane
+        // random activations, docs/PERFORMANCE.md); they would drop a NaN that shares its window with numbers, so a plane
         // holding one takes the careful path.
         let careful = plane.iter().fold(false, |nan, v| nan | v.is_nan());
         // An odd last row or column belongs to no window (floor mode).

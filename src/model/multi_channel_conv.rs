@@ -11,11 +11,10 @@
 //!   dW [O, C·k·k] += dY [O, n·OH·OW] × Pᵀ          (dY transposed once from [B, O, OH, OW])
 //!
 //! 4.6 GFLOP at batch 256, at the matrix kernel's speed; a row of `P` is runs of `OW` values
-//! copied from `X`'s rows, so building it costs a few milliseconds. `distill bench --layers`:
-//! 147.0 ms for burn's layer forward and backward at batch 256, 116.9 ms this way. Holding the
-//! whole batch's patches from the forward pass instead (71 MB at batch 256, 568 MB at the page's
-//! largest batch) was about 4 % faster natively, and the browser's CPU worker's heap was
-//! 203.5 MB against 135.9 MB with these chunks of at most 32 MB (docs/PERFORMANCE.md).
+//! copied from `X`'s rows, so building it is cheap beside the products. The patches are rebuilt
+//! in chunks of at most 32 MB rather than held whole from the forward pass (which would be
+//! 568 MB at the page's largest batch): the browser's worker has little heap to spare
+//! (`distill bench --layers` and the heap figures: docs/PERFORMANCE.md).
 //!
 //! Only under autodiff on burn's CPU backend (`Autodiff<Flex>`) and for layers [`applies`]
 //! accepts; the same parameters as the `Conv2d` it stands in for, so saved weights are

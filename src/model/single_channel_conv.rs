@@ -2,9 +2,8 @@
 //!
 //! With a single input channel a 3x3 convolution's inner dimension is 9, which the CPU backend's
 //! convolution handles badly, and its weight gradient goes through burn's generic fallback (a
-//! convolution with the batch as channels and a 26x26 kernel). Forward and backward at batch 256
-//! (`[256, 1, 28, 28]` → `[256, 64, 26, 26]`): 80.3 ms with burn's `Conv2d`, 28.3 ms this way
-//! (`distill bench --layers`). The patches are small (9 × 676 values per image,
+//! convolution with the batch as channels and a 26x26 kernel); `distill bench --layers` times
+//! both (docs/PERFORMANCE.md). The patches are small (9 × 676 values per image,
 //! 6 MB per batch), so building them costs little. Same parameters as the `Conv2d` it stands in
 //! for, so saved weights are unchanged; on a GPU the layer's own kernel runs.
 

@@ -239,11 +239,6 @@ impl<M: Classifier> Trainer<M> {
         self.n.div_ceil(self.config.batch_size)
     }
 
-    /// Steps taken in the current epoch.
-    pub fn step_in_epoch(&self) -> usize {
-        self.cursor.div_ceil(self.config.batch_size)
-    }
-
     pub fn epoch_done(&self) -> bool {
         self.cursor >= self.n
     }

@@ -110,21 +110,38 @@ pub async fn mutual(env: &Env<'_>) -> Result<Phase, Halt> {
         temperature: MUTUAL_T,
     };
     let peer = if peer_role == Role::Teacher {
-        let (cnn, st) = resumed(env.resume, peer_role, TeacherConfig::new(env.classes).init(ad))?;
+        let (cnn, st) = resumed(
+            env.resume,
+            peer_role,
+            TeacherConfig::new(env.classes).init(ad),
+        )?;
         let t = Trainer::new(cnn, cfg.clone(), mutual.clone(), n, ad).with_mask_seed(peer_seed);
         Member::Teacher(restored(st, t))
     } else {
-        let (mlp, st) = resumed(env.resume, peer_role, StudentConfig::new(env.classes).init(ad))?;
+        let (mlp, st) = resumed(
+            env.resume,
+            peer_role,
+            StudentConfig::new(env.classes).init(ad),
+        )?;
         let t = Trainer::new(mlp, cfg.clone(), mutual.clone(), n, ad).with_mask_seed(peer_seed);
         Member::Student(restored(st, t))
     };
     let (own, st) = resumed(env.resume, Role::Distilled, student.clone())?;
     let own = restored(st, Trainer::new(own, cfg.clone(), mutual, n, ad));
     let (base, st) = resumed(env.resume, Role::Baseline, student)?;
-    let mut baseline = restored(st, Trainer::new(base, cfg.clone(), Objective::CrossEntropy, n, ad));
+    let mut baseline = restored(
+        st,
+        Trainer::new(base, cfg.clone(), Objective::CrossEntropy, n, ad),
+    );
     let mut cohort = Cohort::new(vec![Member::Student(own), peer], MUTUAL_T)?;
     let plan = (cfg.epochs, baseline.steps_per_epoch());
-    let mut hb = WebHooks::new(shared.clone(), Role::Baseline, &baseline, &env.device, false);
+    let mut hb = WebHooks::new(
+        shared.clone(),
+        Role::Baseline,
+        &baseline,
+        &env.device,
+        false,
+    );
     let mut hc = CohortWeb {
         members: [Role::Distilled, peer_role]
             .map(|r| WebHooks::with_plan(shared.clone(), r, plan, &env.device, false))
@@ -132,17 +149,40 @@ pub async fn mutual(env: &Env<'_>) -> Result<Phase, Halt> {
     };
     let (train_set, test) = (&*env.train, &*env.test);
     let (eb, ec) = futures::join!(
-        train::fit(&mut baseline, train_set, test, env.norm, &env.device, env.opts, &mut hb),
-        train::fit_cohort(&mut cohort, train_set, test, env.norm, &env.device, env.opts, &mut hc),
+        train::fit(
+            &mut baseline,
+            train_set,
+            test,
+            env.norm,
+            &env.device,
+            env.opts,
+            &mut hb
+        ),
+        train::fit_cohort(
+            &mut cohort,
+            train_set,
+            test,
+            env.norm,
+            &env.device,
+            env.opts,
+            &mut hc
+        ),
     );
     let ok_b = check(shared, Role::Baseline, eb)?;
     let ok_c = check(shared, Role::Distilled, ec)?;
     let mut finished: Vec<(Role, Network, usize)> = Vec::new();
     if ok_b {
-        finished.push((Role::Baseline, baseline.model().valid().into(), baseline.epoch()));
+        finished.push((
+            Role::Baseline,
+            baseline.model().valid().into(),
+            baseline.epoch(),
+        ));
     }
     if ok_c {
-        for (role, m) in [Role::Distilled, peer_role].into_iter().zip(cohort.members()) {
+        for (role, m) in [Role::Distilled, peer_role]
+            .into_iter()
+            .zip(cohort.members())
+        {
             finished.push((role, m.network(), m.epoch()));
         }
     }

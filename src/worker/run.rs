@@ -430,15 +430,34 @@ async fn run_inner(
     //    the page shows how far it got. On a GPU queueing is instant.
     let teacher_valid = teacher.model().valid();
     let rows = |idx: &[usize]| {
-        train::logits(&teacher_valid, &train_set, idx, norm, hooks::EVAL_BATCH, &device)
+        train::logits(
+            &teacher_valid,
+            &train_set,
+            idx,
+            norm,
+            hooks::EVAL_BATCH,
+            &device,
+        )
     };
     let Some(cached) = methods::cache(shared, n, rows).await else {
         return Ok(Phase::Stopped);
     };
     // FitNets: the teacher's hint layer `[n, 1024]` too, unless the checkpoint is past stage 1.
-    let hints = if s.method == Method::FitNets && resume.as_ref().and_then(|c| c.role(Role::Distilled)).is_none() {
+    let hints = if s.method == Method::FitNets
+        && resume
+            .as_ref()
+            .and_then(|c| c.role(Role::Distilled))
+            .is_none()
+    {
         let rows = |idx: &[usize]| {
-            train::hints(&teacher_valid, &train_set, idx, norm, hooks::EVAL_BATCH, &device)
+            train::hints(
+                &teacher_valid,
+                &train_set,
+                idx,
+                norm,
+                hooks::EVAL_BATCH,
+                &device,
+            )
         };
         let Some(h) = methods::cache(shared, n, rows).await else {
             return Ok(Phase::Stopped);
@@ -506,7 +525,8 @@ async fn run_inner(
     let width = teacher_valid.hint_width();
     let distilled_run = async {
         if let Some(h) = hints {
-            let Some((hinted, steps)) = fitnets_hints(&env, student.clone(), width, h, &cfg).await?
+            let Some((hinted, steps)) =
+                fitnets_hints(&env, student.clone(), width, h, &cfg).await?
             else {
                 return Ok(FitEnd::Stopped);
             };
@@ -522,7 +542,16 @@ async fn run_inner(
                 )),
             );
         }
-        train::fit(&mut distilled, &train_set, &test, norm, &device, opts, &mut hd).await
+        train::fit(
+            &mut distilled,
+            &train_set,
+            &test,
+            norm,
+            &device,
+            opts,
+            &mut hd,
+        )
+        .await
     };
     let (eb, ed) = futures::join!(
         train::fit(
@@ -637,7 +666,17 @@ async fn fitnets_hints(
         )),
     );
     let (train_set, test) = (&*env.train, &*env.test);
-    match train::fit(&mut t, train_set, test, env.norm, &env.device, env.opts, &mut h).await? {
+    match train::fit(
+        &mut t,
+        train_set,
+        test,
+        env.norm,
+        &env.device,
+        env.opts,
+        &mut h,
+    )
+    .await?
+    {
         FitEnd::Stopped => Ok(None),
         _ => {
             let steps = t.steps();
