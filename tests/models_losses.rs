@@ -325,7 +325,7 @@ fn mutual_and_hint_losses_match_hand_computed_values() {
     close(
         scalar(distill::mutual_loss(
             s.clone(),
-            &[t.clone()],
+            std::slice::from_ref(&t),
             y.clone(),
             1.0,
         )),

@@ -26,7 +26,9 @@ use burn::prelude::*;
 /// (which are the baseline's), its data order is the same.
 pub const PEER_SEED_OFFSET: u64 = 1_000;
 
-/// A cohort member: a student MLP or a teacher CNN, each with its own trainer.
+/// A cohort member: a student MLP or a teacher CNN, each with its own trainer. (A cohort holds
+/// two or three: boxing the larger would buy nothing.)
+#[allow(clippy::large_enum_variant)]
 pub enum Member {
     Student(Trainer<Student>),
     Teacher(Trainer<Teacher>),
