@@ -4,12 +4,12 @@
 //! dropout masks as the baseline of the same seed.
 
 use super::store::Loaded;
-use super::train::{CliHooks, Fitted, fit_model, norm};
+use super::train::{CliHooks, FitPlan, Fitted, norm};
 use crate::distill::{DistillConfig, Method};
 use crate::model::snapshot::Network;
 use crate::model::{self, HintedStudent, Student, StudentConfig, Teacher, TeacherConfig};
 use crate::train::{
-    self, Cohort, CohortHooks, EpochRecord, EvalResult, FitOptions, Member, Objective, StepMetrics,
+    self, Cohort, CohortHooks, EpochRecord, EvalResult, Member, Objective, StepMetrics,
     TrainConfig, Trainer,
 };
 use anyhow::{Context, Result, anyhow, bail};
@@ -23,14 +23,47 @@ pub(super) struct MethodSpec<'a> {
     pub(super) mutual_t: f32,
     /// FitNets' stage-1 epochs.
     pub(super) hint_epochs: usize,
-    /// The pretrained teacher (classic distillation and FitNets).
-    pub(super) teacher: Option<&'a Teacher>,
-    /// The teacher's logits over the training samples, cached once per sweep.
-    pub(super) logits: Option<&'a Tensor<2>>,
-    /// The teacher's hint-layer outputs over the training samples (FitNets), cached once.
-    pub(super) hints: Option<&'a Tensor<2>>,
+    /// The pretrained teacher's outputs, cached once per run or sweep.
+    pub(super) targets: &'a Targets,
     /// Classic distillation only: the first k samples carry labels (`sweep --labelled`).
     pub(super) labelled: Option<usize>,
+}
+
+/// A pretrained teacher's outputs over the training samples, cached once: its logits (classic
+/// distillation, FitNets' stage 2) and its hint layer (FitNets' stage 1), `[n, classes]` and
+/// `[n, 1024]`.
+#[derive(Default)]
+pub(super) struct Targets {
+    logits: Option<Tensor<2>>,
+    hints: Option<(Tensor<2>, usize)>,
+}
+
+impl Targets {
+    /// What `methods` need from `teacher` (none of it without one) over the first `n` samples.
+    pub(super) fn cache(
+        teacher: Option<&Network>,
+        methods: &[Method],
+        data: &Loaded,
+        n: usize,
+        device: &Device,
+    ) -> Result<Targets> {
+        let Some(net) = teacher.filter(|_| methods.iter().any(|m| m.needs_teacher())) else {
+            return Ok(Targets::default());
+        };
+        let teacher = as_teacher(net)?.valid();
+        let idx: Vec<usize> = (0..n).collect();
+        eprintln!("caching teacher logits over {n} training samples...");
+        let logits = train::logits(&teacher, &data.train, &idx, norm(data), 512, device);
+        let hints = methods.contains(&Method::FitNets).then(|| {
+            eprintln!("caching the teacher's hint layer over {n} training samples...");
+            let h = train::hints(&teacher, &data.train, &idx, norm(data), 512, device);
+            (h, teacher.hint_width())
+        });
+        Ok(Targets {
+            logits: Some(logits),
+            hints,
+        })
+    }
 }
 
 /// A method's student and what else the run learnt.
@@ -50,21 +83,9 @@ pub fn as_teacher(net: &Network) -> Result<&Teacher> {
     }
 }
 
-/// The teacher's hint-layer outputs `[n, 1024]` over the first `n` training samples.
-pub fn teacher_hints(teacher: &Teacher, data: &Loaded, n: usize, device: &Device) -> Tensor<2> {
-    let idx: Vec<usize> = (0..n).collect();
-    train::hints(&teacher.valid(), &data.train, &idx, norm(data), 512, device)
-}
-
-/// Train the student by `spec.method` on the first `n` training samples, validating on `val_n`.
-pub(super) fn run(
-    spec: &MethodSpec,
-    cfg: &TrainConfig,
-    data: &Loaded,
-    (n, val_n): (usize, usize),
-    device: &Device,
-    quiet: bool,
-) -> Result<MethodRun> {
+/// Train the student by `spec.method` as `plan` says.
+pub(super) fn run(spec: &MethodSpec, cfg: &TrainConfig, plan: &FitPlan) -> Result<MethodRun> {
+    let (data, n, device) = (plan.data, plan.n, plan.device);
     let ad = device.clone().autodiff();
     let classes = data.manifest.num_classes();
     model::seed(&ad, cfg.seed);
@@ -73,17 +94,7 @@ pub(super) fn run(
     match spec.method {
         Method::Distill => {
             let objective = distill_objective(spec)?;
-            let f = fit_model(
-                student,
-                cfg.clone(),
-                objective,
-                data,
-                n,
-                val_n,
-                device,
-                label,
-                quiet,
-            )?;
+            let f = plan.fit(student, cfg.clone(), objective, label)?;
             Ok(MethodRun {
                 student: f,
                 peer: None,
@@ -91,11 +102,9 @@ pub(super) fn run(
             })
         }
         Method::FitNets => {
-            let teacher = spec.teacher.context("FitNets needs a pretrained teacher")?;
-            let hints = spec
-                .hints
-                .context("FitNets needs the teacher's cached hints")?;
-            let hinted = HintedStudent::new(student, teacher.hint_width(), &ad);
+            let (hints, width) = (spec.targets.hints.as_ref())
+                .context("FitNets needs a pretrained teacher's cached hint layer")?;
+            let hinted = HintedStudent::new(student, *width, &ad);
             let stage1_cfg = TrainConfig {
                 epochs: spec.hint_epochs.max(1),
                 plateau: false,
@@ -105,30 +114,10 @@ pub(super) fn run(
             let hint = Objective::Hint {
                 teacher_hints: hints.clone(),
             };
-            let s1 = fit_model(
-                hinted,
-                stage1_cfg,
-                hint,
-                data,
-                n,
-                val_n,
-                device,
-                "fitnets hints",
-                quiet,
-            )?;
+            let s1 = plan.fit(hinted, stage1_cfg, hint, "fitnets hints")?;
             let student = s1.model.into_student();
             let objective = distill_objective(spec)?;
-            let f = fit_model(
-                student,
-                cfg.clone(),
-                objective,
-                data,
-                n,
-                val_n,
-                device,
-                label,
-                quiet,
-            )?;
+            let f = plan.fit(student, cfg.clone(), objective, label)?;
             Ok(MethodRun {
                 student: f,
                 peer: None,
@@ -155,15 +144,11 @@ pub(super) fn run(
             let spe = cohort.members()[0].steps_per_epoch();
             let mut hooks = CohortCli {
                 members: vec![
-                    CliHooks::new(label, spe, quiet),
+                    CliHooks::new(label, spe, plan.quiet),
                     CliHooks::new(&format!("{label} peer"), spe, true),
                 ],
             };
-            let opts = FitOptions {
-                read_every: 20,
-                val_count: val_n,
-                eval_batch: 1024,
-            };
+            let opts = plan.opts();
             let end = pollster::block_on(train::fit_cohort(
                 &mut cohort,
                 &data.train,
@@ -203,10 +188,8 @@ pub(super) fn run(
 fn distill_objective(spec: &MethodSpec) -> Result<Objective> {
     Ok(Objective::Distill {
         config: spec.distill,
-        teacher_logits: spec
-            .logits
-            .context("distillation needs the teacher's cached logits")?
-            .clone(),
+        teacher_logits: (spec.targets.logits.clone())
+            .context("distillation needs a pretrained teacher's cached logits")?,
         labelled: spec.labelled,
     })
 }

@@ -319,48 +319,53 @@ pub(super) struct Fitted<M> {
     pub(super) seconds: f64,
 }
 
-#[allow(clippy::too_many_arguments)]
-pub(super) fn fit_model<M: Classifier>(
-    model: M,
-    cfg: TrainConfig,
-    objective: Objective,
-    data: &Loaded,
-    n: usize,
-    val_n: usize,
-    device: &Device,
-    label: &str,
-    quiet: bool,
-) -> Result<Fitted<M>> {
-    let ad = device.clone().autodiff();
-    let mut trainer = Trainer::new(model, cfg, objective, n, &ad);
-    let mut hooks = CliHooks::new(label, trainer.steps_per_epoch(), quiet);
-    let opts = FitOptions {
-        read_every: 20,
-        val_count: val_n,
-        eval_batch: 1024,
-    };
-    let end = pollster::block_on(train::fit(
-        &mut trainer,
-        &data.train,
-        &data.test,
-        norm(data),
-        device,
-        opts,
-        &mut hooks,
-    ))?;
-    hooks.bar.finish_and_clear();
-    Ok(Fitted {
-        model: trainer.into_model(),
-        history: hooks.history,
-        end,
-        seconds: hooks.started.elapsed().as_secs_f64(),
-    })
+/// Where and how the CLI fits a network: on the first `n` training samples of `data`,
+/// validated on its first `val_n` test samples, on `device`; `quiet` hides the epoch lines.
+pub(super) struct FitPlan<'a> {
+    pub(super) data: &'a Loaded,
+    pub(super) n: usize,
+    pub(super) val_n: usize,
+    pub(super) device: &'a Device,
+    pub(super) quiet: bool,
 }
 
-/// Teacher logits `[n, classes]` over the first `n` training samples, computed once (eval mode).
-fn teacher_logits(teacher: &Network, data: &Loaded, n: usize, device: &Device) -> Tensor<2> {
-    let idx: Vec<usize> = (0..n).collect();
-    train::logits(&teacher.valid(), &data.train, &idx, norm(data), 512, device)
+impl FitPlan<'_> {
+    pub(super) fn opts(&self) -> FitOptions {
+        FitOptions {
+            read_every: 20,
+            val_count: self.val_n,
+            eval_batch: 1024,
+        }
+    }
+
+    /// Fit `model` (on the autodiff device) to `objective`, with progress under `label`.
+    pub(super) fn fit<M: Classifier>(
+        &self,
+        model: M,
+        cfg: TrainConfig,
+        objective: Objective,
+        label: &str,
+    ) -> Result<Fitted<M>> {
+        let ad = self.device.clone().autodiff();
+        let mut trainer = Trainer::new(model, cfg, objective, self.n, &ad);
+        let mut hooks = CliHooks::new(label, trainer.steps_per_epoch(), self.quiet);
+        let end = pollster::block_on(train::fit(
+            &mut trainer,
+            &self.data.train,
+            &self.data.test,
+            norm(self.data),
+            self.device,
+            self.opts(),
+            &mut hooks,
+        ))?;
+        hooks.bar.finish_and_clear();
+        Ok(Fitted {
+            model: trainer.into_model(),
+            history: hooks.history,
+            end,
+            seconds: hooks.started.elapsed().as_secs_f64(),
+        })
+    }
 }
 
 pub fn train(args: TrainArgs) -> Result<()> {
@@ -420,27 +425,25 @@ pub fn train(args: TrainArgs) -> Result<()> {
     );
     let ad = device.clone().autodiff();
     model::seed(&ad, cfg.seed);
+    let plan = FitPlan {
+        data: &data,
+        n,
+        val_n,
+        device: &device,
+        quiet: false,
+    };
     let (network, net_json, fitted) = match arch {
         Arch::Mlp if is_student => {
-            let cached = teacher.as_ref().map(|t| {
-                eprintln!("caching teacher logits over {n} training samples...");
-                teacher_logits(t, &data, n, &device)
-            });
-            let teacher_cnn = teacher.as_ref().map(methods::as_teacher).transpose()?;
-            let hints = teacher_cnn
-                .filter(|_| method == Method::FitNets)
-                .map(|t| methods::teacher_hints(t, &data, n, &device));
+            let targets = methods::Targets::cache(teacher.as_ref(), &[method], &data, n, &device)?;
             let spec = methods::MethodSpec {
                 method,
                 distill,
                 mutual_t: args.mutual_t,
                 hint_epochs: args.hint_epochs,
-                teacher: teacher_cnn,
-                logits: cached.as_ref(),
-                hints: hints.as_ref(),
+                targets: &targets,
                 labelled: None,
             };
-            let r = methods::run(&spec, &cfg, &data, (n, val_n), &device, false)?;
+            let r = methods::run(&spec, &cfg, &plan)?;
             if let Some((acc, _)) = &r.peer {
                 eprintln!("the cohort's peer reached {acc:.4}");
             }
@@ -454,17 +457,7 @@ pub fn train(args: TrainArgs) -> Result<()> {
         }
         Arch::Cnn => {
             let nc = TeacherConfig::new(classes);
-            let f = fit_model(
-                nc.init(&ad),
-                cfg.clone(),
-                Objective::CrossEntropy,
-                &data,
-                n,
-                val_n,
-                &device,
-                role,
-                false,
-            )?;
+            let f = plan.fit(nc.init(&ad), cfg.clone(), Objective::CrossEntropy, role)?;
             let json = serde_json::to_value(&nc)?;
             (
                 Network::Teacher(f.model.clone()),
@@ -474,17 +467,7 @@ pub fn train(args: TrainArgs) -> Result<()> {
         }
         Arch::Mlp => {
             let nc = StudentConfig::new(classes);
-            let f = fit_model(
-                nc.init(&ad),
-                cfg.clone(),
-                Objective::CrossEntropy,
-                &data,
-                n,
-                val_n,
-                &device,
-                role,
-                false,
-            )?;
+            let f = plan.fit(nc.init(&ad), cfg.clone(), Objective::CrossEntropy, role)?;
             let json = serde_json::to_value(&nc)?;
             (
                 Network::Student(f.model.clone()),
@@ -694,30 +677,27 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
     };
     let classes = data.manifest.num_classes();
     let cfg = train_config(c);
-    let cached = teacher.as_ref().map(|t| {
-        eprintln!("caching teacher logits over {n} training samples (once for the whole sweep)...");
-        teacher_logits(t, &data, n, &device)
-    });
-    let teacher_cnn = teacher.as_ref().map(methods::as_teacher).transpose()?;
-    let hints = match teacher_cnn {
-        Some(t) if args.methods.contains(&Method::FitNets) => {
-            eprintln!("caching the teacher's hint layer over {n} training samples...");
-            Some(methods::teacher_hints(t, &data, n, &device))
-        }
-        _ => None,
-    };
+    // Once for the whole sweep.
+    let targets = methods::Targets::cache(teacher.as_ref(), &args.methods, &data, n, &device)?;
     let ad = device.clone().autodiff();
     model::seed(&ad, cfg.seed);
-    let base = fit_model(
+    let plan = FitPlan {
+        data: &data,
+        n,
+        val_n,
+        device: &device,
+        quiet: true,
+    };
+    let base_plan = FitPlan {
+        data: base_data,
+        n: base_n,
+        ..plan
+    };
+    let base = base_plan.fit(
         StudentConfig::new(classes).init(&ad),
         cfg.clone(),
         Objective::CrossEntropy,
-        base_data,
-        base_n,
-        val_n,
-        &device,
         "baseline",
-        true,
     )?;
     let base_acc = base.history.last().map(|r| r.val_accuracy).unwrap_or(0.0);
     eprintln!("baseline student ({labelled_n} labelled samples, {base_n} an epoch): {base_acc:.4}");
@@ -743,12 +723,10 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
                 distill,
                 mutual_t: args.mutual_t,
                 hint_epochs: args.hint_epochs,
-                teacher: teacher_cnn,
-                logits: cached.as_ref(),
-                hints: hints.as_ref(),
+                targets: &targets,
                 labelled,
             };
-            let r = methods::run(&spec, &cfg, &data, (n, val_n), &device, true)?;
+            let r = methods::run(&spec, &cfg, &plan)?;
             let f = &r.student;
             let acc = f.history.last().map(|r| r.val_accuracy).unwrap_or(0.0);
             eprintln!(

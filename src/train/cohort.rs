@@ -10,10 +10,8 @@
 //! its early stopping ends the cohort's run; the others' early-stopping signal is ignored so the
 //! cohort stays whole, and their plateau rule still lowers their learning rates.
 
-use super::eval::{EvalResult, Evaluation};
-use super::fit::{
-    Control, EpochRecord, EpochSums, FitEnd, FitError, FitOptions, finish_validation,
-};
+use super::eval::EvalResult;
+use super::fit::{Control, EpochRecord, EpochSums, FitEnd, FitError, FitOptions, validate};
 use super::trainer::{Forward, StepHandle, StepMetrics, Trainer};
 use crate::data::Split;
 use crate::data::batch::Norm;
@@ -215,15 +213,13 @@ pub async fn fit_cohort<H: CohortHooks>(
         let mut stop = false;
         for m in 0..k {
             let model = cohort.members[m].network();
-            let mut eval = Evaluation::new(val, opts.val_count, opts.eval_batch, device)
-                .map_err(FitError::Device)?;
-            while eval.step(&model, val, norm, device) {
-                if hooks.between_steps().await == Control::Stop {
-                    return Ok(FitEnd::Stopped);
-                }
-            }
+            let epoch = cohort.members[m].epoch();
+            let between = async || hooks.between_steps().await;
+            let Some(eval) = validate(&model, val, norm, device, opts, epoch, between).await?
+            else {
+                return Ok(FitEnd::Stopped);
+            };
             let member = &mut cohort.members[m];
-            let eval = finish_validation(eval, val, member.epoch()).await?;
             let steps = member.steps_per_epoch();
             let outcome = member.end_epoch(eval.loss);
             let record = sums[m].record(member.epoch(), &eval, lrs[m], outcome.lr_reduced, steps);

@@ -52,11 +52,7 @@ pub fn logits<M: Classifier>(
     batch: usize,
     device: &Device,
 ) -> Tensor<2> {
-    let parts: Vec<Tensor<2>> = indices
-        .chunks(batch)
-        .map(|idx| model.logits(batch::images(data, idx, norm, device)))
-        .collect();
-    Tensor::cat(parts, 0)
+    batched(data, indices, norm, batch, device, |x| model.logits(x))
 }
 
 /// The teacher's hint-layer outputs `[indices.len(), 1024]` (FitNets' stage-1 targets) for the
@@ -69,9 +65,21 @@ pub fn hints(
     batch: usize,
     device: &Device,
 ) -> Tensor<2> {
+    batched(data, indices, norm, batch, device, |x| teacher.hint(x))
+}
+
+/// `f` of the images at `indices` (`[b, 784]` → `[b, width]`), `batch` at a time, concatenated.
+fn batched(
+    data: &Split,
+    indices: &[usize],
+    norm: Norm,
+    batch: usize,
+    device: &Device,
+    f: impl Fn(Tensor<2>) -> Tensor<2>,
+) -> Tensor<2> {
     let parts: Vec<Tensor<2>> = indices
-        .chunks(batch)
-        .map(|idx| teacher.hint(batch::images(data, idx, norm, device)))
+        .chunks(batch.max(1))
+        .map(|idx| f(batch::images(data, idx, norm, device)))
         .collect();
     Tensor::cat(parts, 0)
 }

@@ -113,16 +113,13 @@ pub async fn fit<M: Classifier, H: FitHooks<M>>(
                 return Ok(FitEnd::Stopped);
             }
         }
-        // Validation a batch at a time, with the hooks between batches as between steps.
         let model = trainer.model().valid();
-        let mut eval = Evaluation::new(val, opts.val_count, opts.eval_batch, device)
-            .map_err(FitError::Device)?;
-        while eval.step(&model, val, norm, device) {
-            if hooks.between_steps().await == Control::Stop {
-                return Ok(FitEnd::Stopped);
-            }
-        }
-        let eval = finish_validation(eval, val, trainer.epoch()).await?;
+        let between = async || hooks.between_steps().await;
+        let Some(eval) =
+            validate(&model, val, norm, device, opts, trainer.epoch(), between).await?
+        else {
+            return Ok(FitEnd::Stopped);
+        };
         let steps = trainer.steps_per_epoch();
         let outcome = trainer.end_epoch(eval.loss);
         let record = sums.record(trainer.epoch(), &eval, lr, outcome.lr_reduced, steps);
@@ -188,12 +185,24 @@ impl EpochSums {
     }
 }
 
-/// Read a validation pass whose batches have all been queued; a non-finite loss is an error.
-pub(crate) async fn finish_validation(
-    eval: Evaluation,
+/// Validate `model` a batch at a time, awaiting `between` after each batch as between steps;
+/// `None` if it said stop. A non-finite loss is an error.
+pub(crate) async fn validate<M: Classifier>(
+    model: &M,
     val: &Split,
+    norm: Norm,
+    device: &Device,
+    opts: FitOptions,
     epoch: usize,
-) -> Result<EvalResult, FitError> {
+    mut between: impl AsyncFnMut() -> Control,
+) -> Result<Option<EvalResult>, FitError> {
+    let mut eval =
+        Evaluation::new(val, opts.val_count, opts.eval_batch, device).map_err(FitError::Device)?;
+    while eval.step(model, val, norm, device) {
+        if between().await == Control::Stop {
+            return Ok(None);
+        }
+    }
     let eval = eval.finish(val).await.map_err(FitError::Device)?;
     if !eval.loss.is_finite() {
         return Err(FitError::NonFiniteValidation {
@@ -201,5 +210,5 @@ pub(crate) async fn finish_validation(
             loss: eval.loss,
         });
     }
-    Ok(eval)
+    Ok(Some(eval))
 }
