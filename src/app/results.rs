@@ -56,11 +56,11 @@ pub fn results(p: &ResultsProps) -> Html {
                         html! {
                             <tr data-role={role.key()}>
                                 <th scope="row">{ role.label_for(method) }</th>
-                                <td>{ row.map(|r| r.params.to_string()).unwrap_or_default() }</td>
-                                <td>{ row.map(|r| r.epochs.to_string()).unwrap_or_default() }</td>
-                                <td class="acc" data-acc={acc(role).map(|a| (a / 100.0).to_string()).unwrap_or_default()}>{ acc(role).map(|a| format!("{a:.2} %")).unwrap_or_else(|| "—".into()) }</td>
-                                <td>{ gain }</td>
-                                <td class="study">{ study_text }</td>
+                                <td data-label="Parameters">{ row.map(|r| r.params.to_string()).unwrap_or_default() }</td>
+                                <td data-label="Epochs">{ row.map(|r| r.epochs.to_string()).unwrap_or_default() }</td>
+                                <td class="acc" data-label="Validation accuracy" data-acc={acc(role).map(|a| (a / 100.0).to_string()).unwrap_or_default()}>{ acc(role).map(|a| format!("{a:.2} %")).unwrap_or_else(|| "—".into()) }</td>
+                                <td class="gain" data-label="Gain over baseline">{ gain }</td>
+                                <td class="study" data-label="The study (EMNIST letters)">{ study_text }</td>
                             </tr>
                         }
                     }) }
