@@ -230,6 +230,7 @@ pub fn app() -> Html {
                 <p class="tagline">{ "Watch a teacher CNN's knowledge flow into a small student MLP, in your browser." }</p>
                 <DeviceBadge state={state.clone()} />
             </header>
+            <main>
             <Messages state={state.clone()} on_dismiss={on_dismiss} on_checkpoint={on_checkpoint} on_restart={on_restart} />
             <lessons::Lessons settings={state.settings.clone()} running={running || state.sweep.running}
                 on_change={on_settings.clone()} />
@@ -252,6 +253,7 @@ pub fn app() -> Html {
             <sweep::SweepPanel state={state.clone()} can_run={teacher_ready} on_run={on_sweep} on_stop={on_stop} />
             <models::Models state={state.clone()} running={running} on_export={on_export} on_import={on_import} on_settings={on_settings} />
             <speed::Speed state={state.clone()} can_run={!running && !state.sweep.running} on_run={on_bench} />
+            </main>
             <footer>
                 { "The study: Keras on EMNIST letters; teacher 94.4 %, student alone 91.6 %, distilled 92.2 % (T = 10, λ = 0.5). " }
                 { "Distillation: Hinton, Vinyals & Dean (2015), \"Distilling the Knowledge in a Neural Network\"." }

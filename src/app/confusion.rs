@@ -54,7 +54,7 @@ pub fn confusion(p: &ConfusionProps) -> Html {
             <p class="hint">{ "Rows: true class; columns: predicted. Click a cell to see those samples in the explorer." }</p>
             <div class="cm-scroll">
                 <table class="cm" id="confusion-matrix" data-role={role.key()}>
-                    <thead><tr><th></th>{ for s.classes.iter().map(|x| html! { <th scope="col" title={x.clone()}>{ short(x) }</th> }) }<th>{ "acc." }</th></tr></thead>
+                    <thead><tr><th scope="col"><span class="sr-only">{ "true class \\ predicted" }</span></th>{ for s.classes.iter().map(|x| html! { <th scope="col" title={x.clone()}>{ short(x) }</th> }) }<th>{ "acc." }</th></tr></thead>
                     <tbody>
                         { for m.iter().enumerate().map(|(i, row)| {
                             let total: u32 = row.iter().sum();
@@ -68,7 +68,7 @@ pub fn confusion(p: &ConfusionProps) -> Html {
                                             .filter(|(_, (t, y))| **t as usize == i && **y as usize == j)
                                             .map(|(k, _)| k).take(3).collect();
                                         let cb = p.on_pick.clone();
-                                        let style = format!("background: rgba(0, 114, 178, {:.2}); color: {}", share, if share > 0.5 { "#fff" } else { "#000" });
+                                        let style = format!("background: rgba(0, 114, 178, {:.2}); color: {}", share, if share > 0.92 { "#fff" } else { "#000" });
                                         html! {
                                             <td class={classes!((i == j).then_some("diag"))} style={style}>
                                                 if n > 0 {

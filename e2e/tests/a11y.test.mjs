@@ -1,0 +1,27 @@
+// Everyone: an axe-core audit (npm `axe-core`, injected into the page) after a run finds no
+// serious or critical violation — contrast, names, labels, landmarks.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { serve, launch, runToEnd, ROOT } from '../lib.mjs';
+
+const DIST = join(ROOT, 'dist');
+const require = createRequire(join(ROOT, 'e2e', 'package.json'));
+
+test('an accessibility audit after a run finds nothing serious', { timeout: 600_000 }, async () => {
+  const srv = await serve(DIST);
+  const b = await launch({ webgpu: false });
+  try {
+    await runToEnd(b, srv.url + '?dataset=fashion-mnist&subset=1024&val=256&epochs=1&batch=64&device=cpu&teacher=pretrained');
+    await b.page.addScriptTag({ path: require.resolve('axe-core/axe.min.js') });
+    const violations = await b.page.evaluate(async () => (await axe.run(document)).violations
+      .map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.html.slice(0, 100)) })));
+    const bad = violations.filter((v) => ['serious', 'critical'].includes(v.impact));
+    assert.deepEqual(bad, [], JSON.stringify(bad, null, 1));
+    console.log(`# axe: ${violations.length} minor or moderate: ${violations.map((v) => v.id).join(', ') || 'none'}`);
+  } finally {
+    await b.close();
+    await srv.close();
+  }
+});
