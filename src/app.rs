@@ -11,6 +11,7 @@ mod lessons;
 mod link;
 mod loading;
 mod models;
+mod present;
 mod results;
 mod speed;
 mod state;
@@ -222,6 +223,52 @@ pub fn app() -> Html {
         state.phase,
         Phase::Loading | Phase::Training(_) | Phase::Caching { .. } | Phase::Students
     );
+    // The presentation view's keys: T through the explorer's temperatures, the sample through
+    // the grid.
+    let on_key = {
+        let (d, select) = (d.clone(), select.clone());
+        let (t, thumbs, selected) = (
+            state.explorer_t,
+            state.thumbs.clone(),
+            state.selected.clone(),
+        );
+        Callback::from(move |k: present::Key| match k {
+            present::Key::Temperature(up) => d.dispatch(Action::ExplorerT(present::step_t(t, up))),
+            present::Key::Sample(forward) => {
+                if let Some(i) = present::step_sample(&thumbs, &selected, forward) {
+                    select.emit(vec![i]);
+                }
+            }
+        })
+    };
+    present::use_keys(state.settings.present, on_key);
+    let set_present = |on: bool| {
+        let edit = on_settings.clone();
+        Callback::from(move |_| edit.emit(std::rc::Rc::new(move |s: &mut Settings| s.present = on)))
+    };
+    if state.settings.present {
+        let (start, pause) = (on_start.clone(), on_pause.clone());
+        let paused = state.paused;
+        return html! {
+            <div class="page present">
+                <header class="top">
+                    <h1>{ "Distill Lab" }</h1>
+                    <p class="keys" id="present-keys">{ "Keys: ↑ ↓ temperature (1, 2, 5, 10, 20) · ← → sample" }</p>
+                    <div class="buttons">
+                        <button id="start" class="primary" disabled={running} onclick={Callback::from(move |_| start.emit(()))}>{ "Start" }</button>
+                        <button id="pause" disabled={!running} onclick={Callback::from(move |_| pause.emit(!paused))}>{ if paused { "Resume" } else { "Pause" } }</button>
+                        <button id="leave-present" onclick={set_present(false)}>{ "Back to the lab" }</button>
+                    </div>
+                </header>
+                <main>
+                    <Messages state={state.clone()} on_dismiss={on_dismiss} on_checkpoint={on_checkpoint} on_restart={on_restart} />
+                    <explorer::Explorer state={state.clone()} on_select={on_select} on_temperature={on_temperature} on_refresh={on_refresh} />
+                    <charts::Curves state={state.clone()} />
+                    <results::Results state={state.clone()} />
+                </main>
+            </div>
+        };
+    }
     let teacher_ready = state.has_model(Role::Teacher) && !running && state.phase != Phase::Idle;
     html! {
         <div class="page">
@@ -229,6 +276,7 @@ pub fn app() -> Html {
                 <h1>{ "Distill Lab" }</h1>
                 <p class="tagline">{ "Watch a teacher CNN's knowledge flow into a small student MLP, in your browser." }</p>
                 <DeviceBadge state={state.clone()} />
+                <button id="present" onclick={set_present(true)}>{ "Presentation view (for a projector)" }</button>
             </header>
             <main>
             <Messages state={state.clone()} on_dismiss={on_dismiss} on_checkpoint={on_checkpoint} on_restart={on_restart} />

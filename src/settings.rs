@@ -74,6 +74,10 @@ pub struct Settings {
     /// FitNets' stage 1: epochs fitting the student's hidden layer to the teacher's (`hints=`).
     #[serde(default = "default_hint_epochs")]
     pub hint_epochs: usize,
+    /// The presentation view for a projector (`view=present`): only the explorer, the curves
+    /// and the results, large, stepped from the keyboard.
+    #[serde(default)]
+    pub present: bool,
     /// Controls hidden from view (by their URL key).
     pub hide: Vec<String>,
 }
@@ -115,6 +119,7 @@ impl Default for Settings {
             pretrained: false,
             method: Method::Distill,
             hint_epochs: default_hint_epochs(),
+            present: false,
             hide: Vec::new(),
         }
     }
@@ -149,10 +154,10 @@ fn pairs(query: &str) -> impl Iterator<Item = (String, String)> + '_ {
         })
 }
 
-/// Whether `query` sets nothing a lesson sets (nothing, or only `hide=`, `device=` and
-/// `bench=`, which belong to the page and the machine): a bare visit.
+/// Whether `query` sets nothing a lesson sets (nothing, or only `hide=`, `device=`, `view=`
+/// and `bench=`, which belong to the page and the machine): a bare visit.
 pub fn sets_no_lesson(query: &str) -> bool {
-    pairs(query).all(|(k, _)| matches!(k.as_str(), "hide" | "device" | "bench"))
+    pairs(query).all(|(k, _)| matches!(k.as_str(), "hide" | "device" | "bench" | "view"))
 }
 
 /// `bench=webgpu` → `Some(false)`, `bench=cpu` → `Some(true)`: not a setting, but a request to
@@ -314,6 +319,11 @@ impl Settings {
                         "teacher={v} should be train or pretrained; using train"
                     )),
                 },
+                "view" => match v.as_str() {
+                    "present" => s.present = true,
+                    "lab" => s.present = false,
+                    _ => w.push(format!("view={v} should be present or lab; using lab")),
+                },
                 "hide" => {
                     for name in v.split(',').filter(|n| !n.is_empty()) {
                         if KEYS.contains(&name) || SECTIONS.contains(&name) {
@@ -392,6 +402,9 @@ impl Settings {
         }
         if self.pretrained {
             put("teacher", "pretrained".into());
+        }
+        if self.present {
+            put("view", "present".into());
         }
         if !self.hide.is_empty() {
             put("hide", self.hide.join(","));

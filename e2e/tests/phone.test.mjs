@@ -45,3 +45,42 @@ test('at phone widths nothing scrolls sideways, the gain shows, and a finger can
     await srv.close();
   }
 });
+
+test('the presentation view loads from its share link, shows only what the class sees, and answers its keys', { timeout: 600_000 }, async () => {
+  const srv = await serve(DIST);
+  const b = await launch({ webgpu: false });
+  try {
+    await b.page.setViewportSize({ width: 1920, height: 1080 });
+    await runToEnd(b, srv.url + RUN + '&view=present');
+    const page = b.page;
+    assert.equal(await page.locator('section.controls').count(), 0, 'no settings on the projector');
+    assert.equal(await page.locator('section.lessons, section.models, #pad').count(), 0);
+    for (const id of ['#results', '#explorer-t', '#chart-loss']) assert.equal(await page.locator(id).count(), 1, id);
+    const t = () => page.locator('#explorer-t').inputValue();
+    assert.equal(await t(), '10');
+    await page.keyboard.press('ArrowUp');
+    assert.equal(await t(), '20');
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowDown');
+    assert.equal(await t(), '5');
+    const sample = () => page.locator('article.sample').first().getAttribute('data-index');
+    const first = await sample();
+    await page.keyboard.press('ArrowRight');
+    await page.waitForFunction((f) => document.querySelector('article.sample')?.dataset.index !== f, first, { timeout: 10_000 });
+    await page.keyboard.press('ArrowLeft');
+    await page.waitForFunction((f) => document.querySelector('article.sample')?.dataset.index === f, first, { timeout: 10_000 });
+    const fontSize = await page.locator('.page').evaluate((e) => parseFloat(getComputedStyle(e).fontSize));
+    assert.ok(fontSize >= 24, `type for the back of a room: ${fontSize} px`);
+    await screenshot(page, 'present');
+    // Back to the lab, and from the lab into the view with a button; the share link follows.
+    await page.click('#leave-present');
+    assert.equal(await page.locator('section.controls').count(), 1);
+    assert.doesNotMatch(await page.locator('#share-link').inputValue(), /view=present/);
+    await page.click('#present');
+    await page.locator('#present-keys').waitFor({ timeout: 5_000 });
+    assert.match(page.url(), /view=present/);
+  } finally {
+    await b.close();
+    await srv.close();
+  }
+});

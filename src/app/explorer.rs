@@ -64,6 +64,15 @@ pub fn bars(id: String, title: String, p: &[f32], classes: &[String], truth: u8)
                 }) }
                 <text x="2" y="10" class="ymax">{ format!("max {:.0} %", y_max * 100.0) }</text>
             </svg>
+            // The same distribution as a table, for screen readers (the chart is its picture).
+            <table class="sr-only">
+                <caption>{ "Probability per class" }</caption>
+                <tbody>
+                    { for p.iter().enumerate().map(|(i, &v)| html! {
+                        <tr><th scope="row">{ classes.get(i).cloned().unwrap_or_default() }</th><td>{ format!("{:.1} %", v * 100.0) }</td></tr>
+                    }) }
+                </tbody>
+            </table>
         </figure>
     }
 }

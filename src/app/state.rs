@@ -93,6 +93,7 @@ pub fn setup_of(s: &Settings) -> Settings {
     Settings {
         seed: 0,
         hide: Vec::new(),
+        present: false,
         device: crate::settings::DevicePref::Auto,
         ..s.clone()
     }
