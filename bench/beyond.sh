@@ -9,6 +9,8 @@
 # scratch; every student of a seed from the baseline's initial weights, data order and dropout
 # masks. Prints the table (mean ± sd, paired gains with 95 % intervals) and how long it took.
 # LIMIT is the compute budget: a CNN in the cohort costs a CNN's training per seed. Not in CI.
+# TEACHER_RUNS=runs/full (what bench/beyond_strong.sh sets) distils from that folder's teacher
+# instead of one trained on the LIMIT images; METHODS chooses the methods.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
@@ -20,8 +22,15 @@ TS=${TS:-2,4}
 AS=${AS:-0.1,0.5,0.9}
 HINT_EPOCHS=${HINT_EPOCHS:-5}
 EPOCHS=${EPOCHS:-50}
-OUT=$OUT LIMIT=$LIMIT TEACHER_EPOCHS=$EPOCHS bench/teacher.sh
+METHODS=${METHODS:-distill,fitnets,dml,dml-cnn}
+if [ -n "${TEACHER_RUNS:-}" ]; then
+  OUT=$TEACHER_RUNS bench/teacher.sh
+else
+  TEACHER_RUNS=$OUT
+  OUT=$OUT LIMIT=$LIMIT TEACHER_EPOCHS=$EPOCHS bench/teacher.sh
+fi
 t_teacher=$(( $(date +%s) - start ))
+mkdir -p $OUT
 # A copy, so rebuilding the crate while this runs cannot change a run half-way.
 B=$OUT/distill
 [ -x $B ] || cp target/release/distill $B
@@ -29,14 +38,14 @@ for seed in $SEEDS; do
   f=$OUT/seed$seed.json
   [ -f $f ] && continue
   s0=$(date +%s)
-  $B sweep --data $D --teacher $OUT/teacher --seed $seed --epochs $EPOCHS --limit $LIMIT \
-    --loss hinton --temperatures $TS --lambdas $AS --methods distill,fitnets,dml,dml-cnn \
+  $B sweep --data $D --teacher $TEACHER_RUNS/teacher --seed $seed --epochs $EPOCHS --limit $LIMIT \
+    --loss hinton --temperatures $TS --lambdas $AS --methods $METHODS \
     --hint-epochs $HINT_EPOCHS --out $OUT/seed$seed 2>$OUT/seed$seed.log > $f.tmp
   mv $f.tmp $f
   echo "seed $seed: $(( $(date +%s) - s0 )) s"
 done
 echo
-python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); print("teacher CNN (seed 0, %d images): %.2f %% after %d epochs, %.0f s" % (s["train_samples"], 100*s["val_acc"], s["epochs"], s["seconds"]))' $OUT/teacher/summary.json
+python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); print("teacher CNN (seed 0, %d images): %.2f %% after %d epochs, %.0f s" % (s["train_samples"], 100*s["val_acc"], s["epochs"], s["seconds"]))' $TEACHER_RUNS/teacher/summary.json
 echo
 python3 bench/beyond.py $OUT
 echo

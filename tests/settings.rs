@@ -67,6 +67,17 @@ fn the_method_and_its_hint_epochs_round_trip_and_bad_values_warn() {
 }
 
 #[test]
+fn the_presentation_view_is_a_share_link_that_changes_no_lesson() {
+    let (s, w) = Settings::from_query("view=present");
+    assert!(w.is_empty() && s.present);
+    assert_eq!(s.to_query(), "view=present");
+    assert!(distill_lab::settings::sets_no_lesson("view=present&device=cpu"));
+    let (s, w) = Settings::from_query("view=projector");
+    assert!(!s.present);
+    assert!(w[0].contains("view=projector"), "{w:?}");
+}
+
+#[test]
 fn device_values_parse_and_bad_ones_warn() {
     for (v, want) in [
         ("auto", DevicePref::Auto),
