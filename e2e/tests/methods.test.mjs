@@ -59,3 +59,19 @@ for (const { method, extra, formula, roles } of cases) {
     }
   });
 }
+
+for (const [method, extra, roles] of [['dml', '', ['Baseline', 'Distilled', 'Peer']], ['fitnets', '&teacher=pretrained&hints=1', ['Baseline', 'Distilled', 'Teacher']]]) {
+  test(`${method} trains on WebGPU too`, { timeout: 600_000 }, async () => {
+    const srv = await serve(DIST);
+    const b = await launch({ webgpu: true });
+    try {
+      const h = await runToEnd(b, srv.url + `?dataset=fashion-mnist&subset=512&val=128&epochs=1&batch=64&device=webgpu&sched=off&method=${method}${extra}`);
+      assert.equal(h.device.backend, 'webgpu');
+      assert.deepEqual(h.results.map((r) => r.role).sort(), roles);
+      for (const r of h.results) assert.ok(r.val_accuracy > 0.2, `${r.role}: ${r.val_accuracy}`);
+    } finally {
+      await b.close();
+      await srv.close();
+    }
+  });
+}
