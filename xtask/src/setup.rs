@@ -228,10 +228,13 @@ pub fn test_packages() -> Result<()> {
 /// `npm ci` for the end-to-end driver (playwright-core only: it never downloads a browser).
 pub fn e2e_packages() -> Result<()> {
     let e2e = root().join("e2e");
-    if e2e.join("node_modules/playwright-core").exists() {
+    if ["playwright-core", "axe-core"]
+        .iter()
+        .all(|p| e2e.join("node_modules").join(p).exists())
+    {
         return Ok(());
     }
-    say("installing the end-to-end driver (npm playwright-core)");
+    say("installing the end-to-end driver and audit (npm playwright-core, axe-core)");
     run(
         cmd("npm")
             .args(["ci", "--no-audit", "--no-fund"])
