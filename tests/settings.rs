@@ -71,7 +71,9 @@ fn the_presentation_view_is_a_share_link_that_changes_no_lesson() {
     let (s, w) = Settings::from_query("view=present");
     assert!(w.is_empty() && s.present);
     assert_eq!(s.to_query(), "view=present");
-    assert!(distill_lab::settings::sets_no_lesson("view=present&device=cpu"));
+    assert!(distill_lab::settings::sets_no_lesson(
+        "view=present&device=cpu"
+    ));
     let (s, w) = Settings::from_query("view=projector");
     assert!(!s.present);
     assert!(w[0].contains("view=projector"), "{w:?}");
