@@ -170,6 +170,25 @@ pub fn app() -> Html {
             })
         })
     };
+    // A student who only wants to draw: the teacher published on the server, loaded as if
+    // picked from the disk (checked by the worker, listed with the loaded files).
+    let on_published = {
+        let (d, import, dataset) = (d.clone(), on_import.clone(), state.settings.dataset.clone());
+        Callback::from(move |_| {
+            let (d, import, dataset) = (d.clone(), import.clone(), dataset.clone());
+            spawn_local(async move {
+                match lessons::published_teacher(&dataset).await {
+                    Some(bytes) => import.emit(("teacher.dlw".into(), bytes)),
+                    None => d.dispatch(Action::Worker(crate::protocol::FromWorker::Error {
+                        message: format!(
+                            "There is no published teacher at data/{dataset}/teacher.dlw. Make one with\n  cargo run --release --bin distill -- train --data data/{dataset} --model cnn --out runs/teacher --publish data/{dataset}"
+                        ),
+                        fatal: false,
+                    })),
+                }
+            });
+        })
+    };
     let on_sweep = {
         let (d, send) = (d.clone(), send.clone());
         Callback::from(move |spec: SweepSpec| {
@@ -296,7 +315,7 @@ pub fn app() -> Html {
             <charts::Curves state={state.clone()} />
             <results::Results state={state.clone()} />
             <explorer::Explorer state={state.clone()} on_select={on_select} on_temperature={on_temperature} on_refresh={on_refresh} />
-            <draw::DrawPad state={state.clone()} on_input={on_draw} />
+            <draw::DrawPad state={state.clone()} on_input={on_draw} on_published={on_published} />
             <confusion::Confusion state={state.clone()} on_pick={select} />
             <sweep::SweepPanel state={state.clone()} can_run={teacher_ready} on_run={on_sweep} on_stop={on_stop} />
             <models::Models state={state.clone()} running={running} on_export={on_export} on_import={on_import} on_settings={on_settings} />

@@ -22,6 +22,8 @@ pub struct DrawProps {
     pub state: UseReducerHandle<State>,
     /// The 28x28 input after every stroke (`None`: cleared).
     pub on_input: Callback<Option<Vec<u8>>>,
+    /// Load the published teacher, to draw without training anything.
+    pub on_published: Callback<()>,
 }
 
 fn context(canvas: &NodeRef) -> Option<CanvasRenderingContext2d> {
@@ -140,7 +142,8 @@ pub fn draw_pad(p: &DrawProps) -> Html {
                 </div>
                 <div class="dist-row drawn">
                     if !have_models {
-                        <p class="waiting">{ "Train (or load) a model, then draw: the distributions appear here." }</p>
+                        <p class="waiting">{ "Train (or load) a model, then draw: the distributions appear here. Or draw at once with the teacher published on this server:" }</p>
+                        <button id="draw-published" onclick={p.on_published.reform(|_| ())}>{ format!("Load the published teacher (data/{}/teacher.dlw)", s.settings.dataset) }</button>
                     }
                     { for Role::ALL.iter().enumerate().filter_map(|(i, &role)| {
                         let z = s.drawn.logits[i].as_ref()?;

@@ -130,6 +130,15 @@ pub async fn datasets_here() -> Option<Vec<String>> {
     }
 }
 
+/// The teacher published for `dataset` (`data/<dataset>/teacher.dlw`, `distill train
+/// --publish`), whole; `None` when the server has none (or cannot be reached).
+pub async fn published_teacher(dataset: &str) -> Option<Vec<u8>> {
+    match probe(&format!("data/{dataset}/teacher.dlw"), None).await {
+        Found::Yes(bytes) => bytes,
+        _ => None,
+    }
+}
+
 /// The most of a weights file read to show its metadata: the header and the JSON.
 const META_BYTES: usize = 64 * 1024;
 
