@@ -24,6 +24,11 @@ test('at phone widths nothing scrolls sideways, the gain shows, and a finger can
       const box = await gain.boundingBox();
       assert.ok(box && box.x >= 0 && box.x + box.width <= width, `${width} px: the gain cell at ${JSON.stringify(box)}`);
       assert.match(await gain.textContent(), /^[+-]\d+\.\d\d points$/);
+      // The sample picker and the temperature slider are thumb-sized (44 px: WCAG 2.5.5).
+      const thumb = await b.page.locator('.thumbs .thumb').first().boundingBox();
+      assert.ok(thumb.width >= 44 && thumb.height >= 44, `${width} px: a sample button is ${thumb.width} × ${thumb.height}`);
+      const slider = await b.page.locator('#explorer-t').boundingBox();
+      assert.ok(slider.width >= width / 2, `${width} px: the slider is ${slider.width} px wide`);
       await screenshot(b.page, `phone-${width}`);
     }
     // A finger on the pad: touch events (pointerType touch), the page does not scroll meanwhile.
