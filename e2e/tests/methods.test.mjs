@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { serve, launch, runToEnd, screenshot, ROOT } from '../lib.mjs';
+import { serve, launch, runToEnd, screenshot, waitFor, history, ROOT } from '../lib.mjs';
 
 const DIST = join(ROOT, 'dist');
 const SMALL = '?dataset=fashion-mnist&subset=1024&val=256&epochs=2&batch=64&device=cpu&sched=off';
@@ -75,3 +75,31 @@ for (const [method, extra, roles] of [['dml', '', ['Baseline', 'Distilled', 'Pee
     }
   });
 }
+
+test('a reload during deep mutual learning resumes the cohort from its checkpoint', { timeout: 600_000 }, async () => {
+  const srv = await serve(DIST);
+  const b = await launch({ webgpu: false });
+  try {
+    const page = b.page;
+    await page.goto(srv.url + '?dataset=fashion-mnist&subset=2048&val=256&epochs=3&batch=64&device=cpu&sched=off&method=dml');
+    await page.click('#start');
+    await waitFor(page, b.logs, 'a cohort epoch', () => (document.querySelector('#download-history') !== null)
+      && [...document.querySelectorAll('#chart-val-acc .series.peer circle')].length >= 1);
+    await page.waitForTimeout(3000); // the checkpoint's IndexedDB write
+    await page.reload();
+    await waitFor(page, b.logs, 'the resume offer', () => document.querySelector('#checkpoint'));
+    await page.click('#resume-run');
+    await waitFor(page, b.logs, 'the resumed run', () => /^(Done|Failed|Stopped)/.test(document.querySelector('#status')?.textContent ?? '')
+      || document.querySelector('.messages .error'), null, 400_000);
+    const errors = await page.locator('.messages .error').allTextContents();
+    assert.deepEqual(errors, []);
+    const h = await history(page);
+    for (const r of ['baseline', 'distilled', 'peer']) {
+      assert.deepEqual(h.curves[r].epochs.map((e) => e.epoch), [1, 2, 3], `${r} after the resume`);
+    }
+    assert.deepEqual(h.results.map((r) => r.role).sort(), ['Baseline', 'Distilled', 'Peer']);
+  } finally {
+    await b.close();
+    await srv.close();
+  }
+});
