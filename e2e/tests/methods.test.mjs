@@ -103,3 +103,30 @@ test('a reload during deep mutual learning resumes the cohort from its checkpoin
     await srv.close();
   }
 });
+
+test('a reload during FitNets\' second stage resumes it on the same curve', { timeout: 600_000 }, async () => {
+  const srv = await serve(DIST);
+  const b = await launch({ webgpu: false });
+  try {
+    const page = b.page;
+    await page.goto(srv.url + '?dataset=fashion-mnist&subset=2048&val=256&epochs=3&batch=64&device=cpu&sched=off&method=fitnets&hints=1&teacher=pretrained');
+    await page.click('#start');
+    // The hint epoch and one of distillation: the checkpoint holds stage 2's first epoch.
+    await waitFor(page, b.logs, 'a stage-2 epoch', () => [...document.querySelectorAll('#chart-val-acc .series.distilled circle')].length >= 2);
+    await page.waitForTimeout(3000);
+    await page.reload();
+    await waitFor(page, b.logs, 'the resume offer', () => document.querySelector('#checkpoint'));
+    await page.click('#resume-run');
+    await waitFor(page, b.logs, 'the resumed run', () => /^(Done|Failed|Stopped)/.test(document.querySelector('#status')?.textContent ?? '')
+      || document.querySelector('.messages .error'), null, 400_000);
+    assert.deepEqual(await page.locator('.messages .error').allTextContents(), []);
+    const h = await history(page);
+    assert.deepEqual(h.curves.distilled.epochs.map((e) => e.epoch), [1, 2, 3, 4], 'the hint epoch, then three of distillation');
+    const steps = h.curves.distilled.steps.map((s) => s.step);
+    assert.deepEqual(steps, [...steps].sort((a, b) => a - b), 'the steps never go back');
+    assert.equal(steps.at(-1), 4 * 32);
+  } finally {
+    await b.close();
+    await srv.close();
+  }
+});

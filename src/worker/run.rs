@@ -522,6 +522,11 @@ async fn run_inner(
     }
     let mut hb = WebHooks::new(shared.clone(), Role::Baseline, &baseline, &device, false);
     let mut hd = WebHooks::new(shared.clone(), Role::Distilled, &distilled, &device, false);
+    if s.method == Method::FitNets && hints.is_none() {
+        // Resumed in FitNets' stage 2: its curve goes on after the hint stage's epochs.
+        let hint_steps = s.hint_epochs * distilled.steps_per_epoch();
+        hd = hd.after(s.hint_epochs, hint_steps);
+    }
     let width = teacher_valid.hint_width();
     let distilled_run = async {
         if let Some(h) = hints {
