@@ -2,11 +2,14 @@
 //! shell: files, network and progress bars here, everything else in the core.
 
 pub mod bench;
+pub mod eval;
+pub mod fit;
 pub mod http;
 pub mod methods;
 pub mod prepare;
 pub mod source;
 pub mod store;
+pub mod sweep;
 pub mod train;
 
 use clap::{Parser, Subcommand};
@@ -29,9 +32,9 @@ pub enum Command {
     /// Train the teacher CNN, the student MLP, or distil a teacher into the student.
     Train(train::TrainArgs),
     /// Accuracy, per-class accuracy and confusion matrix of saved weights.
-    Eval(train::EvalArgs),
+    Eval(eval::EvalArgs),
     /// Distilled-student accuracy over a grid of temperatures and weights.
-    Sweep(train::SweepArgs),
+    Sweep(sweep::SweepArgs),
     /// Training and inference throughput, side by side with Keras/TensorFlow on the CPU.
     Bench(bench::BenchArgs),
 }
@@ -42,8 +45,8 @@ pub fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Prepare(a) => prepare::run(a),
         Command::Train(a) => train::train(a),
-        Command::Eval(a) => train::eval(a),
-        Command::Sweep(a) => train::sweep(a),
+        Command::Eval(a) => eval::eval(a),
+        Command::Sweep(a) => sweep::sweep(a),
         Command::Bench(a) => bench::run(a),
     };
     match result {

@@ -3,8 +3,8 @@
 //! `distill train --method` run them from the same initial student weights, data order and
 //! dropout masks as the baseline of the same seed.
 
+use super::fit::{CliHooks, FitPlan, Fitted, norm};
 use super::store::Loaded;
-use super::train::{CliHooks, FitPlan, Fitted, norm};
 use crate::distill::{DistillConfig, Method};
 use crate::model::snapshot::Network;
 use crate::model::{self, HintedStudent, Student, StudentConfig, Teacher, TeacherConfig};

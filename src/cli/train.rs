@@ -1,25 +1,19 @@
-//! `distill train`, `distill eval` and `distill sweep`: the study's `train.py`, natively.
+//! `distill train`: the study's `train.py`, natively (`eval.rs` and `sweep.rs` hold the other
+//! two commands; `fit.rs` the progress and the fitting they share).
 
+use super::fit::FitPlan;
 use super::methods;
 use super::store::{self, Loaded, write_atomic};
-use crate::data::batch::Norm;
 use crate::device::{self, DeviceInfo};
 use crate::distill::{DistillConfig, LossForm, Method};
 use crate::model::snapshot::{self, Network, WeightsMeta};
-use crate::model::{self, Arch, Classifier, StudentConfig, TeacherConfig};
-use crate::presets::{PRESETS, Preset};
-use crate::settings;
-use crate::train::{
-    self, EpochRecord, EvalResult, FitEnd, FitHooks, FitOptions, Objective, OptimizerKind,
-    StepMetrics, TrainConfig, Trainer,
-};
+use crate::model::{self, Arch, StudentConfig, TeacherConfig};
+use crate::train::{FitEnd, Objective, OptimizerKind, TrainConfig};
 use anyhow::{Context, Result, bail};
 use burn::prelude::*;
 use clap::{Args, ValueEnum};
-use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ModelChoice {
@@ -116,64 +110,9 @@ pub struct TrainArgs {
     pub publish: Option<PathBuf>,
 }
 
-#[derive(Args, Debug)]
-pub struct EvalArgs {
-    /// A weights file (or a run directory holding weights.dlw).
-    #[arg(long)]
-    pub weights: PathBuf,
-    #[arg(long)]
-    pub data: PathBuf,
-    /// Evaluate on the first N test samples only.
-    #[arg(long)]
-    pub limit: Option<usize>,
-    #[arg(long, value_enum, default_value = "cpu")]
-    pub device: DeviceChoice,
-}
-
-#[derive(Args, Debug)]
-pub struct SweepArgs {
-    #[command(flatten)]
-    pub common: Common,
-    /// The teacher run directory or weights file (for the distill and fitnets methods).
-    #[arg(long)]
-    pub teacher: Option<PathBuf>,
-    /// Which methods to run beside the baseline, each from the baseline's initial weights, data
-    /// order and dropout masks: distill (the T × λ grid), fitnets (hint stage, then the same
-    /// grid), dml (two students learning mutually), dml-cnn (the student and a teacher CNN
-    /// learning mutually, both from scratch).
-    #[arg(long, value_delimiter = ',', default_value = "distill")]
-    pub methods: Vec<Method>,
-    /// FitNets' stage 1: epochs fitting the student's hidden layer to the teacher's.
-    #[arg(long, default_value_t = 5)]
-    pub hint_epochs: usize,
-    /// Deep mutual learning's temperature (1: the paper's form).
-    #[arg(long, default_value_t = 1.0)]
-    pub mutual_t: f32,
-    #[arg(long, value_delimiter = ',', default_value = "1,2,5,10,20")]
-    pub temperatures: Vec<f32>,
-    #[arg(long, value_delimiter = ',', default_value = "0.1,0.5,0.9")]
-    pub lambdas: Vec<f32>,
-    #[arg(long, default_value = "keras")]
-    pub loss: LossForm,
-    /// Only the first N training samples carry labels (Hinton et al. 2015, section 3): the
-    /// baseline trains on those N alone; each distilled student on the same N labels plus the
-    /// teacher's soft targets over every training sample (the unlabelled transfer set).
-    /// Without it, every student sees the same samples, all labelled.
-    #[arg(long)]
-    pub labelled: Option<usize>,
-    /// Run one of the page's lessons exactly (`quick`, `few-labels`, `why-t`, `study`): its
-    /// samples, validation samples, epochs, batch, optimizer, schedule, loss, T and λ replace
-    /// those options (the seed stays --seed), so the page's outcome can be measured natively.
-    #[arg(long)]
-    pub preset: Option<String>,
-    /// Where to write sweep.csv.
-    #[arg(long)]
-    pub out: PathBuf,
-}
-
 pub const WEIGHTS_FILE: &str = "weights.dlw";
 
-fn pick_device(choice: DeviceChoice) -> Result<(Device, DeviceInfo)> {
+pub(super) fn pick_device(choice: DeviceChoice) -> Result<(Device, DeviceInfo)> {
     match choice {
         DeviceChoice::Cpu => Ok(device::cpu()),
         #[cfg(feature = "wgpu")]
@@ -208,7 +147,7 @@ pub fn read_weights(
     Ok((meta, record))
 }
 
-fn load_network(
+pub(super) fn load_network(
     path: &Path,
     arch: Option<Arch>,
     data: &Loaded,
@@ -220,14 +159,7 @@ fn load_network(
     Ok((meta, net))
 }
 
-pub(super) fn norm(data: &Loaded) -> Norm {
-    Norm {
-        mean: data.manifest.mean,
-        std: data.manifest.std,
-    }
-}
-
-fn train_config(c: &Common) -> TrainConfig {
+pub(super) fn train_config(c: &Common) -> TrainConfig {
     TrainConfig {
         epochs: c.epochs,
         batch_size: c.batch.max(1),
@@ -236,135 +168,6 @@ fn train_config(c: &Common) -> TrainConfig {
         seed: c.seed,
         plateau: !c.no_plateau,
         early_stopping: !c.no_early_stopping,
-    }
-}
-
-/// Progress bars and epoch lines for the CLI.
-pub(super) struct CliHooks {
-    pub(super) bar: ProgressBar,
-    label: String,
-    pub(super) history: Vec<EpochRecord>,
-    pub(super) started: Instant,
-    quiet: bool,
-}
-
-impl CliHooks {
-    pub(super) fn new(label: &str, steps_per_epoch: usize, quiet: bool) -> Self {
-        let bar = if quiet {
-            ProgressBar::hidden()
-        } else {
-            ProgressBar::new(steps_per_epoch as u64)
-        };
-        bar.set_style(
-            ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} steps {per_sec} eta {eta}")
-                .expect("valid template")
-                .progress_chars("=> "),
-        );
-        bar.set_message(format!("{label} epoch 1"));
-        CliHooks {
-            bar,
-            label: label.to_string(),
-            history: Vec::new(),
-            started: Instant::now(),
-            quiet,
-        }
-    }
-}
-
-impl<M: Classifier> FitHooks<M> for CliHooks {
-    fn on_steps(&mut self, steps: &[StepMetrics]) {
-        self.bar.inc(steps.len() as u64);
-    }
-
-    fn on_epoch(&mut self, r: &EpochRecord, _eval: &EvalResult, _trainer: &Trainer<M>) {
-        self.epoch(r);
-    }
-}
-
-impl CliHooks {
-    /// An epoch ended: its line (unless quiet) and its place in the history.
-    pub(super) fn epoch(&mut self, r: &EpochRecord) {
-        self.bar.reset();
-        self.bar
-            .set_message(format!("{} epoch {}", self.label, r.epoch + 1));
-        if !self.quiet {
-            let line = format!(
-                "{} epoch {:>3}: loss {:.4} acc {:.4} | val_loss {:.4} val_acc {:.4} | lr {:.3e}{} | {:.0} s",
-                self.label,
-                r.epoch,
-                r.loss,
-                r.accuracy,
-                r.val_loss,
-                r.val_accuracy,
-                r.lr,
-                if r.lr_reduced { " (reduced)" } else { "" },
-                self.started.elapsed().as_secs_f64()
-            );
-            // indicatif drops println on a hidden bar (stderr not a terminal: a log file).
-            if self.bar.is_hidden() {
-                eprintln!("{line}");
-            } else {
-                self.bar.println(line);
-            }
-        }
-        self.history.push(r.clone());
-    }
-}
-
-/// The outcome of one fit.
-pub(super) struct Fitted<M> {
-    pub(super) model: M,
-    pub(super) history: Vec<EpochRecord>,
-    pub(super) end: FitEnd,
-    pub(super) seconds: f64,
-}
-
-/// Where and how the CLI fits a network: on the first `n` training samples of `data`,
-/// validated on its first `val_n` test samples, on `device`; `quiet` hides the epoch lines.
-pub(super) struct FitPlan<'a> {
-    pub(super) data: &'a Loaded,
-    pub(super) n: usize,
-    pub(super) val_n: usize,
-    pub(super) device: &'a Device,
-    pub(super) quiet: bool,
-}
-
-impl FitPlan<'_> {
-    pub(super) fn opts(&self) -> FitOptions {
-        FitOptions {
-            read_every: 20,
-            val_count: self.val_n,
-            eval_batch: 1024,
-        }
-    }
-
-    /// Fit `model` (on the autodiff device) to `objective`, with progress under `label`.
-    pub(super) fn fit<M: Classifier>(
-        &self,
-        model: M,
-        cfg: TrainConfig,
-        objective: Objective,
-        label: &str,
-    ) -> Result<Fitted<M>> {
-        let ad = self.device.clone().autodiff();
-        let mut trainer = Trainer::new(model, cfg, objective, self.n, &ad);
-        let mut hooks = CliHooks::new(label, trainer.steps_per_epoch(), self.quiet);
-        let end = pollster::block_on(train::fit(
-            &mut trainer,
-            &self.data.train,
-            &self.data.test,
-            norm(self.data),
-            self.device,
-            self.opts(),
-            &mut hooks,
-        ))?;
-        hooks.bar.finish_and_clear();
-        Ok(Fitted {
-            model: trainer.into_model(),
-            history: hooks.history,
-            end,
-            seconds: hooks.started.elapsed().as_secs_f64(),
-        })
     }
 }
 
@@ -550,247 +353,5 @@ pub fn train(args: TrainArgs) -> Result<()> {
     )?;
     eprintln!("wrote {}", args.out.display());
     println!("{summary}");
-    Ok(())
-}
-
-pub fn eval(args: EvalArgs) -> Result<()> {
-    let data = store::load(&args.data, 0, args.limit.unwrap_or(usize::MAX))?;
-    let (device, _) = pick_device(args.device)?;
-    let (meta, net) = load_network(&args.weights, None, &data, &device)?;
-    let n = data.test.len();
-    let r = pollster::block_on(train::evaluate(
-        &net,
-        &data.test,
-        n,
-        norm(&data),
-        1024,
-        &device,
-    ))
-    .map_err(anyhow::Error::msg)?;
-    let classes = &data.manifest.classes;
-    let per_class = r.per_class_accuracy(&data.test.labels, classes.len());
-    let confusion = r.confusion(&data.test.labels, classes.len());
-    eprintln!(
-        "{} ({}) on {} test samples: accuracy {:.4}, loss {:.4}",
-        meta.role, meta.arch, n, r.accuracy, r.loss
-    );
-    eprintln!("per-class accuracy:");
-    for (c, a) in classes.iter().zip(&per_class) {
-        eprintln!("  {c:>12}  {a:.4}");
-    }
-    eprintln!("confusion matrix (rows: true, columns: predicted):");
-    let w = 5;
-    eprint!("{:>12} ", "");
-    for c in classes {
-        eprint!("{:>w$}", c.chars().take(w - 1).collect::<String>());
-    }
-    eprintln!();
-    for (c, row) in classes.iter().zip(&confusion) {
-        eprint!("{:>12} ", c.chars().take(12).collect::<String>());
-        for v in row {
-            eprint!("{v:>w$}");
-        }
-        eprintln!();
-    }
-    println!(
-        "{}",
-        json!({ "model": meta.arch, "role": meta.role, "dataset": meta.dataset, "samples": n,
-                "val_acc": r.accuracy, "val_loss": r.loss, "per_class": per_class, "confusion": confusion })
-    );
-    Ok(())
-}
-
-/// `args` with a lesson's settings in place of its own (see `SweepArgs::preset`).
-fn with_preset(mut args: SweepArgs) -> Result<SweepArgs> {
-    let Some(key) = &args.preset else {
-        return Ok(args);
-    };
-    let Some(preset) = Preset::find(key) else {
-        let keys: Vec<_> = PRESETS.iter().map(|p| p.key).collect();
-        bail!(
-            "no lesson called {key}; the lessons are {}",
-            keys.join(", ")
-        );
-    };
-    let s = preset.settings();
-    if !args.common.data.ends_with(&s.dataset) {
-        eprintln!(
-            "note: the lesson {key} is for data/{}; running it on {}",
-            s.dataset,
-            args.common.data.display()
-        );
-    }
-    let c = &mut args.common;
-    (c.epochs, c.batch, c.optimizer, c.lr) = (s.epochs, s.batch, s.optimizer, s.lr);
-    (c.limit, c.val_limit) = (Some(s.subset), Some(s.val));
-    (c.no_plateau, c.no_early_stopping) = (!s.schedule, !s.schedule);
-    // As the page does with fewer labels than samples (worker/run.rs).
-    if let Some(k) = s.labelled(s.subset) {
-        (args.labelled, c.repeat_to) = (Some(k), Some(settings::LABELLED_EPOCH));
-    }
-    (args.loss, args.temperatures, args.lambdas) = (s.loss, vec![s.temperature], vec![s.lambda]);
-    Ok(args)
-}
-
-pub fn sweep(args: SweepArgs) -> Result<()> {
-    let started = Instant::now();
-    let args = with_preset(args)?;
-    let c = &args.common;
-    let mut data = store::load(
-        &c.data,
-        c.limit.unwrap_or(usize::MAX),
-        c.val_limit.unwrap_or(usize::MAX),
-    )?;
-    if args.labelled == Some(0) {
-        bail!("--labelled 0 leaves the baseline nothing to learn from: give at least 1");
-    }
-    // The labelled samples (all, without --labelled), repeated for the baseline if asked; with
-    // --labelled the distilled students see the whole set, the first k labelled, unrepeated.
-    let labelled = args.labelled.map(|k| k.min(data.train.len()));
-    let labelled_n = labelled.unwrap_or(data.train.len());
-    let repeat_to = c.repeat_to.unwrap_or(0);
-    // Without --labelled every student sees the same (perhaps repeated) set; with it the
-    // baseline gets a set of its own: the labelled samples, repeated.
-    if labelled.is_none() && repeat_to > labelled_n {
-        data.train = data.train.repeated(labelled_n, repeat_to);
-    }
-    let own_base = labelled.map(|k| Loaded {
-        train: data.train.repeated(k, repeat_to),
-        test: data.test.clone(),
-        dir: data.dir.clone(),
-        manifest: data.manifest.clone(),
-    });
-    let base_data = own_base.as_ref().unwrap_or(&data);
-    let (n, val_n) = (data.train.len(), data.test.len());
-    let base_n = base_data.train.len();
-    let (device, _) = pick_device(c.device)?;
-    if labelled.is_some() && args.methods.iter().any(|&m| m != Method::Distill) {
-        bail!("--labelled is for classic distillation: run the other methods without it");
-    }
-    let teacher = match (
-        &args.teacher,
-        args.methods.iter().any(|m| m.needs_teacher()),
-    ) {
-        (Some(path), true) => Some(load_network(path, Some(Arch::Cnn), &data, &device)?.1),
-        (None, true) => bail!("the distill and fitnets methods need --teacher RUN_DIR"),
-        (_, false) => None,
-    };
-    let classes = data.manifest.num_classes();
-    let cfg = train_config(c);
-    // Once for the whole sweep.
-    let targets = methods::Targets::cache(teacher.as_ref(), &args.methods, &data, n, &device)?;
-    let ad = device.clone().autodiff();
-    model::seed(&ad, cfg.seed);
-    let plan = FitPlan {
-        data: &data,
-        n,
-        val_n,
-        device: &device,
-        quiet: true,
-    };
-    let base_plan = FitPlan {
-        data: base_data,
-        n: base_n,
-        ..plan
-    };
-    let base = base_plan.fit(
-        StudentConfig::new(classes).init(&ad),
-        cfg.clone(),
-        Objective::CrossEntropy,
-        "baseline",
-    )?;
-    let base_acc = base.history.last().map(|r| r.val_accuracy).unwrap_or(0.0);
-    eprintln!("baseline student ({labelled_n} labelled samples, {base_n} an epoch): {base_acc:.4}");
-    let mut csv = String::from("loss,temperature,lambda,val_acc,gain,epochs,method\n");
-    let (mut table, mut others) = (Vec::new(), Vec::new());
-    for &method in &args.methods {
-        // Classic distillation and FitNets' second stage run the T × λ grid; DML has no teacher.
-        let cells: Vec<(f32, f32)> = if method.cohort().is_some() {
-            vec![(args.mutual_t, 0.0)]
-        } else {
-            (args.temperatures.iter())
-                .flat_map(|&t| args.lambdas.iter().map(move |&l| (t, l)))
-                .collect()
-        };
-        for (t, l) in cells {
-            let distill = DistillConfig {
-                form: args.loss,
-                temperature: t,
-                weight: l,
-            };
-            let spec = methods::MethodSpec {
-                method,
-                distill,
-                mutual_t: args.mutual_t,
-                hint_epochs: args.hint_epochs,
-                targets: &targets,
-                labelled,
-            };
-            let r = methods::run(&spec, &cfg, &plan)?;
-            let f = &r.student;
-            let acc = f.history.last().map(|r| r.val_accuracy).unwrap_or(0.0);
-            eprintln!(
-                "{method} T {t:>5} λ {l:>4}: {acc:.4} ({:+.2} points, {} epochs, {:.0} s)",
-                (acc - base_acc) * 100.0,
-                f.history.len(),
-                f.seconds
-            );
-            csv.push_str(&format!(
-                "{},{t},{l},{acc:.4},{:.4},{},{method}\n",
-                args.loss,
-                acc - base_acc,
-                f.history.len()
-            ));
-            let row = json!({
-                "method": method, "describe": method.describe(&distill, args.mutual_t),
-                "temperature": t, "lambda": l, "val_acc": acc, "epochs": f.history.len(),
-                "seconds": (f.seconds * 10.0).round() / 10.0,
-                "peer_val_acc": r.peer.as_ref().map(|p| p.0),
-                "hint_epochs": (!r.stage1.is_empty()).then_some(r.stage1.len()),
-                "hint_loss": r.stage1.last().map(|e| e.loss),
-            });
-            if method == Method::Distill {
-                table.push(row);
-            } else {
-                others.push(row);
-            }
-        }
-    }
-    if !table.is_empty() {
-        eprintln!(
-            "\n{:>8} | {}",
-            "T \\ λ",
-            args.lambdas
-                .iter()
-                .map(|l| format!("{l:>7}"))
-                .collect::<Vec<_>>()
-                .join("")
-        );
-        for (i, t) in args.temperatures.iter().enumerate() {
-            let row: String = (0..args.lambdas.len())
-                .map(|j| {
-                    format!(
-                        "{:>7.4}",
-                        table[i * args.lambdas.len() + j]["val_acc"]
-                            .as_f64()
-                            .unwrap_or(0.0)
-                    )
-                })
-                .collect();
-            eprintln!("{t:>8} | {row}");
-        }
-    }
-    std::fs::create_dir_all(&args.out)?;
-    write_atomic(&args.out.join("sweep.csv"), csv.as_bytes())?;
-    eprintln!("wrote {}", args.out.join("sweep.csv").display());
-    println!(
-        "{}",
-        json!({
-            "loss_form": args.loss.name(), "baseline_val_acc": base_acc, "grid": table,
-            "methods": others,
-            "labelled": labelled_n, "transfer": n, "epoch_samples": base_n, "seed": cfg.seed,
-            "baseline_epochs": base.history.len(), "seconds": started.elapsed().as_secs()
-        })
-    );
     Ok(())
 }

@@ -1,0 +1,71 @@
+//! `distill eval`: accuracy, per-class accuracy and the confusion matrix of saved weights.
+
+use super::fit::norm;
+use super::store::{self};
+use super::train::{DeviceChoice, load_network, pick_device};
+use crate::train::{self};
+use anyhow::Result;
+use clap::Args;
+use serde_json::json;
+use std::path::PathBuf;
+
+#[derive(Args, Debug)]
+pub struct EvalArgs {
+    /// A weights file (or a run directory holding weights.dlw).
+    #[arg(long)]
+    pub weights: PathBuf,
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Evaluate on the first N test samples only.
+    #[arg(long)]
+    pub limit: Option<usize>,
+    #[arg(long, value_enum, default_value = "cpu")]
+    pub device: DeviceChoice,
+}
+
+pub fn eval(args: EvalArgs) -> Result<()> {
+    let data = store::load(&args.data, 0, args.limit.unwrap_or(usize::MAX))?;
+    let (device, _) = pick_device(args.device)?;
+    let (meta, net) = load_network(&args.weights, None, &data, &device)?;
+    let n = data.test.len();
+    let r = pollster::block_on(train::evaluate(
+        &net,
+        &data.test,
+        n,
+        norm(&data),
+        1024,
+        &device,
+    ))
+    .map_err(anyhow::Error::msg)?;
+    let classes = &data.manifest.classes;
+    let per_class = r.per_class_accuracy(&data.test.labels, classes.len());
+    let confusion = r.confusion(&data.test.labels, classes.len());
+    eprintln!(
+        "{} ({}) on {} test samples: accuracy {:.4}, loss {:.4}",
+        meta.role, meta.arch, n, r.accuracy, r.loss
+    );
+    eprintln!("per-class accuracy:");
+    for (c, a) in classes.iter().zip(&per_class) {
+        eprintln!("  {c:>12}  {a:.4}");
+    }
+    eprintln!("confusion matrix (rows: true, columns: predicted):");
+    let w = 5;
+    eprint!("{:>12} ", "");
+    for c in classes {
+        eprint!("{:>w$}", c.chars().take(w - 1).collect::<String>());
+    }
+    eprintln!();
+    for (c, row) in classes.iter().zip(&confusion) {
+        eprint!("{:>12} ", c.chars().take(12).collect::<String>());
+        for v in row {
+            eprint!("{v:>w$}");
+        }
+        eprintln!();
+    }
+    println!(
+        "{}",
+        json!({ "model": meta.arch, "role": meta.role, "dataset": meta.dataset, "samples": n,
+                "val_acc": r.accuracy, "val_loss": r.loss, "per_class": per_class, "confusion": confusion })
+    );
+    Ok(())
+}

@@ -1,0 +1,253 @@
+//! `distill sweep`: the baseline and, from its initial weights, data order and masks, every
+//! method's students — classic distillation over a T × λ grid, FitNets, deep mutual learning.
+
+use super::fit::FitPlan;
+use super::methods;
+use super::store::{self, Loaded, write_atomic};
+use super::train::{Common, load_network, pick_device, train_config};
+use crate::distill::{DistillConfig, LossForm, Method};
+use crate::model::{self, Arch, StudentConfig};
+use crate::presets::{PRESETS, Preset};
+use crate::settings;
+use crate::train::Objective;
+use anyhow::{Result, bail};
+use clap::Args;
+use serde_json::json;
+use std::path::PathBuf;
+use std::time::Instant;
+
+#[derive(Args, Debug)]
+pub struct SweepArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// The teacher run directory or weights file (for the distill and fitnets methods).
+    #[arg(long)]
+    pub teacher: Option<PathBuf>,
+    /// Which methods to run beside the baseline, each from the baseline's initial weights, data
+    /// order and dropout masks: distill (the T × λ grid), fitnets (hint stage, then the same
+    /// grid), dml (two students learning mutually), dml-cnn (the student and a teacher CNN
+    /// learning mutually, both from scratch).
+    #[arg(long, value_delimiter = ',', default_value = "distill")]
+    pub methods: Vec<Method>,
+    /// FitNets' stage 1: epochs fitting the student's hidden layer to the teacher's.
+    #[arg(long, default_value_t = 5)]
+    pub hint_epochs: usize,
+    /// Deep mutual learning's temperature (1: the paper's form).
+    #[arg(long, default_value_t = 1.0)]
+    pub mutual_t: f32,
+    #[arg(long, value_delimiter = ',', default_value = "1,2,5,10,20")]
+    pub temperatures: Vec<f32>,
+    #[arg(long, value_delimiter = ',', default_value = "0.1,0.5,0.9")]
+    pub lambdas: Vec<f32>,
+    #[arg(long, default_value = "keras")]
+    pub loss: LossForm,
+    /// Only the first N training samples carry labels (Hinton et al. 2015, section 3): the
+    /// baseline trains on those N alone; each distilled student on the same N labels plus the
+    /// teacher's soft targets over every training sample (the unlabelled transfer set).
+    /// Without it, every student sees the same samples, all labelled.
+    #[arg(long)]
+    pub labelled: Option<usize>,
+    /// Run one of the page's lessons exactly (`quick`, `few-labels`, `why-t`, `study`): its
+    /// samples, validation samples, epochs, batch, optimizer, schedule, loss, T and λ replace
+    /// those options (the seed stays --seed), so the page's outcome can be measured natively.
+    #[arg(long)]
+    pub preset: Option<String>,
+    /// Where to write sweep.csv.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+/// `args` with a lesson's settings in place of its own (see `SweepArgs::preset`).
+fn with_preset(mut args: SweepArgs) -> Result<SweepArgs> {
+    let Some(key) = &args.preset else {
+        return Ok(args);
+    };
+    let Some(preset) = Preset::find(key) else {
+        let keys: Vec<_> = PRESETS.iter().map(|p| p.key).collect();
+        bail!(
+            "no lesson called {key}; the lessons are {}",
+            keys.join(", ")
+        );
+    };
+    let s = preset.settings();
+    if !args.common.data.ends_with(&s.dataset) {
+        eprintln!(
+            "note: the lesson {key} is for data/{}; running it on {}",
+            s.dataset,
+            args.common.data.display()
+        );
+    }
+    let c = &mut args.common;
+    (c.epochs, c.batch, c.optimizer, c.lr) = (s.epochs, s.batch, s.optimizer, s.lr);
+    (c.limit, c.val_limit) = (Some(s.subset), Some(s.val));
+    (c.no_plateau, c.no_early_stopping) = (!s.schedule, !s.schedule);
+    // As the page does with fewer labels than samples (worker/run.rs).
+    if let Some(k) = s.labelled(s.subset) {
+        (args.labelled, c.repeat_to) = (Some(k), Some(settings::LABELLED_EPOCH));
+    }
+    (args.loss, args.temperatures, args.lambdas) = (s.loss, vec![s.temperature], vec![s.lambda]);
+    Ok(args)
+}
+
+pub fn sweep(args: SweepArgs) -> Result<()> {
+    let started = Instant::now();
+    let args = with_preset(args)?;
+    let c = &args.common;
+    let mut data = store::load(
+        &c.data,
+        c.limit.unwrap_or(usize::MAX),
+        c.val_limit.unwrap_or(usize::MAX),
+    )?;
+    if args.labelled == Some(0) {
+        bail!("--labelled 0 leaves the baseline nothing to learn from: give at least 1");
+    }
+    // The labelled samples (all, without --labelled), repeated for the baseline if asked; with
+    // --labelled the distilled students see the whole set, the first k labelled, unrepeated.
+    let labelled = args.labelled.map(|k| k.min(data.train.len()));
+    let labelled_n = labelled.unwrap_or(data.train.len());
+    let repeat_to = c.repeat_to.unwrap_or(0);
+    // Without --labelled every student sees the same (perhaps repeated) set; with it the
+    // baseline gets a set of its own: the labelled samples, repeated.
+    if labelled.is_none() && repeat_to > labelled_n {
+        data.train = data.train.repeated(labelled_n, repeat_to);
+    }
+    let own_base = labelled.map(|k| Loaded {
+        train: data.train.repeated(k, repeat_to),
+        test: data.test.clone(),
+        dir: data.dir.clone(),
+        manifest: data.manifest.clone(),
+    });
+    let base_data = own_base.as_ref().unwrap_or(&data);
+    let (n, val_n) = (data.train.len(), data.test.len());
+    let base_n = base_data.train.len();
+    let (device, _) = pick_device(c.device)?;
+    if labelled.is_some() && args.methods.iter().any(|&m| m != Method::Distill) {
+        bail!("--labelled is for classic distillation: run the other methods without it");
+    }
+    let teacher = match (
+        &args.teacher,
+        args.methods.iter().any(|m| m.needs_teacher()),
+    ) {
+        (Some(path), true) => Some(load_network(path, Some(Arch::Cnn), &data, &device)?.1),
+        (None, true) => bail!("the distill and fitnets methods need --teacher RUN_DIR"),
+        (_, false) => None,
+    };
+    let classes = data.manifest.num_classes();
+    let cfg = train_config(c);
+    // Once for the whole sweep.
+    let targets = methods::Targets::cache(teacher.as_ref(), &args.methods, &data, n, &device)?;
+    let ad = device.clone().autodiff();
+    model::seed(&ad, cfg.seed);
+    let plan = FitPlan {
+        data: &data,
+        n,
+        val_n,
+        device: &device,
+        quiet: true,
+    };
+    let base_plan = FitPlan {
+        data: base_data,
+        n: base_n,
+        ..plan
+    };
+    let base = base_plan.fit(
+        StudentConfig::new(classes).init(&ad),
+        cfg.clone(),
+        Objective::CrossEntropy,
+        "baseline",
+    )?;
+    let base_acc = base.history.last().map(|r| r.val_accuracy).unwrap_or(0.0);
+    eprintln!("baseline student ({labelled_n} labelled samples, {base_n} an epoch): {base_acc:.4}");
+    let mut csv = String::from("loss,temperature,lambda,val_acc,gain,epochs,method\n");
+    let (mut table, mut others) = (Vec::new(), Vec::new());
+    for &method in &args.methods {
+        // Classic distillation and FitNets' second stage run the T × λ grid; DML has no teacher.
+        let cells: Vec<(f32, f32)> = if method.cohort().is_some() {
+            vec![(args.mutual_t, 0.0)]
+        } else {
+            (args.temperatures.iter())
+                .flat_map(|&t| args.lambdas.iter().map(move |&l| (t, l)))
+                .collect()
+        };
+        for (t, l) in cells {
+            let distill = DistillConfig {
+                form: args.loss,
+                temperature: t,
+                weight: l,
+            };
+            let spec = methods::MethodSpec {
+                method,
+                distill,
+                mutual_t: args.mutual_t,
+                hint_epochs: args.hint_epochs,
+                targets: &targets,
+                labelled,
+            };
+            let r = methods::run(&spec, &cfg, &plan)?;
+            let f = &r.student;
+            let acc = f.history.last().map(|r| r.val_accuracy).unwrap_or(0.0);
+            eprintln!(
+                "{method} T {t:>5} λ {l:>4}: {acc:.4} ({:+.2} points, {} epochs, {:.0} s)",
+                (acc - base_acc) * 100.0,
+                f.history.len(),
+                f.seconds
+            );
+            csv.push_str(&format!(
+                "{},{t},{l},{acc:.4},{:.4},{},{method}\n",
+                args.loss,
+                acc - base_acc,
+                f.history.len()
+            ));
+            let row = json!({
+                "method": method, "describe": method.describe(&distill, args.mutual_t),
+                "temperature": t, "lambda": l, "val_acc": acc, "epochs": f.history.len(),
+                "seconds": (f.seconds * 10.0).round() / 10.0,
+                "peer_val_acc": r.peer.as_ref().map(|p| p.0),
+                "hint_epochs": (!r.stage1.is_empty()).then_some(r.stage1.len()),
+                "hint_loss": r.stage1.last().map(|e| e.loss),
+            });
+            if method == Method::Distill {
+                table.push(row);
+            } else {
+                others.push(row);
+            }
+        }
+    }
+    if !table.is_empty() {
+        eprintln!(
+            "\n{:>8} | {}",
+            "T \\ λ",
+            args.lambdas
+                .iter()
+                .map(|l| format!("{l:>7}"))
+                .collect::<Vec<_>>()
+                .join("")
+        );
+        for (i, t) in args.temperatures.iter().enumerate() {
+            let row: String = (0..args.lambdas.len())
+                .map(|j| {
+                    format!(
+                        "{:>7.4}",
+                        table[i * args.lambdas.len() + j]["val_acc"]
+                            .as_f64()
+                            .unwrap_or(0.0)
+                    )
+                })
+                .collect();
+            eprintln!("{t:>8} | {row}");
+        }
+    }
+    std::fs::create_dir_all(&args.out)?;
+    write_atomic(&args.out.join("sweep.csv"), csv.as_bytes())?;
+    eprintln!("wrote {}", args.out.join("sweep.csv").display());
+    println!(
+        "{}",
+        json!({
+            "loss_form": args.loss.name(), "baseline_val_acc": base_acc, "grid": table,
+            "methods": others,
+            "labelled": labelled_n, "transfer": n, "epoch_samples": base_n, "seed": cfg.seed,
+            "baseline_epochs": base.history.len(), "seconds": started.elapsed().as_secs()
+        })
+    );
+    Ok(())
+}
