@@ -15,6 +15,17 @@ use crate::train::{
 use anyhow::{Context, Result, anyhow, bail};
 use burn::prelude::*;
 
+/// The methods' own options, for `train` and `sweep` alike.
+#[derive(clap::Args, Debug, Clone)]
+pub struct Knobs {
+    /// FitNets' stage 1: epochs fitting the student's hidden layer to the teacher's.
+    #[arg(long, default_value_t = 5)]
+    pub hint_epochs: usize,
+    /// Deep mutual learning's temperature (1: the paper's form).
+    #[arg(long, default_value_t = 1.0)]
+    pub mutual_t: f32,
+}
+
 /// What a method needs besides the run's config.
 pub(super) struct MethodSpec<'a> {
     pub(super) method: Method,

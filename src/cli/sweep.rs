@@ -29,12 +29,8 @@ pub struct SweepArgs {
     /// learning mutually, both from scratch).
     #[arg(long, value_delimiter = ',', default_value = "distill")]
     pub methods: Vec<Method>,
-    /// FitNets' stage 1: epochs fitting the student's hidden layer to the teacher's.
-    #[arg(long, default_value_t = 5)]
-    pub hint_epochs: usize,
-    /// Deep mutual learning's temperature (1: the paper's form).
-    #[arg(long, default_value_t = 1.0)]
-    pub mutual_t: f32,
+    #[command(flatten)]
+    pub knobs: methods::Knobs,
     #[arg(long, value_delimiter = ',', default_value = "1,2,5,10,20")]
     pub temperatures: Vec<f32>,
     #[arg(long, value_delimiter = ',', default_value = "0.1,0.5,0.9")]
@@ -163,7 +159,7 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
     for &method in &args.methods {
         // Classic distillation and FitNets' second stage run the T × λ grid; DML has no teacher.
         let cells: Vec<(f32, f32)> = if method.cohort().is_some() {
-            vec![(args.mutual_t, 0.0)]
+            vec![(args.knobs.mutual_t, 0.0)]
         } else {
             (args.temperatures.iter())
                 .flat_map(|&t| args.lambdas.iter().map(move |&l| (t, l)))
@@ -178,8 +174,8 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
             let spec = methods::MethodSpec {
                 method,
                 distill,
-                mutual_t: args.mutual_t,
-                hint_epochs: args.hint_epochs,
+                mutual_t: args.knobs.mutual_t,
+                hint_epochs: args.knobs.hint_epochs,
                 targets: &targets,
                 labelled,
             };
@@ -199,7 +195,7 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
                 f.history.len()
             ));
             let row = json!({
-                "method": method, "describe": method.describe(&distill, args.mutual_t),
+                "method": method, "describe": method.describe(&distill, args.knobs.mutual_t),
                 "temperature": t, "lambda": l, "val_acc": acc, "epochs": f.history.len(),
                 "seconds": (f.seconds * 10.0).round() / 10.0,
                 "peer_val_acc": r.peer.as_ref().map(|p| p.0),

@@ -95,12 +95,8 @@ pub struct TrainArgs {
     /// dml-cnn (mutually with a teacher CNN trained alongside from scratch).
     #[arg(long, default_value = "distill")]
     pub method: Method,
-    /// FitNets' stage 1: epochs fitting the student's hidden layer to the teacher's.
-    #[arg(long, default_value_t = 5)]
-    pub hint_epochs: usize,
-    /// Deep mutual learning's temperature (1: the paper's form).
-    #[arg(long, default_value_t = 1.0)]
-    pub mutual_t: f32,
+    #[command(flatten)]
+    pub knobs: methods::Knobs,
     /// The run directory to write: weights.dlw, history.json, summary.json.
     #[arg(long)]
     pub out: PathBuf,
@@ -214,7 +210,7 @@ pub fn train(args: TrainArgs) -> Result<()> {
     } else {
         None
     };
-    let describe = method.describe(&distill, args.mutual_t);
+    let describe = method.describe(&distill, args.knobs.mutual_t);
     eprintln!(
         "training {role} ({arch}) on {} ({n} train / {val_n} val) with {} on {}{}",
         data.manifest.dataset,
@@ -241,8 +237,8 @@ pub fn train(args: TrainArgs) -> Result<()> {
             let spec = methods::MethodSpec {
                 method,
                 distill,
-                mutual_t: args.mutual_t,
-                hint_epochs: args.hint_epochs,
+                mutual_t: args.knobs.mutual_t,
+                hint_epochs: args.knobs.hint_epochs,
                 targets: &targets,
                 labelled: None,
             };
@@ -288,8 +284,8 @@ pub fn train(args: TrainArgs) -> Result<()> {
         "seed": cfg.seed, "limit": n, "plateau": cfg.plateau, "early_stopping": cfg.early_stopping,
         "loss": if is_student { describe.clone() } else { "cross-entropy".into() },
         "method": is_student.then_some(method),
-        "hint_epochs": (is_student && method == Method::FitNets).then_some(args.hint_epochs),
-        "mutual_t": (is_student && method.cohort().is_some()).then_some(args.mutual_t),
+        "hint_epochs": (is_student && method == Method::FitNets).then_some(args.knobs.hint_epochs),
+        "mutual_t": (is_student && method.cohort().is_some()).then_some(args.knobs.mutual_t),
         "temperature": is_student.then_some(distill.temperature),
         "lambda": is_student.then_some(distill.weight),
     });
