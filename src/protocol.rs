@@ -56,6 +56,18 @@ impl Role {
         }
     }
 
+    /// Whether `method` taught this network (the rest learn from labels alone): its student,
+    /// a DML peer, and the CNN of a student + CNN cohort.
+    pub fn taught_by(self, method: crate::distill::Method) -> bool {
+        use crate::distill::Method;
+        match self {
+            Role::Distilled => true,
+            Role::Peer => method.is_mutual(),
+            Role::Teacher => method == Method::MutualTeacher,
+            Role::Baseline => false,
+        }
+    }
+
     pub fn key(self) -> &'static str {
         match self {
             Role::Teacher => "teacher",

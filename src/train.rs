@@ -21,7 +21,7 @@ pub use adadelta::AdadeltaConfig;
 #[cfg(feature = "train")]
 pub use cohort::{Cohort, CohortHooks, Member, fit_cohort};
 #[cfg(feature = "train")]
-pub use eval::{EvalResult, Evaluation, evaluate, hints, logits};
+pub use eval::{EvalResult, Evaluation, evaluate, hints, logits, logits_from_hints};
 #[cfg(feature = "train")]
 pub use fit::{Control, FitEnd, FitError, FitHooks, FitOptions, fit};
 #[cfg(feature = "train")]

@@ -754,7 +754,7 @@ fn fitnets_hints_then_distillation_learn() {
         hinted,
         config(2, 128, OptimizerKind::Adadelta, 7),
         Objective::Hint {
-            teacher_hints: hints,
+            teacher_hints: hints.clone(),
         },
         n,
         500,
@@ -764,8 +764,11 @@ fn fitnets_hints_then_distillation_learn() {
         mean(&rec1.steps[rec1.steps.len() - 3..]),
     );
     assert!(last < 0.5 * first, "hint loss {first} → {last}");
-    // Stage 2: the regressor dropped, classic distillation from the hinted weights.
+    // The logits from the cached hint layer are the teacher's own, bit for bit.
     let logits = train::logits(&teacher.valid(), &fashion().train, &idx, NORM, 500, &flex);
+    let from_hints = train::logits_from_hints(&teacher.valid(), &hints, 500);
+    assert_eq!(from_hints.into_data(), logits.clone().into_data());
+    // Stage 2: the regressor dropped, classic distillation from the hinted weights.
     let (_, rec2, _) = run(
         hinted.into_student(),
         config(2, 128, OptimizerKind::Adadelta, 7),

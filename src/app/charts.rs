@@ -212,7 +212,7 @@ fn status_text(s: &State) -> String {
         Phase::Idle => "Ready".into(),
         Phase::Loading => "Loading the dataset".into(),
         Phase::Training(Role::Teacher) => "Training the teacher".into(),
-        Phase::Training(_) | Phase::Students if s.settings.method.cohort().is_some() => {
+        Phase::Training(_) | Phase::Students if s.settings.method.is_mutual() => {
             "Training the baseline and the mutual-learning cohort side by side (the student from the baseline's initial weights)".into()
         }
         Phase::Training(_) | Phase::Students => {

@@ -63,16 +63,20 @@ impl Targets {
         };
         let teacher = as_teacher(net)?.valid();
         let idx: Vec<usize> = (0..n).collect();
+        // FitNets needs the hint layer; the logits then follow from it (one teacher pass).
+        if methods.contains(&Method::FitNets) {
+            eprintln!("caching the teacher's hint layer and logits over {n} training samples...");
+            let h = train::hints(&teacher, &data.train, &idx, norm(data), 512, device);
+            return Ok(Targets {
+                logits: Some(train::logits_from_hints(&teacher, &h, 512)),
+                hints: Some((h, teacher.hint_width())),
+            });
+        }
         eprintln!("caching teacher logits over {n} training samples...");
         let logits = train::logits(&teacher, &data.train, &idx, norm(data), 512, device);
-        let hints = methods.contains(&Method::FitNets).then(|| {
-            eprintln!("caching the teacher's hint layer over {n} training samples...");
-            let h = train::hints(&teacher, &data.train, &idx, norm(data), 512, device);
-            (h, teacher.hint_width())
-        });
         Ok(Targets {
             logits: Some(logits),
-            hints,
+            hints: None,
         })
     }
 }
@@ -80,8 +84,8 @@ impl Targets {
 /// A method's student and what else the run learnt.
 pub(super) struct MethodRun {
     pub(super) student: Fitted<Student>,
-    /// DML: the peer's last validation accuracy and its network (student or CNN).
-    pub(super) peer: Option<(f32, Network)>,
+    /// DML: the peer's last validation accuracy.
+    pub(super) peer_acc: Option<f32>,
     /// FitNets: the hint stage's epochs.
     pub(super) stage1: Vec<EpochRecord>,
 }
@@ -108,7 +112,7 @@ pub(super) fn run(spec: &MethodSpec, cfg: &TrainConfig, plan: &FitPlan) -> Resul
             let f = plan.fit(student, cfg.clone(), objective, label)?;
             Ok(MethodRun {
                 student: f,
-                peer: None,
+                peer_acc: None,
                 stage1: Vec::new(),
             })
         }
@@ -131,7 +135,7 @@ pub(super) fn run(spec: &MethodSpec, cfg: &TrainConfig, plan: &FitPlan) -> Resul
             let f = plan.fit(student, cfg.clone(), objective, label)?;
             Ok(MethodRun {
                 student: f,
-                peer: None,
+                peer_acc: None,
                 stage1: s1.history,
             })
         }
@@ -170,10 +174,9 @@ pub(super) fn run(spec: &MethodSpec, cfg: &TrainConfig, plan: &FitPlan) -> Resul
                 &mut hooks,
             ))?;
             let mut members = cohort.into_members().into_iter();
-            let (Some(Member::Student(own)), Some(peer)) = (members.next(), members.next()) else {
+            let Some(Member::Student(own)) = members.next() else {
                 bail!("the cohort lost its members");
             };
-            let peer_net = peer.network();
             let mut hooks = hooks.members.into_iter();
             let (h0, h1) = (
                 hooks.next().context("member 0's hooks")?,
@@ -189,7 +192,7 @@ pub(super) fn run(spec: &MethodSpec, cfg: &TrainConfig, plan: &FitPlan) -> Resul
             };
             Ok(MethodRun {
                 student,
-                peer: Some((peer_acc, peer_net)),
+                peer_acc: Some(peer_acc),
                 stage1: Vec::new(),
             })
         }

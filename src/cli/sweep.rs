@@ -158,7 +158,7 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
     let (mut table, mut others) = (Vec::new(), Vec::new());
     for &method in &args.methods {
         // Classic distillation and FitNets' second stage run the T × λ grid; DML has no teacher.
-        let cells: Vec<(f32, f32)> = if method.cohort().is_some() {
+        let cells: Vec<(f32, f32)> = if method.is_mutual() {
             vec![(args.knobs.mutual_t, 0.0)]
         } else {
             (args.temperatures.iter())
@@ -198,7 +198,7 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
                 "method": method, "describe": method.describe(&distill, args.knobs.mutual_t),
                 "temperature": t, "lambda": l, "val_acc": acc, "epochs": f.history.len(),
                 "seconds": (f.seconds * 10.0).round() / 10.0,
-                "peer_val_acc": r.peer.as_ref().map(|p| p.0),
+                "peer_val_acc": r.peer_acc,
                 "hint_epochs": (!r.stage1.is_empty()).then_some(r.stage1.len()),
                 "hint_loss": r.stage1.last().map(|e| e.loss),
             });

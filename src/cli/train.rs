@@ -243,7 +243,7 @@ pub fn train(args: TrainArgs) -> Result<()> {
                 labelled: None,
             };
             let r = methods::run(&spec, &cfg, &plan)?;
-            if let Some((acc, _)) = &r.peer {
+            if let Some(acc) = r.peer_acc {
                 eprintln!("the cohort's peer reached {acc:.4}");
             }
             let f = r.student;
@@ -285,7 +285,7 @@ pub fn train(args: TrainArgs) -> Result<()> {
         "loss": if is_student { describe.clone() } else { "cross-entropy".into() },
         "method": is_student.then_some(method),
         "hint_epochs": (is_student && method == Method::FitNets).then_some(args.knobs.hint_epochs),
-        "mutual_t": (is_student && method.cohort().is_some()).then_some(args.knobs.mutual_t),
+        "mutual_t": (is_student && method.is_mutual()).then_some(args.knobs.mutual_t),
         "temperature": is_student.then_some(distill.temperature),
         "lambda": is_student.then_some(distill.weight),
     });

@@ -60,9 +60,9 @@ impl Method {
         matches!(self, Method::Distill | Method::FitNets)
     }
 
-    /// Whether it trains a cohort side by side, and of how many networks.
-    pub fn cohort(self) -> Option<usize> {
-        matches!(self, Method::MutualStudents | Method::MutualTeacher).then_some(2)
+    /// Whether it trains a cohort of networks side by side (deep mutual learning).
+    pub fn is_mutual(self) -> bool {
+        matches!(self, Method::MutualStudents | Method::MutualTeacher)
     }
 
     /// The loss written out with its numbers, for every printout, results table and the page.
@@ -132,6 +132,6 @@ mod tests {
         );
         assert!(Method::MutualTeacher.describe(&d, 3.0).contains("3²·KL"));
         assert!(!Method::MutualStudents.needs_teacher());
-        assert_eq!(Method::FitNets.cohort(), None);
+        assert!(!Method::FitNets.is_mutual() && Method::MutualTeacher.is_mutual());
     }
 }

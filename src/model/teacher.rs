@@ -71,8 +71,14 @@ impl TeacherConfig {
 impl Teacher {
     /// `[batch, 784]` → `[batch, classes]`.
     pub fn forward(&self, images: Tensor<2>) -> Tensor<2> {
-        let x = dropout::forward(&self.dropout_hidden, self.hint(images)); // [B, 1024]
-        self.fc2.forward(x) // [B, classes]
+        self.head(self.hint(images))
+    }
+
+    /// `[batch, 1024]` hint-layer outputs → `[batch, classes]`: dropout, the output layer. With
+    /// a cached hint layer the logits need no second pass through the convolutions.
+    pub fn head(&self, hint: Tensor<2>) -> Tensor<2> {
+        self.fc2
+            .forward(dropout::forward(&self.dropout_hidden, hint))
     }
 
     /// `[batch, 784]` → `[batch, 1024]`: the dense layer after its ReLU, FitNets' hint layer.

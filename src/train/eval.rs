@@ -68,6 +68,18 @@ pub fn hints(
     batched(data, indices, norm, batch, device, |x| teacher.hint(x))
 }
 
+/// The logits `[n, classes]` for hint-layer outputs `hints` `[n, 1024]` ([`hints`]), `batch`
+/// rows at a time: the rows [`logits`] would give for the same samples and batch, without
+/// running the convolutions again.
+pub fn logits_from_hints(teacher: &Teacher, hints: &Tensor<2>, batch: usize) -> Tensor<2> {
+    let [n, _] = hints.dims();
+    let parts: Vec<Tensor<2>> = (0..n)
+        .step_by(batch.max(1))
+        .map(|a| teacher.head(hints.clone().slice(a..(a + batch.max(1)).min(n))))
+        .collect();
+    Tensor::cat(parts, 0)
+}
+
 /// `f` of the images at `indices` (`[b, 784]` → `[b, width]`), `batch` at a time, concatenated.
 fn batched(
     data: &Split,

@@ -10,7 +10,7 @@ use crate::checkpoint::{Checkpoint, CheckpointHead, RoleState};
 use crate::data::SplitKind;
 use crate::data::batch::Norm;
 use crate::device::{self, Adapter, Choice, DeviceInfo};
-use crate::distill::{DistillConfig, Method};
+use crate::distill::Method;
 use crate::gpu_probe;
 use crate::model::snapshot::{self, Network};
 use crate::model::{self, Arch, Classifier, HintedStudent, StudentConfig, Teacher, TeacherConfig};
@@ -338,7 +338,7 @@ async fn run_inner(
         opts,
         classes,
     };
-    if s.method.cohort().is_some() {
+    if s.method.is_mutual() {
         return methods::mutual(&env).await;
     }
 
@@ -429,42 +429,31 @@ async fn run_inner(
     //    samples at about 1,000 a second, docs/PERFORMANCE.md): Stop and Pause must work, and
     //    the page shows how far it got. On a GPU queueing is instant.
     let teacher_valid = teacher.model().valid();
-    let rows = |idx: &[usize]| {
-        train::logits(
-            &teacher_valid,
-            &train_set,
-            idx,
-            norm,
-            hooks::EVAL_BATCH,
-            &device,
-        )
-    };
-    let Some(cached) = methods::cache(shared, n, rows).await else {
-        return Ok(Phase::Stopped);
-    };
-    // FitNets: the teacher's hint layer `[n, 1024]` too, unless the checkpoint is past stage 1.
-    let hints = if s.method == Method::FitNets
-        && resume
-            .as_ref()
-            .and_then(|c| c.role(Role::Distilled))
-            .is_none()
-    {
+    // FitNets needs the teacher's hint layer `[n, 1024]` (unless the checkpoint is past its
+    // stage 1); the logits then follow from it without a second pass through the convolutions.
+    let past_hints = resume
+        .as_ref()
+        .and_then(|c| c.role(Role::Distilled))
+        .is_some();
+    let (cached, hints) = if s.method == Method::FitNets && !past_hints {
         let rows = |idx: &[usize]| {
-            train::hints(
-                &teacher_valid,
-                &train_set,
-                idx,
-                norm,
-                hooks::EVAL_BATCH,
-                &device,
-            )
+            let b = hooks::EVAL_BATCH;
+            train::hints(&teacher_valid, &train_set, idx, norm, b, &device)
         };
         let Some(h) = methods::cache(shared, n, rows).await else {
             return Ok(Phase::Stopped);
         };
-        Some(h)
+        let logits = train::logits_from_hints(&teacher_valid, &h, hooks::EVAL_BATCH);
+        (logits, Some(h))
     } else {
-        None
+        let rows = |idx: &[usize]| {
+            let b = hooks::EVAL_BATCH;
+            train::logits(&teacher_valid, &train_set, idx, norm, b, &device)
+        };
+        let Some(logits) = methods::cache(shared, n, rows).await else {
+            return Ok(Phase::Stopped);
+        };
+        (logits, None)
     };
 
     // 3. Both students from the same initial weights, trained side by side. Seeded as the
@@ -472,11 +461,7 @@ async fn run_inner(
     send(shared, FromWorker::Phase(Phase::Students));
     model::seed(&ad, s.seed);
     let student = StudentConfig::new(classes).init(&ad);
-    let config = DistillConfig {
-        form: s.loss,
-        temperature: s.temperature,
-        weight: s.lambda,
-    };
+    let config = s.distill_config();
     let cfg = train_config(s, s.seed);
     // With fewer labels than samples the baseline learns from the labelled ones alone
     // (repeated to full-size epochs); the distilled student from all n, the rest unlabelled.

@@ -7,7 +7,7 @@ use super::{Model, SharedRef, data, idb, send, web};
 use crate::bench::BenchSpec;
 use crate::checkpoint::Checkpoint;
 use crate::data::batch::{self, Norm};
-use crate::distill::{DistillConfig, Method};
+use crate::distill::DistillConfig;
 use crate::model::snapshot::{self, WeightsMeta};
 use crate::model::{self, Arch, Classifier, StudentConfig, TeacherConfig};
 use crate::protocol::{BenchReport, CheckpointInfo, FromWorker, Logits, Role, SweepSpec, Thumb};
@@ -199,14 +199,8 @@ pub async fn export(shared: SharedRef, role: Role) {
         .map(|s| {
             serde_json::json!({
                 "settings": s.to_query(),
-                "loss": match (role, s.method.cohort()) {
-                    (Role::Distilled, _) | (Role::Peer, Some(_)) => s.describe_method(),
-                    (Role::Teacher, Some(_)) if s.method == Method::MutualTeacher => s.describe_method(),
-                    _ => "cross-entropy".into(),
-                },
-                "method": (matches!(role, Role::Distilled | Role::Peer)
-                    || (role == Role::Teacher && s.method == Method::MutualTeacher))
-                    .then_some(s.method),
+                "loss": if role.taught_by(s.method) { s.describe_method() } else { "cross-entropy".into() },
+                "method": role.taught_by(s.method).then_some(s.method),
                 "trained_by": "Distill Lab (browser)",
             })
         })
