@@ -38,7 +38,7 @@ for seed in $SEEDS; do
   f=$OUT/seed$seed.json
   [ -f $f ] && continue
   s0=$(date +%s)
-  $B sweep --data $D --teacher $TEACHER_RUNS/teacher --seed $seed --epochs $EPOCHS --limit $LIMIT \
+  $B sweep --data $D --teacher $TEACHER_RUNS/teacher --seed $seed --epochs $EPOCHS --subset $LIMIT \
     --loss hinton --temperatures $TS --lambdas $AS --methods $METHODS \
     --hint-epochs $HINT_EPOCHS --out $OUT/seed$seed 2>$OUT/seed$seed.log > $f.tmp
   mv $f.tmp $f

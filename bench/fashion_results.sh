@@ -15,9 +15,9 @@ LIMIT=${LIMIT:-30000}
 OUT=runs/fashion
 for seed in ${SEEDS:-0 1 2}; do
   R=$OUT/seed$seed
-  $B train --data $D --model cnn --epochs ${TEACHER_EPOCHS:-6} --limit $LIMIT --seed $seed --out $R/teacher | tail -1
-  $B train --data $D --model mlp --epochs ${STUDENT_EPOCHS:-30} --limit $LIMIT --seed $seed --out $R/baseline | tail -1
-  $B train --data $D --model student --teacher $R/teacher --epochs ${STUDENT_EPOCHS:-30} --limit $LIMIT --seed $seed \
+  $B train --data $D --model cnn --epochs ${TEACHER_EPOCHS:-6} --subset $LIMIT --seed $seed --out $R/teacher | tail -1
+  $B train --data $D --model mlp --epochs ${STUDENT_EPOCHS:-30} --subset $LIMIT --seed $seed --out $R/baseline | tail -1
+  $B train --data $D --model student --teacher $R/teacher --epochs ${STUDENT_EPOCHS:-30} --subset $LIMIT --seed $seed \
     --temperature 10 --lambda 0.5 --loss keras --out $R/distilled | tail -1
 done
 python3 - "$OUT" <<'PY'

@@ -13,7 +13,7 @@ B=target/release/distill
 LIMIT=${LIMIT:-30000}
 OUT=runs/fashion
 [ -f $OUT/strong/teacher/summary.json ] ||
-  $B train --data $D --model cnn --epochs ${STRONG_EPOCHS:-15} --limit $LIMIT --seed 0 --out $OUT/strong/teacher | tail -1
+  $B train --data $D --model cnn --epochs ${STRONG_EPOCHS:-15} --subset $LIMIT --seed 0 --out $OUT/strong/teacher | tail -1
 for seed in ${SEEDS:-0 1 2}; do
   for t in weak strong; do
     T=$OUT/seed$seed/teacher
@@ -21,7 +21,7 @@ for seed in ${SEEDS:-0 1 2}; do
     for loss in keras hinton; do
       R=$OUT/seed$seed/$t-$loss
       [ -f $R/summary.json ] || $B train --data $D --model student --teacher $T --epochs ${STUDENT_EPOCHS:-30} \
-        --limit $LIMIT --seed $seed --temperature 10 --lambda 0.5 --loss $loss --out $R | tail -1
+        --subset $LIMIT --seed $seed --temperature 10 --lambda 0.5 --loss $loss --out $R | tail -1
     done
   done
 done

@@ -29,7 +29,7 @@ for n in $NS; do
     for kind in same whole; do
       f=$OUT/$kind-n$n-seed$seed.json
       [ -f $f ] && continue
-      if [ $kind = same ]; then how="--limit $n"; else
+      if [ $kind = same ]; then how="--subset $n"; else
         [ $n -ge 60000 ] && continue  # all labelled: the same run as "same"
         how="--labelled $n"
       fi

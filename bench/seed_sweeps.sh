@@ -11,7 +11,7 @@ for seed in $SEEDS; do
     [ -f $f ] && continue
     s0=$(date +%s)
     target/release/distill sweep --data $D --teacher $OUT/teacher --seed $seed \
-      --epochs ${STUDENT_EPOCHS:-50} ${LIMIT:+--limit $LIMIT} --loss $loss --temperatures $TS \
+      --epochs ${STUDENT_EPOCHS:-50} ${LIMIT:+--subset $LIMIT} --loss $loss --temperatures $TS \
       --lambdas $LS --out $OUT/$loss-seed$seed 2>$OUT/$loss-seed$seed.log > $f.tmp
     mv $f.tmp $f
     echo "seed $seed $loss: $(( $(date +%s) - s0 )) s"

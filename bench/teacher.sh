@@ -19,7 +19,7 @@ publish="--publish $D"; [ -z "${LIMIT:-}" ] || publish=""
 if [ ! -f $OUT/teacher/summary.json ]; then
   start=$(date +%s)
   target/release/distill train --data $D --model cnn --epochs ${TEACHER_EPOCHS:-50} --seed 0 \
-    ${LIMIT:+--limit $LIMIT} --out $OUT/teacher $publish 2>&1 | tee $OUT/teacher.log \
+    ${LIMIT:+--subset $LIMIT} --out $OUT/teacher $publish 2>&1 | tee $OUT/teacher.log \
     | grep -E "epoch|^\{" | grep -v "\[" || true
   [ -f $OUT/teacher/summary.json ] || { echo "the teacher did not train: see $OUT/teacher.log" >&2; exit 1; }
   echo "teacher: $(( $(date +%s) - start )) s"

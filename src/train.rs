@@ -4,6 +4,8 @@
 #[cfg(feature = "train")]
 pub mod adadelta;
 #[cfg(feature = "train")]
+pub mod cache;
+#[cfg(feature = "train")]
 pub mod cohort;
 #[cfg(feature = "train")]
 pub mod eval;
@@ -12,12 +14,17 @@ pub mod fit;
 #[cfg(feature = "train")]
 pub mod rng;
 #[cfg(feature = "train")]
+pub mod run_config;
+#[cfg(feature = "train")]
 pub mod schedule;
+pub mod sweep;
 #[cfg(feature = "train")]
 pub mod trainer;
 
 #[cfg(feature = "train")]
 pub use adadelta::AdadeltaConfig;
+#[cfg(feature = "train")]
+pub use cache::{CACHE_BATCH, LogitCache, Targets};
 #[cfg(feature = "train")]
 pub use cohort::{Cohort, CohortHooks, Member, fit_cohort};
 #[cfg(feature = "train")]
@@ -25,7 +32,10 @@ pub use eval::{EvalResult, Evaluation, evaluate, hints, logits, logits_from_hint
 #[cfg(feature = "train")]
 pub use fit::{Control, FitEnd, FitError, FitHooks, FitOptions, fit};
 #[cfg(feature = "train")]
+pub use run_config::{NetworkConfig, ObjectiveConfig, RUN_CONFIG_VERSION, RunConfig};
+#[cfg(feature = "train")]
 pub use schedule::{EpochOutcome, Schedule};
+pub use sweep::{Cell, SweepHooks, SweepPlan, Swept, sweep};
 #[cfg(feature = "train")]
 pub use trainer::{Forward, Objective, StepHandle, StepMetrics, TrainConfig, Trainer, read_steps};
 
@@ -76,6 +86,22 @@ impl FromStr for OptimizerKind {
             )),
         }
     }
+}
+
+/// `matrix[true][predicted]` counts over `labels` and `predictions` paired in order; a class
+/// outside `0..classes` is left out. The CLI's per-class accuracy and the page's confusion
+/// matrix both count here.
+pub fn confusion(labels: &[u8], predictions: &[u8], classes: usize) -> Vec<Vec<u32>> {
+    let mut m = vec![vec![0u32; classes]; classes];
+    for (&t, &p) in labels.iter().zip(predictions) {
+        if let Some(cell) = m
+            .get_mut(t as usize)
+            .and_then(|row| row.get_mut(p as usize))
+        {
+            *cell += 1;
+        }
+    }
+    m
 }
 
 /// One finished epoch.

@@ -7,6 +7,7 @@ mod common;
 use burn::prelude::*;
 use distill_lab::model::snapshot;
 use distill_lab::model::{StudentConfig, TeacherConfig};
+use distill_lab::train::RunConfig;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
@@ -53,9 +54,9 @@ fn teacher_student_eval_and_sweep() {
     let work = common::scratch("cli-train");
     let d = data();
     let small = [
-        "--limit",
+        "--subset",
         "1000",
-        "--val-limit",
+        "--val",
         "300",
         "--batch",
         "64",
@@ -150,7 +151,7 @@ fn teacher_student_eval_and_sweep() {
         s(&dist),
         "--data",
         s(d),
-        "--limit",
+        "--val",
         "300",
     ]));
     assert_eq!(e["samples"], 300);
@@ -204,8 +205,12 @@ fn teacher_student_eval_and_sweep() {
         assert!(r["val_acc"].as_f64().unwrap() > 0.3, "{method}: {r}");
         let (meta, record) =
             snapshot::decode("s", &std::fs::read(out.join("weights.dlw")).unwrap()).unwrap();
-        assert_eq!(meta.training["method"], method);
-        let formula = meta.training["loss"].as_str().unwrap();
+        let config = RunConfig::from_json(&meta.training).expect("a run config");
+        assert_eq!(
+            serde_json::to_value(config.objective.method).unwrap(),
+            method
+        );
+        let formula = config.objective.loss.as_str();
         assert!(formula.contains(if needs_teacher {
             "½‖h_t − W·h_s‖²"
         } else {
@@ -218,7 +223,7 @@ fn teacher_student_eval_and_sweep() {
             s(&out),
             "--data",
             s(d),
-            "--limit",
+            "--val",
             "300",
         ]));
         assert!((e["val_acc"].as_f64().unwrap() - r["val_acc"].as_f64().unwrap()).abs() < 1e-6);
@@ -274,7 +279,7 @@ fn teacher_student_eval_and_sweep() {
         s(&dist),
         "--out",
         s(&guard),
-        "--limit",
+        "--subset",
         "100",
     ]);
     assert!(!o.status.success());

@@ -227,3 +227,56 @@ fn a_bare_visit_opens_on_the_first_lesson() {
     assert_eq!(s, Settings::from_query("epochs=3").0);
     assert_eq!(s.dataset, Settings::default().dataset);
 }
+
+/// The page's run config for a network is the CLI's schema: a versioned `RunConfig` that
+/// round-trips through a weights file's metadata; older files' free-form metadata (and unknown
+/// versions) give none, and still load through their network config.
+#[test]
+fn run_configs_are_one_versioned_schema() {
+    use distill_lab::distill::Method;
+    use distill_lab::protocol::Role;
+    use distill_lab::train::{NetworkConfig, RUN_CONFIG_VERSION, RunConfig};
+    let (s, _) = Settings::from_query("method=fitnets&hints=3&T=4&lambda=0.3&labels=500&seed=7");
+    let c = s.run_config(Role::Distilled, 10, 2000);
+    assert_eq!(c.version, RUN_CONFIG_VERSION);
+    assert!(matches!(c.network, NetworkConfig::Student(ref n) if n.classes == 10));
+    assert_eq!(
+        (c.train.seed, c.train.epochs, c.samples),
+        (7, s.epochs, 2000)
+    );
+    let o = &c.objective;
+    assert_eq!(
+        (o.method, o.hint_epochs, o.mutual_t),
+        (Some(Method::FitNets), Some(3), None)
+    );
+    assert_eq!(
+        o.distill.map(|d| (d.temperature, d.weight)),
+        Some((4.0, 0.3))
+    );
+    assert_eq!(o.labelled, Some(500));
+    assert!(o.loss.contains("½‖h_t − W·h_s‖²"), "{}", o.loss);
+    assert_eq!(c.settings.as_deref(), Some(s.to_query().as_str()));
+    let back = RunConfig::from_json(&c.to_json()).expect("this build's run config reads back");
+    assert_eq!(back.to_json(), c.to_json());
+    // The baseline of the same run learns from labels, and the teacher is a CNN.
+    let b = s.run_config(Role::Baseline, 10, 2000);
+    assert_eq!(
+        (b.objective.method, b.objective.loss.as_str()),
+        (None, "cross-entropy")
+    );
+    let t = s.run_config(Role::Teacher, 10, 2000);
+    assert!(matches!(t.network, NetworkConfig::Teacher(_)));
+    // DML: its own temperature, no teacher knobs.
+    let (d, _) = Settings::from_query("method=dml");
+    let m = d.run_config(Role::Peer, 10, 100).objective;
+    assert_eq!(
+        (m.method, m.mutual_t, m.distill),
+        (Some(Method::MutualStudents), Some(1.0), None)
+    );
+    // Older files carry free-form JSON; a later version is not misread as this one.
+    let old = serde_json::json!({"optimizer": "adam", "loss": "cross-entropy", "epochs": 2});
+    assert!(RunConfig::from_json(&old).is_none());
+    let mut later = c.to_json();
+    later["version"] = serde_json::json!(RUN_CONFIG_VERSION + 1);
+    assert!(RunConfig::from_json(&later).is_none());
+}

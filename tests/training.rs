@@ -783,3 +783,54 @@ fn fitnets_hints_then_distillation_learn() {
     let acc = rec2.epochs.last().unwrap().val_accuracy;
     assert!(acc > 0.7, "FitNets student {acc} (chance 0.1)");
 }
+
+/// The core's logit cache, stepped a batch at a time as the worker steps it, caches the rows
+/// one pass of `train::logits` gives (with and without FitNets' hint layer), and stops at the
+/// training set's end.
+#[test]
+fn the_logit_cache_stepped_equals_one_pass() {
+    use distill_lab::train::{CACHE_BATCH, LogitCache};
+    let _lock = device_lock();
+    let flex = Device::flex();
+    model::seed(&flex, 5);
+    let teacher = TeacherConfig::new(10).init(&flex);
+    let data = &fashion().train;
+    let n = 1100;
+    let idx: Vec<usize> = (0..n).collect();
+    let want = train::logits(&teacher, data, &idx, NORM, CACHE_BATCH, &flex);
+    let mut cache = LogitCache::new(teacher.clone(), data, n, NORM, false, &flex);
+    assert_eq!(cache.progress(), (0, n));
+    assert!(cache.step());
+    assert_eq!(cache.progress(), (CACHE_BATCH, n));
+    let got = cache.finish();
+    assert!(got.hints.is_none());
+    assert_eq!(got.logits.into_data(), want.clone().into_data());
+    let hinted = LogitCache::new(teacher, data, n, NORM, true, &flex).finish();
+    let (hints, width) = hinted.hints.expect("FitNets' hints");
+    assert_eq!((hints.dims(), width), ([n, 1024], 1024));
+    assert_eq!(hinted.logits.into_data(), want.into_data());
+    // More samples asked for than there are: the set's end.
+    let all = LogitCache::new(
+        TeacherConfig::new(10).init(&flex),
+        data,
+        usize::MAX,
+        NORM,
+        false,
+        &flex,
+    );
+    assert_eq!(all.progress(), (0, data.len()));
+}
+
+/// One confusion count for the CLI and the page: `[true][predicted]`, out-of-range classes
+/// left out instead of panicking.
+#[test]
+fn the_confusion_matrix_counts_pairs_and_skips_bad_classes() {
+    let m = train::confusion(&[0, 1, 1, 2, 9], &[0, 1, 2, 2, 0], 3);
+    assert_eq!(m, vec![vec![1, 0, 0], vec![0, 1, 1], vec![0, 0, 1]]);
+    let r = EvalResult {
+        loss: 0.0,
+        accuracy: 0.0,
+        predictions: vec![0, 1, 2, 2],
+    };
+    assert_eq!(r.per_class_accuracy(&[0, 1, 1, 2], 3), vec![1.0, 0.5, 1.0]);
+}

@@ -71,16 +71,9 @@ fn keras(args: &BenchArgs) -> Result<serde_json::Value> {
     })
 }
 
+// Over 80 lines: the figures, then each printed beside Keras' in one table.
 pub fn run(args: BenchArgs) -> Result<()> {
-    let (device, info) = match args.device {
-        DeviceChoice::Cpu => crate::device::cpu(),
-        #[cfg(feature = "wgpu")]
-        DeviceChoice::Wgpu => crate::device::native_wgpu().map_err(anyhow::Error::msg)?,
-        #[cfg(not(feature = "wgpu"))]
-        DeviceChoice::Wgpu => {
-            anyhow::bail!("this build has no GPU support; rebuild with `--features wgpu`")
-        }
-    };
+    let (device, info) = super::train::pick_device(args.device)?;
     let b = args.batch;
     eprintln!(
         "distill bench on {} ({}), batch {b}, {} timed steps",

@@ -16,15 +16,16 @@ pub struct EvalArgs {
     pub weights: PathBuf,
     #[arg(long)]
     pub data: PathBuf,
-    /// Evaluate on the first N test samples only.
-    #[arg(long)]
-    pub limit: Option<usize>,
+    /// Evaluate on the first N test samples only (the page's `val=`; `--limit` is the older
+    /// name).
+    #[arg(long, alias = "limit")]
+    pub val: Option<usize>,
     #[arg(long, value_enum, default_value = "cpu")]
     pub device: DeviceChoice,
 }
 
 pub fn eval(args: EvalArgs) -> Result<()> {
-    let data = store::load(&args.data, 0, args.limit.unwrap_or(usize::MAX))?;
+    let data = store::load(&args.data, 0, args.val.unwrap_or(usize::MAX))?;
     let (device, _) = pick_device(args.device)?;
     let (meta, net) = load_network(&args.weights, None, &data, &device)?;
     let n = data.test.len();

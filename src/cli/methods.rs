@@ -9,8 +9,8 @@ use crate::distill::{DistillConfig, Method};
 use crate::model::snapshot::Network;
 use crate::model::{self, HintedStudent, Student, StudentConfig, Teacher, TeacherConfig};
 use crate::train::{
-    self, Cohort, CohortHooks, EpochRecord, EvalResult, Member, Objective, StepMetrics,
-    TrainConfig, Trainer,
+    self, Cohort, CohortHooks, EpochRecord, EvalResult, LogitCache, Member, Objective, StepMetrics,
+    Targets, TrainConfig, Trainer,
 };
 use anyhow::{Context, Result, anyhow, bail};
 use burn::prelude::*;
@@ -35,50 +35,36 @@ pub(super) struct MethodSpec<'a> {
     /// FitNets' stage-1 epochs.
     pub(super) hint_epochs: usize,
     /// The pretrained teacher's outputs, cached once per run or sweep.
-    pub(super) targets: &'a Targets,
+    pub(super) targets: Option<&'a Targets>,
     /// Classic distillation only: the first k samples carry labels (`sweep --labelled`).
     pub(super) labelled: Option<usize>,
 }
 
-/// A pretrained teacher's outputs over the training samples, cached once: its logits (classic
-/// distillation, FitNets' stage 2) and its hint layer (FitNets' stage 1), `[n, classes]` and
-/// `[n, 1024]`.
-#[derive(Default)]
-pub(super) struct Targets {
-    logits: Option<Tensor<2>>,
-    hints: Option<(Tensor<2>, usize)>,
-}
-
-impl Targets {
-    /// What `methods` need from `teacher` (none of it without one) over the first `n` samples.
-    pub(super) fn cache(
-        teacher: Option<&Network>,
-        methods: &[Method],
-        data: &Loaded,
-        n: usize,
-        device: &Device,
-    ) -> Result<Targets> {
-        let Some(net) = teacher.filter(|_| methods.iter().any(|m| m.needs_teacher())) else {
-            return Ok(Targets::default());
-        };
-        let teacher = as_teacher(net)?.valid();
-        let idx: Vec<usize> = (0..n).collect();
-        // FitNets needs the hint layer; the logits then follow from it (one teacher pass).
-        if methods.contains(&Method::FitNets) {
-            eprintln!("caching the teacher's hint layer and logits over {n} training samples...");
-            let h = train::hints(&teacher, &data.train, &idx, norm(data), 512, device);
-            return Ok(Targets {
-                logits: Some(train::logits_from_hints(&teacher, &h, 512)),
-                hints: Some((h, teacher.hint_width())),
-            });
+/// What `methods` need from `teacher` over the first `n` samples, cached once for a run or a
+/// sweep (none of it without a teacher, or for methods that need none).
+pub(super) fn cache_targets(
+    teacher: Option<&Network>,
+    methods: &[Method],
+    data: &Loaded,
+    n: usize,
+    device: &Device,
+) -> Result<Option<Targets>> {
+    let Some(net) = teacher.filter(|_| methods.iter().any(|m| m.needs_teacher())) else {
+        return Ok(None);
+    };
+    let teacher = as_teacher(net)?.valid();
+    // FitNets needs the hint layer; the logits then follow from it (one teacher pass).
+    let with_hints = methods.contains(&Method::FitNets);
+    eprintln!(
+        "caching the teacher's {} over {n} training samples...",
+        if with_hints {
+            "hint layer and logits"
+        } else {
+            "logits"
         }
-        eprintln!("caching teacher logits over {n} training samples...");
-        let logits = train::logits(&teacher, &data.train, &idx, norm(data), 512, device);
-        Ok(Targets {
-            logits: Some(logits),
-            hints: None,
-        })
-    }
+    );
+    let cache = LogitCache::new(teacher, &data.train, n, norm(data), with_hints, device);
+    Ok(Some(cache.finish()))
 }
 
 /// A method's student and what else the run learnt.
@@ -99,6 +85,7 @@ pub fn as_teacher(net: &Network) -> Result<&Teacher> {
 }
 
 /// Train the student by `spec.method` as `plan` says.
+// Over 80 lines: one arm per method, each building and fitting its networks.
 pub(super) fn run(spec: &MethodSpec, cfg: &TrainConfig, plan: &FitPlan) -> Result<MethodRun> {
     let (data, n, device) = (plan.data, plan.n, plan.device);
     let ad = device.clone().autodiff();
@@ -117,7 +104,7 @@ pub(super) fn run(spec: &MethodSpec, cfg: &TrainConfig, plan: &FitPlan) -> Resul
             })
         }
         Method::FitNets => {
-            let (hints, width) = (spec.targets.hints.as_ref())
+            let (hints, width) = (spec.targets.and_then(|t| t.hints.as_ref()))
                 .context("FitNets needs a pretrained teacher's cached hint layer")?;
             let hinted = HintedStudent::new(student, *width, &ad);
             let stage1_cfg = TrainConfig {
@@ -202,7 +189,7 @@ pub(super) fn run(spec: &MethodSpec, cfg: &TrainConfig, plan: &FitPlan) -> Resul
 fn distill_objective(spec: &MethodSpec) -> Result<Objective> {
     Ok(Objective::Distill {
         config: spec.distill,
-        teacher_logits: (spec.targets.logits.clone())
+        teacher_logits: (spec.targets.map(|t| t.logits.clone()))
             .context("distillation needs a pretrained teacher's cached logits")?,
         labelled: spec.labelled,
     })

@@ -81,9 +81,9 @@ pub fn prepare_hint(dir: &Path) -> String {
     format!("cargo run --release --bin distill -- prepare --dataset {name}{source} --out {out}")
 }
 
-/// Read `dir/manifest.json` and the shards needed for the first `train_limit` training and
-/// `test_limit` test samples, verifying every shard's sha256.
-pub fn load(dir: &Path, train_limit: usize, test_limit: usize) -> Result<Loaded> {
+/// Read `dir/manifest.json` and the shards needed for the first `subset` training and `val`
+/// test samples (the page's `subset=` and `val=`), verifying every shard's sha256.
+pub fn load(dir: &Path, subset: usize, val: usize) -> Result<Loaded> {
     let manifest_path = dir.join("manifest.json");
     let text = match fs::read_to_string(&manifest_path) {
         Ok(t) => t,
@@ -95,10 +95,10 @@ pub fn load(dir: &Path, train_limit: usize, test_limit: usize) -> Result<Loaded>
     };
     let manifest = Manifest::from_json(&text)?;
     let mut splits = [Split::default(), Split::default()];
-    for (slot, (kind, limit)) in splits.iter_mut().zip([
-        (SplitKind::Train, train_limit),
-        (SplitKind::Test, test_limit),
-    ]) {
+    for (slot, (kind, limit)) in splits
+        .iter_mut()
+        .zip([(SplitKind::Train, subset), (SplitKind::Test, val)])
+    {
         for info in manifest.shards_for(kind, limit) {
             let path = dir.join(&info.file);
             let bytes = fs::read(&path).with_context(|| {

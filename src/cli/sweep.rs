@@ -5,12 +5,12 @@ use super::fit::FitPlan;
 use super::methods;
 use super::store::{self, Loaded, write_atomic};
 use super::train::{Common, load_network, pick_device, train_config};
-use crate::distill::{DistillConfig, LossForm, Method};
+use crate::distill::{LossForm, Method};
 use crate::model::{self, Arch, StudentConfig};
 use crate::presets::{PRESETS, Preset};
 use crate::settings;
-use crate::train::Objective;
-use anyhow::{Result, bail};
+use crate::train::{self, Cell, Objective, SweepHooks, SweepPlan, Swept, Targets, TrainConfig};
+use anyhow::{Context, Result, bail};
 use clap::Args;
 use serde_json::json;
 use std::path::PathBuf;
@@ -75,7 +75,7 @@ fn with_preset(mut args: SweepArgs) -> Result<SweepArgs> {
     }
     let c = &mut args.common;
     (c.epochs, c.batch, c.optimizer, c.lr) = (s.epochs, s.batch, s.optimizer, s.lr);
-    (c.limit, c.val_limit) = (Some(s.subset), Some(s.val));
+    (c.subset, c.val) = (Some(s.subset), Some(s.val));
     (c.no_plateau, c.no_early_stopping) = (!s.schedule, !s.schedule);
     // As the page does with fewer labels than samples (worker/run.rs).
     if let Some(k) = s.labelled(s.subset) {
@@ -89,13 +89,177 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
     let started = Instant::now();
     let args = with_preset(args)?;
     let c = &args.common;
+    let (data, own_base, labelled, labelled_n) = sweep_data(&args)?;
+    let base_data = own_base.as_ref().unwrap_or(&data);
+    let (n, val_n) = (data.train.len(), data.test.len());
+    let base_n = base_data.train.len();
+    let (device, _) = pick_device(c.device)?;
+    let teacher = match (
+        &args.teacher,
+        args.methods.iter().any(|m| m.needs_teacher()),
+    ) {
+        (Some(path), true) => Some(load_network(path, Some(Arch::Cnn), &data, &device)?.1),
+        (None, true) => bail!("the distill and fitnets methods need --teacher RUN_DIR"),
+        (_, false) => None,
+    };
+    let classes = data.manifest.num_classes();
+    let cfg = train_config(c);
+    // Once for the whole sweep.
+    let targets = methods::cache_targets(teacher.as_ref(), &args.methods, &data, n, &device)?;
+    let plan = FitPlan {
+        data: &data,
+        n,
+        val_n,
+        device: &device,
+        quiet: true,
+    };
+    let base_plan = FitPlan {
+        data: base_data,
+        n: base_n,
+        ..plan
+    };
+    let sweep_plan = SweepPlan {
+        methods: args.methods.clone(),
+        form: args.loss,
+        temperatures: args.temperatures.clone(),
+        lambdas: args.lambdas.clone(),
+        mutual_t: args.knobs.mutual_t,
+    };
+    let mut hooks = Cells {
+        args: &args,
+        plan: &plan,
+        base_plan: &base_plan,
+        cfg: &cfg,
+        classes,
+        targets: targets.as_ref(),
+        labelled,
+        labelled_n,
+        baseline_epochs: 0,
+        csv: String::from("loss,temperature,lambda,val_acc,gain,epochs,method\n"),
+        rows: Vec::new(),
+    };
+    let swept = pollster::block_on(train::sweep(&sweep_plan, &mut hooks))?
+        .context("the sweep stopped before its baseline finished")?;
+    let base_acc = swept.baseline;
+    let (table, others): (Vec<_>, Vec<_>) =
+        (hooks.rows.iter().cloned()).partition(|r| r["method"] == json!(Method::Distill));
+    if args.methods.contains(&Method::Distill) {
+        print_grid(&args, &swept);
+    }
+    std::fs::create_dir_all(&args.out)?;
+    write_atomic(&args.out.join("sweep.csv"), hooks.csv.as_bytes())?;
+    eprintln!("wrote {}", args.out.join("sweep.csv").display());
+    println!(
+        "{}",
+        json!({
+            "loss_form": args.loss.name(), "baseline_val_acc": base_acc, "grid": table,
+            "methods": others,
+            "labelled": labelled_n, "transfer": n, "epoch_samples": base_n, "seed": cfg.seed,
+            "baseline_epochs": hooks.baseline_epochs, "seconds": started.elapsed().as_secs()
+        })
+    );
+    Ok(())
+}
+
+/// The CLI's side of [`train::sweep`]: each student fitted with progress on stderr, a CSV line
+/// and a JSON row per cell.
+struct Cells<'a> {
+    args: &'a SweepArgs,
+    plan: &'a FitPlan<'a>,
+    base_plan: &'a FitPlan<'a>,
+    cfg: &'a TrainConfig,
+    classes: usize,
+    targets: Option<&'a Targets>,
+    labelled: Option<usize>,
+    /// Samples that carry labels, before any repeat.
+    labelled_n: usize,
+    baseline_epochs: usize,
+    csv: String,
+    rows: Vec<serde_json::Value>,
+}
+
+impl SweepHooks for Cells<'_> {
+    type Error = anyhow::Error;
+
+    async fn baseline(&mut self) -> Result<Option<f32>> {
+        let ad = self.plan.device.clone().autodiff();
+        model::seed(&ad, self.cfg.seed);
+        let init = StudentConfig::new(self.classes).init(&ad);
+        let base =
+            (self.base_plan).fit(init, self.cfg.clone(), Objective::CrossEntropy, "baseline")?;
+        let acc = base.history.last().map_or(0.0, |r| r.val_accuracy);
+        self.baseline_epochs = base.history.len();
+        let (labelled_n, base_n) = (self.labelled_n, self.base_plan.n);
+        eprintln!("baseline student ({labelled_n} labelled samples, {base_n} an epoch): {acc:.4}");
+        Ok(Some(acc))
+    }
+
+    async fn cell(&mut self, cell: &Cell, base_acc: f32) -> Result<Option<f32>> {
+        let (method, distill) = (cell.method, cell.distill);
+        let (t, l, knobs) = (distill.temperature, distill.weight, &self.args.knobs);
+        let spec = methods::MethodSpec {
+            method,
+            distill,
+            mutual_t: knobs.mutual_t,
+            hint_epochs: knobs.hint_epochs,
+            targets: self.targets,
+            labelled: self.labelled,
+        };
+        let r = methods::run(&spec, self.cfg, self.plan)?;
+        let f = &r.student;
+        let acc = f.history.last().map_or(0.0, |r| r.val_accuracy);
+        eprintln!(
+            "{method} T {t:>5} λ {l:>4}: {acc:.4} ({:+.2} points, {} epochs, {:.0} s)",
+            (acc - base_acc) * 100.0,
+            f.history.len(),
+            f.seconds
+        );
+        self.csv.push_str(&format!(
+            "{},{t},{l},{acc:.4},{:.4},{},{method}\n",
+            self.args.loss,
+            acc - base_acc,
+            f.history.len()
+        ));
+        self.rows.push(json!({
+            "method": method, "describe": method.describe(&distill, knobs.mutual_t),
+            "temperature": t, "lambda": l, "val_acc": acc, "epochs": f.history.len(),
+            "seconds": (f.seconds * 10.0).round() / 10.0,
+            "peer_val_acc": r.peer_acc,
+            "hint_epochs": (!r.stage1.is_empty()).then_some(r.stage1.len()),
+            "hint_loss": r.stage1.last().map(|e| e.loss),
+        }));
+        Ok(Some(acc))
+    }
+}
+
+/// Classic distillation's accuracies as a T × λ table on stderr.
+fn print_grid(args: &SweepArgs, swept: &Swept) {
+    let head: String = args.lambdas.iter().map(|l| format!("{l:>7}")).collect();
+    eprintln!("\n{:>8} | {head}", "T \\ λ");
+    for &t in &args.temperatures {
+        let row: String = (args.lambdas.iter())
+            .map(|&l| swept.accuracy(Method::Distill, t, l).unwrap_or(0.0))
+            .map(|acc| format!("{acc:>7.4}"))
+            .collect();
+        eprintln!("{t:>8} | {row}");
+    }
+}
+
+/// The sweep's data: the set every student sees, the baseline's own set when only some samples
+/// carry labels (`--labelled`: those samples, repeated), which are labelled (`--labelled`), and
+/// how many samples carry labels before any repeat.
+fn sweep_data(args: &SweepArgs) -> Result<(Loaded, Option<Loaded>, Option<usize>, usize)> {
+    let c = &args.common;
     let mut data = store::load(
         &c.data,
-        c.limit.unwrap_or(usize::MAX),
-        c.val_limit.unwrap_or(usize::MAX),
+        c.subset.unwrap_or(usize::MAX),
+        c.val.unwrap_or(usize::MAX),
     )?;
     if args.labelled == Some(0) {
         bail!("--labelled 0 leaves the baseline nothing to learn from: give at least 1");
+    }
+    if args.labelled.is_some() && args.methods.iter().any(|&m| m != Method::Distill) {
+        bail!("--labelled is for classic distillation: run the other methods without it");
     }
     // The labelled samples (all, without --labelled), repeated for the baseline if asked; with
     // --labelled the distilled students see the whole set, the first k labelled, unrepeated.
@@ -113,137 +277,5 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
         dir: data.dir.clone(),
         manifest: data.manifest.clone(),
     });
-    let base_data = own_base.as_ref().unwrap_or(&data);
-    let (n, val_n) = (data.train.len(), data.test.len());
-    let base_n = base_data.train.len();
-    let (device, _) = pick_device(c.device)?;
-    if labelled.is_some() && args.methods.iter().any(|&m| m != Method::Distill) {
-        bail!("--labelled is for classic distillation: run the other methods without it");
-    }
-    let teacher = match (
-        &args.teacher,
-        args.methods.iter().any(|m| m.needs_teacher()),
-    ) {
-        (Some(path), true) => Some(load_network(path, Some(Arch::Cnn), &data, &device)?.1),
-        (None, true) => bail!("the distill and fitnets methods need --teacher RUN_DIR"),
-        (_, false) => None,
-    };
-    let classes = data.manifest.num_classes();
-    let cfg = train_config(c);
-    // Once for the whole sweep.
-    let targets = methods::Targets::cache(teacher.as_ref(), &args.methods, &data, n, &device)?;
-    let ad = device.clone().autodiff();
-    model::seed(&ad, cfg.seed);
-    let plan = FitPlan {
-        data: &data,
-        n,
-        val_n,
-        device: &device,
-        quiet: true,
-    };
-    let base_plan = FitPlan {
-        data: base_data,
-        n: base_n,
-        ..plan
-    };
-    let base = base_plan.fit(
-        StudentConfig::new(classes).init(&ad),
-        cfg.clone(),
-        Objective::CrossEntropy,
-        "baseline",
-    )?;
-    let base_acc = base.history.last().map(|r| r.val_accuracy).unwrap_or(0.0);
-    eprintln!("baseline student ({labelled_n} labelled samples, {base_n} an epoch): {base_acc:.4}");
-    let mut csv = String::from("loss,temperature,lambda,val_acc,gain,epochs,method\n");
-    let (mut table, mut others) = (Vec::new(), Vec::new());
-    for &method in &args.methods {
-        // Classic distillation and FitNets' second stage run the T × λ grid; DML has no teacher.
-        let cells: Vec<(f32, f32)> = if method.is_mutual() {
-            vec![(args.knobs.mutual_t, 0.0)]
-        } else {
-            (args.temperatures.iter())
-                .flat_map(|&t| args.lambdas.iter().map(move |&l| (t, l)))
-                .collect()
-        };
-        for (t, l) in cells {
-            let distill = DistillConfig {
-                form: args.loss,
-                temperature: t,
-                weight: l,
-            };
-            let spec = methods::MethodSpec {
-                method,
-                distill,
-                mutual_t: args.knobs.mutual_t,
-                hint_epochs: args.knobs.hint_epochs,
-                targets: &targets,
-                labelled,
-            };
-            let r = methods::run(&spec, &cfg, &plan)?;
-            let f = &r.student;
-            let acc = f.history.last().map(|r| r.val_accuracy).unwrap_or(0.0);
-            eprintln!(
-                "{method} T {t:>5} λ {l:>4}: {acc:.4} ({:+.2} points, {} epochs, {:.0} s)",
-                (acc - base_acc) * 100.0,
-                f.history.len(),
-                f.seconds
-            );
-            csv.push_str(&format!(
-                "{},{t},{l},{acc:.4},{:.4},{},{method}\n",
-                args.loss,
-                acc - base_acc,
-                f.history.len()
-            ));
-            let row = json!({
-                "method": method, "describe": method.describe(&distill, args.knobs.mutual_t),
-                "temperature": t, "lambda": l, "val_acc": acc, "epochs": f.history.len(),
-                "seconds": (f.seconds * 10.0).round() / 10.0,
-                "peer_val_acc": r.peer_acc,
-                "hint_epochs": (!r.stage1.is_empty()).then_some(r.stage1.len()),
-                "hint_loss": r.stage1.last().map(|e| e.loss),
-            });
-            if method == Method::Distill {
-                table.push(row);
-            } else {
-                others.push(row);
-            }
-        }
-    }
-    if !table.is_empty() {
-        eprintln!(
-            "\n{:>8} | {}",
-            "T \\ λ",
-            args.lambdas
-                .iter()
-                .map(|l| format!("{l:>7}"))
-                .collect::<Vec<_>>()
-                .join("")
-        );
-        for (i, t) in args.temperatures.iter().enumerate() {
-            let row: String = (0..args.lambdas.len())
-                .map(|j| {
-                    format!(
-                        "{:>7.4}",
-                        table[i * args.lambdas.len() + j]["val_acc"]
-                            .as_f64()
-                            .unwrap_or(0.0)
-                    )
-                })
-                .collect();
-            eprintln!("{t:>8} | {row}");
-        }
-    }
-    std::fs::create_dir_all(&args.out)?;
-    write_atomic(&args.out.join("sweep.csv"), csv.as_bytes())?;
-    eprintln!("wrote {}", args.out.join("sweep.csv").display());
-    println!(
-        "{}",
-        json!({
-            "loss_form": args.loss.name(), "baseline_val_acc": base_acc, "grid": table,
-            "methods": others,
-            "labelled": labelled_n, "transfer": n, "epoch_samples": base_n, "seed": cfg.seed,
-            "baseline_epochs": base.history.len(), "seconds": started.elapsed().as_secs()
-        })
-    );
-    Ok(())
+    Ok((data, own_base, labelled, labelled_n))
 }

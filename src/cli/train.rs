@@ -8,7 +8,10 @@ use crate::device::{self, DeviceInfo};
 use crate::distill::{DistillConfig, LossForm, Method};
 use crate::model::snapshot::{self, Network, WeightsMeta};
 use crate::model::{self, Arch, StudentConfig, TeacherConfig};
-use crate::train::{FitEnd, Objective, OptimizerKind, TrainConfig};
+use crate::train::{
+    EpochRecord, FitEnd, NetworkConfig, Objective, ObjectiveConfig, OptimizerKind, RunConfig,
+    TrainConfig,
+};
 use anyhow::{Context, Result, bail};
 use burn::prelude::*;
 use clap::{Args, ValueEnum};
@@ -50,12 +53,14 @@ pub struct Common {
     pub lr: Option<f64>,
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Train on the first N training samples only.
-    #[arg(long)]
-    pub limit: Option<usize>,
-    /// Validate on the first N test samples only.
-    #[arg(long)]
-    pub val_limit: Option<usize>,
+    /// Train on the first N training samples only (the page's `subset=`; `--limit` is the
+    /// older name).
+    #[arg(long, alias = "limit")]
+    pub subset: Option<usize>,
+    /// Validate on the first N test samples only (the page's `val=`; `--val-limit` is the
+    /// older name).
+    #[arg(long, alias = "val-limit")]
+    pub val: Option<usize>,
     /// Repeat a training set of fewer than M samples, whole, until an epoch holds at least M:
     /// a few hundred images then still make epochs of several steps, so the plateau schedule
     /// and early stopping work as on a full set. (With `sweep --labelled`, the baseline's
@@ -177,53 +182,24 @@ pub fn train(args: TrainArgs) -> Result<()> {
     let c = &args.common;
     let mut data = store::load(
         &c.data,
-        c.limit.unwrap_or(usize::MAX),
-        c.val_limit.unwrap_or(usize::MAX),
+        c.subset.unwrap_or(usize::MAX),
+        c.val.unwrap_or(usize::MAX),
     )?;
     if let Some(m) = c.repeat_to {
         data.train = data.train.repeated(data.train.len(), m);
     }
-    let n = data.train.len();
-    let val_n = data.test.len();
+    let (n, val_n) = (data.train.len(), data.test.len());
     let (device, info) = pick_device(c.device)?;
-    let classes = data.manifest.num_classes();
-    let cfg = train_config(c);
-    let distill = DistillConfig {
-        form: args.loss,
-        temperature: args.temperature,
-        weight: args.lambda,
-    };
+    let config = run_config(&args, data.manifest.num_classes(), n);
     let (arch, role) = match args.model {
         ModelChoice::Cnn => (Arch::Cnn, "teacher"),
         ModelChoice::Mlp => (Arch::Mlp, "baseline"),
         ModelChoice::Student => (Arch::Mlp, "distilled"),
     };
-    let is_student = args.model == ModelChoice::Student;
-    let method = args.method;
-    let teacher = if is_student && method.needs_teacher() {
-        let teacher_path = args.teacher.as_ref().with_context(|| {
-            format!(
-                "--method {method} needs --teacher RUN_DIR (a run of `distill train --model cnn`)"
-            )
-        })?;
-        Some(load_network(teacher_path, Some(Arch::Cnn), &data, &device)?.1)
-    } else {
-        None
-    };
-    let describe = method.describe(&distill, args.knobs.mutual_t);
     eprintln!(
-        "training {role} ({arch}) on {} ({n} train / {val_n} val) with {} on {}{}",
-        data.manifest.dataset,
-        cfg.optimizer,
-        info.name,
-        if is_student {
-            format!("; {describe}")
-        } else {
-            String::new()
-        }
+        "training {role} ({arch}) on {} ({n} train / {val_n} val) with {} on {}; {}",
+        data.manifest.dataset, config.train.optimizer, info.name, config.objective.loss
     );
-    let ad = device.clone().autodiff();
-    model::seed(&ad, cfg.seed);
     let plan = FitPlan {
         data: &data,
         n,
@@ -231,64 +207,10 @@ pub fn train(args: TrainArgs) -> Result<()> {
         device: &device,
         quiet: false,
     };
-    let (network, net_json, fitted) = match arch {
-        Arch::Mlp if is_student => {
-            let targets = methods::Targets::cache(teacher.as_ref(), &[method], &data, n, &device)?;
-            let spec = methods::MethodSpec {
-                method,
-                distill,
-                mutual_t: args.knobs.mutual_t,
-                hint_epochs: args.knobs.hint_epochs,
-                targets: &targets,
-                labelled: None,
-            };
-            let r = methods::run(&spec, &cfg, &plan)?;
-            if let Some(acc) = r.peer_acc {
-                eprintln!("the cohort's peer reached {acc:.4}");
-            }
-            let f = r.student;
-            let json = serde_json::to_value(StudentConfig::new(classes))?;
-            (
-                Network::Student(f.model.clone()),
-                json,
-                (f.history, f.end, f.seconds),
-            )
-        }
-        Arch::Cnn => {
-            let nc = TeacherConfig::new(classes);
-            let f = plan.fit(nc.init(&ad), cfg.clone(), Objective::CrossEntropy, role)?;
-            let json = serde_json::to_value(&nc)?;
-            (
-                Network::Teacher(f.model.clone()),
-                json,
-                (f.history, f.end, f.seconds),
-            )
-        }
-        Arch::Mlp => {
-            let nc = StudentConfig::new(classes);
-            let f = plan.fit(nc.init(&ad), cfg.clone(), Objective::CrossEntropy, role)?;
-            let json = serde_json::to_value(&nc)?;
-            (
-                Network::Student(f.model.clone()),
-                json,
-                (f.history, f.end, f.seconds),
-            )
-        }
-    };
-    let (history, end, seconds) = fitted;
+    let (network, history, end, seconds) = fit_network(&args, &config, &plan)?;
     let last = history
         .last()
         .context("no epoch completed; nothing to save")?;
-    let training = json!({
-        "optimizer": cfg.optimizer, "lr": cfg.lr, "batch": cfg.batch_size, "epochs": cfg.epochs,
-        "seed": cfg.seed, "limit": n, "plateau": cfg.plateau, "early_stopping": cfg.early_stopping,
-        "loss": if is_student { describe.clone() } else { "cross-entropy".into() },
-        "method": is_student.then_some(method),
-        "hint_epochs": (is_student && method == Method::FitNets).then_some(args.knobs.hint_epochs),
-        "mutual_t": (is_student && method.is_mutual()).then_some(args.knobs.mutual_t),
-        "temperature": is_student.then_some(distill.temperature),
-        "lambda": is_student.then_some(distill.weight),
-    });
     let params = network.num_params();
     let meta = WeightsMeta {
         format: snapshot::FORMAT,
@@ -297,57 +219,164 @@ pub fn train(args: TrainArgs) -> Result<()> {
         dataset: data.manifest.dataset.clone(),
         classes: data.manifest.classes.clone(),
         params,
-        network: net_json,
-        training: training.clone(),
+        network: config.network.to_json(),
+        training: config.to_json(),
         epochs: history.len(),
         val_acc: Some(last.val_accuracy),
         created_by: format!("distill {}", env!("CARGO_PKG_VERSION")),
     };
     let record = pollster::block_on(network.record_bytes()).map_err(anyhow::Error::msg)?;
-    let summary = json!({
-        "model": match args.model { ModelChoice::Cnn => "cnn", ModelChoice::Mlp => "mlp", ModelChoice::Student => "student" },
-        "role": role,
-        "dataset": data.manifest.dataset,
-        "epochs": history.len(),
-        "early_stopped": matches!(end, FitEnd::EarlyStopped(_)),
-        "params": params,
-        "val_acc": last.val_accuracy,
-        "val_loss": last.val_loss,
-        "loss": last.loss,
-        "acc": last.accuracy,
-        "loss_form": is_student.then_some(distill.form.name()),
-        "method": is_student.then_some(method),
-        "temperature": is_student.then_some(distill.temperature),
-        "lambda": is_student.then_some(distill.weight),
-        "optimizer": cfg.optimizer,
-        "batch": cfg.batch_size,
-        "seed": cfg.seed,
-        "train_samples": n,
-        "val_samples": val_n,
-        "device": info.backend,
-        "seconds": (seconds * 10.0).round() / 10.0,
-    });
+    let summary = summary(
+        &args,
+        &config,
+        &meta,
+        &history,
+        end,
+        (&info, val_n, seconds),
+    );
+    let history = json!({ "training": config.to_json(), "epochs": history });
+    write_run(&args, &snapshot::encode(&meta, &record), &history, &summary)?;
+    println!("{summary}");
+    Ok(())
+}
+
+/// The network, loop and objective `args` ask for, over `samples` training samples.
+fn run_config(args: &TrainArgs, classes: usize, samples: usize) -> RunConfig {
+    let network = match args.model {
+        ModelChoice::Cnn => NetworkConfig::Teacher(TeacherConfig::new(classes)),
+        ModelChoice::Mlp | ModelChoice::Student => {
+            NetworkConfig::Student(StudentConfig::new(classes))
+        }
+    };
+    let objective = if args.model == ModelChoice::Student {
+        let distill = DistillConfig {
+            form: args.loss,
+            temperature: args.temperature,
+            weight: args.lambda,
+        };
+        let k = &args.knobs;
+        ObjectiveConfig::method(args.method, distill, k.hint_epochs, k.mutual_t)
+    } else {
+        ObjectiveConfig::labels()
+    };
+    let by = format!("distill {} (CLI)", env!("CARGO_PKG_VERSION"));
+    RunConfig::new(network, train_config(&args.common), objective, samples, by)
+}
+
+/// Train the network `config` describes as `plan` says (a student by its method, from the
+/// teacher in `args`): the network, its epochs, how it ended and the seconds it took.
+fn fit_network(
+    args: &TrainArgs,
+    config: &RunConfig,
+    plan: &FitPlan,
+) -> Result<(Network, Vec<EpochRecord>, FitEnd, f64)> {
+    let (cfg, device) = (&config.train, plan.device);
+    let ad = device.clone().autodiff();
+    model::seed(&ad, cfg.seed);
+    if let Some(method) = config.objective.method {
+        let teacher = match (&args.teacher, method.needs_teacher()) {
+            (_, false) => None,
+            (Some(path), true) => Some(load_network(path, Some(Arch::Cnn), plan.data, device)?.1),
+            (None, true) => bail!(
+                "--method {method} needs --teacher RUN_DIR (a run of `distill train --model cnn`)"
+            ),
+        };
+        let targets =
+            methods::cache_targets(teacher.as_ref(), &[method], plan.data, plan.n, device)?;
+        let k = &args.knobs;
+        let spec = methods::MethodSpec {
+            method,
+            distill: config
+                .objective
+                .distill
+                .unwrap_or_else(DistillConfig::study),
+            mutual_t: k.mutual_t,
+            hint_epochs: k.hint_epochs,
+            targets: targets.as_ref(),
+            labelled: None,
+        };
+        let r = methods::run(&spec, cfg, plan)?;
+        if let Some(acc) = r.peer_acc {
+            eprintln!("the cohort's peer reached {acc:.4}");
+        }
+        let f = r.student;
+        return Ok((Network::Student(f.model), f.history, f.end, f.seconds));
+    }
+    let label = if args.model == ModelChoice::Cnn {
+        "teacher"
+    } else {
+        "baseline"
+    };
+    Ok(match &config.network {
+        NetworkConfig::Teacher(nc) => {
+            let f = plan.fit(nc.init(&ad), cfg.clone(), Objective::CrossEntropy, label)?;
+            (Network::Teacher(f.model), f.history, f.end, f.seconds)
+        }
+        NetworkConfig::Student(nc) => {
+            let f = plan.fit(nc.init(&ad), cfg.clone(), Objective::CrossEntropy, label)?;
+            (Network::Student(f.model), f.history, f.end, f.seconds)
+        }
+    })
+}
+
+/// The run's files, each written whole or not at all: the weights (and the published teacher),
+/// the epochs' history and the summary.
+fn write_run(
+    args: &TrainArgs,
+    weights: &[u8],
+    history: &serde_json::Value,
+    summary: &serde_json::Value,
+) -> Result<()> {
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
-    let file = snapshot::encode(&meta, &record);
-    write_atomic(&args.out.join(WEIGHTS_FILE), &file)?;
+    write_atomic(&args.out.join(WEIGHTS_FILE), weights)?;
     if let Some(dir) = &args.publish {
-        write_atomic(&dir.join("teacher.dlw"), &file)?;
+        write_atomic(&dir.join("teacher.dlw"), weights)?;
         eprintln!(
             "published the teacher as {}",
             dir.join("teacher.dlw").display()
         );
     }
-    write_atomic(
-        &args.out.join("history.json"),
-        serde_json::to_string_pretty(&json!({ "training": training, "epochs": history }))?
-            .as_bytes(),
-    )?;
-    write_atomic(
-        &args.out.join("summary.json"),
-        serde_json::to_string_pretty(&summary)?.as_bytes(),
-    )?;
+    let pretty = |v: &serde_json::Value| serde_json::to_string_pretty(v);
+    write_atomic(&args.out.join("history.json"), pretty(history)?.as_bytes())?;
+    write_atomic(&args.out.join("summary.json"), pretty(summary)?.as_bytes())?;
     eprintln!("wrote {}", args.out.display());
-    println!("{summary}");
     Ok(())
+}
+
+/// The run's summary line (also summary.json): what was trained, how, and how well.
+fn summary(
+    args: &TrainArgs,
+    config: &RunConfig,
+    meta: &WeightsMeta,
+    history: &[EpochRecord],
+    end: FitEnd,
+    (info, val_n, seconds): (&DeviceInfo, usize, f64),
+) -> serde_json::Value {
+    let last = history.last();
+    let (cfg, objective) = (&config.train, &config.objective);
+    let distill = objective.distill;
+    json!({
+        "model": match args.model { ModelChoice::Cnn => "cnn", ModelChoice::Mlp => "mlp", ModelChoice::Student => "student" },
+        "role": meta.role,
+        "dataset": meta.dataset,
+        "epochs": history.len(),
+        "early_stopped": matches!(end, FitEnd::EarlyStopped(_)),
+        "params": meta.params,
+        "val_acc": last.map(|l| l.val_accuracy),
+        "val_loss": last.map(|l| l.val_loss),
+        "loss": last.map(|l| l.loss),
+        "acc": last.map(|l| l.accuracy),
+        "loss_form": distill.map(|d| d.form.name()),
+        "method": objective.method,
+        "temperature": distill.map(|d| d.temperature),
+        "lambda": distill.map(|d| d.weight),
+        "optimizer": cfg.optimizer,
+        "batch": cfg.batch_size,
+        "seed": cfg.seed,
+        "train_samples": config.samples,
+        "val_samples": val_n,
+        "device": info.backend,
+        "seconds": (seconds * 10.0).round() / 10.0,
+    })
 }

@@ -17,13 +17,9 @@ pub struct EvalResult {
 }
 
 impl EvalResult {
-    /// `matrix[true][predicted]` counts.
+    /// `matrix[true][predicted]` counts ([`super::confusion`]).
     pub fn confusion(&self, labels: &[u8], classes: usize) -> Vec<Vec<u32>> {
-        let mut m = vec![vec![0u32; classes]; classes];
-        for (&t, &p) in labels.iter().zip(&self.predictions) {
-            m[t as usize][p as usize] += 1;
-        }
-        m
+        super::confusion(labels, &self.predictions, classes)
     }
 
     pub fn per_class_accuracy(&self, labels: &[u8], classes: usize) -> Vec<f32> {
