@@ -78,6 +78,33 @@ impl Role {
     }
 }
 
+/// One value per network of the experiment, addressed by [`Role`] (none to begin with).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PerRole<T>([Option<T>; 4]);
+
+impl<T> Default for PerRole<T> {
+    fn default() -> Self {
+        PerRole(std::array::from_fn(|_| None))
+    }
+}
+
+impl<T> PerRole<T> {
+    pub fn get(&self, role: Role) -> Option<&T> {
+        self.0[role.index()].as_ref()
+    }
+
+    pub fn set(&mut self, role: Role, value: T) {
+        self.0[role.index()] = Some(value);
+    }
+
+    /// The roles that have a value, in [`Role::ALL`]'s order.
+    pub fn iter(&self) -> impl Iterator<Item = (Role, &T)> {
+        Role::ALL
+            .into_iter()
+            .filter_map(|r| Some((r, self.get(r)?)))
+    }
+}
+
 /// UI → worker.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum ToWorker {
@@ -194,11 +221,7 @@ pub struct StepPoint {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct Logits {
     pub samples: Vec<usize>,
-    pub teacher: Option<Vec<Vec<f32>>>,
-    pub baseline: Option<Vec<Vec<f32>>>,
-    pub distilled: Option<Vec<Vec<f32>>>,
-    #[serde(default)]
-    pub peer: Option<Vec<Vec<f32>>>,
+    pub nets: PerRole<Vec<Vec<f32>>>,
 }
 
 /// A saved run the page can offer to resume.
@@ -275,13 +298,7 @@ pub enum FromWorker {
     /// The run was restored from a checkpoint: the page clears itself before the replay.
     Restored,
     /// Logits of a drawn image: `[class]` per network that exists.
-    Drawn {
-        teacher: Option<Vec<f32>>,
-        baseline: Option<Vec<f32>>,
-        distilled: Option<Vec<f32>>,
-        #[serde(default)]
-        peer: Option<Vec<f32>>,
-    },
+    Drawn(PerRole<Vec<f32>>),
     /// A weights file to save.
     Exported {
         role: Role,

@@ -125,14 +125,14 @@ test('a corrupt or failing shard is named and retried; missing data shows the co
     const corrupt = await errorText();
     assert.match(corrupt, /test-000\.shard/);
     assert.match(corrupt, /sha256 mismatch: expected [0-9a-f]{64}, got [0-9a-f]{64}/);
-    assert.equal(srv.requests.filter((p) => p.endsWith('test-000.shard')).length, 2, 'retried once');
+    assert.equal(srv.requests.filter((p) => p.endsWith('test-000.shard')).length, 3, 'tried three times');
 
     srv.heal();
     srv.fail('train-000.shard');
     await b.page.reload();
     await b.page.click('#start');
     await waitError();
-    assert.match(await errorText(), /train-000\.shard.*HTTP 500.*tried twice/s);
+    assert.match(await errorText(), /train-000\.shard.*HTTP 500.*tried 3 times, pausing 1 s and 2 s between.*press Start again/s);
 
     await b.page.goto(srv.url + '?dataset=kmnist');
     await b.page.click('#start');
@@ -140,6 +140,33 @@ test('a corrupt or failing shard is named and retried; missing data shows the co
     const missing = await errorText();
     assert.match(missing, /not prepared/);
     assert.match(missing, /cargo run --release --bin distill -- prepare --dataset kmnist --out data/);
+  } finally {
+    await b.close();
+    await srv.close();
+  }
+});
+
+test('a stalled server is abandoned: the shard and the fix are named, and Start again goes on', { timeout: 300_000 }, async () => {
+  const srv = await serve(DIST);
+  const b = await launch({ webgpu: false });
+  try {
+    srv.stall('train-000.shard');
+    await b.page.goto(srv.url + RUN);
+    const t0 = Date.now();
+    await b.page.click('#start');
+    await waitFor(b.page, b.logs, 'the stall to be called', () => document.querySelector('.messages .error'), null, 120_000);
+    const secs = (Date.now() - t0) / 1000;
+    const text = await b.page.locator('.messages .error').first().textContent();
+    assert.match(text, /train-000\.shard: the server sent nothing for 15 s \(stalled\).*tried 3 times.*press Start again/s);
+    assert.equal(srv.requests.filter((p) => p.endsWith('train-000.shard')).length, 3, 'tried three times');
+    // Three 15-s waits and the pauses between them, not forever.
+    assert.ok(secs < 90, `called after ${secs} s`);
+    assert.match(await b.page.locator('#status').textContent(), /Failed/);
+    // The server recovers: Start again loads the shard and trains.
+    srv.heal();
+    await b.page.click('.messages .error button');
+    await b.page.click('#start');
+    await waitFor(b.page, b.logs, 'the teacher to train', () => /Training the teacher/.test(document.querySelector('#status')?.textContent ?? ''), null, 120_000);
   } finally {
     await b.close();
     await srv.close();

@@ -1,16 +1,23 @@
 //! Fetching the dataset in the worker: the manifest, then the shards this run needs, each
-//! checked against its sha256, decoded, cached in Cache Storage for the next visit, and retried
-//! once when it fails.
+//! checked against its sha256, decoded, cached in Cache Storage for the next visit. A shard that
+//! fails (an error, a stalled server, a wrong sum) is tried again after a pause that doubles,
+//! and the message that ends the run names the shard and what to do.
 
 use super::web;
 use crate::data::prepare::Split;
 use crate::data::{DataError, Manifest, ShardInfo, SplitKind, prepare_command, sha256_hex, shard};
 use crate::protocol::ShardProgress;
 
+/// The largest manifest read (EMNIST letters' is about 20 KB).
+const MANIFEST_MAX: usize = 4 << 20;
+/// Tries per shard, and the pause before the second (doubling after).
+const ATTEMPTS: usize = 3;
+const FIRST_PAUSE_MS: i32 = 1_000;
+
 /// The dataset's manifest: from the network, or (offline) the copy kept on the last visit.
 pub async fn manifest(dataset: &str) -> Result<Manifest, String> {
     let url = format!("data/{dataset}/manifest.json");
-    let fetched = match web::fetch_bytes(&url).await {
+    let fetched = match web::fetch_bytes(&url, MANIFEST_MAX).await {
         Ok(Some(bytes)) => {
             web::store(&url, &bytes).await;
             Ok(Some(bytes))
@@ -43,8 +50,11 @@ async fn shard_bytes(dataset: &str, info: &ShardInfo) -> Result<(Vec<u8>, bool, 
         }
     }
     let mut last = None;
-    for _attempt in 0..2 {
-        let err = match web::fetch_bytes(&url).await {
+    for attempt in 0..ATTEMPTS {
+        if attempt > 0 {
+            web::sleep_ms(FIRST_PAUSE_MS << (attempt - 1)).await;
+        }
+        let err = match web::fetch_bytes(&url, info.bytes).await {
             Ok(Some(bytes)) => {
                 let t0 = web::now_ms();
                 let actual = sha256_hex(&bytes);
@@ -67,7 +77,20 @@ async fn shard_bytes(dataset: &str, info: &ShardInfo) -> Result<(Vec<u8>, bool, 
         };
         last = Some(err);
     }
-    Err(last.expect("two attempts made"))
+    let pauses: Vec<String> = (0..ATTEMPTS - 1)
+        .map(|i| format!("{} s", (FIRST_PAUSE_MS << i) / 1000))
+        .collect();
+    let tried = format!(
+        "tried {ATTEMPTS} times, pausing {} between",
+        pauses.join(" and ")
+    );
+    Err(match last {
+        Some(DataError::Source(e)) => DataError::Source(format!(
+            "{e} ({tried}). Check the network or the server (`trunk serve`, or the hosted link), then press Start again: shards already loaded are kept."
+        )),
+        Some(e) => e,
+        None => DataError::Source(format!("{url}: never fetched")),
+    })
 }
 
 /// Load the first `limit` samples of a split, reporting each shard through `progress`.
@@ -83,7 +106,7 @@ pub async fn load_split(
     for (i, info) in manifest.shards_for(split, limit).into_iter().enumerate() {
         let (bytes, cached, verify_ms) = shard_bytes(&manifest.dataset, info)
             .await
-            .map_err(|e| format!("{e} (tried twice)"))?;
+            .map_err(|e| e.to_string())?;
         let t0 = web::now_ms();
         let data = shard::decode(&info.file, &bytes).map_err(|e| e.to_string())?;
         let decode_ms = web::now_ms() - t0;

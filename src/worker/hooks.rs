@@ -2,7 +2,9 @@
 //! honour pause and stop, post step and epoch metrics, keep an eval copy of the model for the
 //! explorer, and checkpoint after every epoch.
 
-use super::{Model, SharedRef, idb, send, tools, web};
+use super::error::WorkerError;
+use super::state::{Model, RunState, SharedRef, send};
+use super::{checkpoints, explorer, web};
 use crate::checkpoint::RoleState;
 use crate::data::Split;
 use crate::data::batch::Norm;
@@ -119,9 +121,9 @@ impl WebHooks {
                 predictions: eval.predictions.clone(),
             });
         }
-        wasm_bindgen_futures::spawn_local(tools::send_logits(self.shared.clone(), false));
+        wasm_bindgen_futures::spawn_local(explorer::send_logits(self.shared.clone(), false));
         if self.checkpoints {
-            wasm_bindgen_futures::spawn_local(checkpoint(self.shared.clone(), state, model));
+            wasm_bindgen_futures::spawn_local(checkpoints::save(self.shared.clone(), state, model));
         }
     }
 
@@ -196,7 +198,7 @@ pub async fn evaluate<M: Classifier>(
     data: &Split,
     norm: Norm,
     device: &Device,
-) -> Result<Option<EvalResult>, String> {
+) -> Result<Option<EvalResult>, WorkerError> {
     let mut e = Evaluation::new(data, data.len(), EVAL_BATCH, device)?;
     let mut slice = Slice::new();
     while e.step(model, data, norm, device) {
@@ -204,24 +206,19 @@ pub async fn evaluate<M: Classifier>(
             return Ok(None);
         }
     }
-    e.finish(data).await.map(Some)
+    Ok(Some(e.finish(data).await?))
 }
 
 /// Let messages in; wait while paused; report a stop.
 pub async fn yield_and_check(shared: &SharedRef) -> Control {
     web::sleep_ms(0).await;
     loop {
-        let (paused, stop) = {
-            let s = shared.borrow();
-            (s.paused, s.stop)
-        };
-        if stop {
-            return Control::Stop;
+        let state = shared.borrow().run;
+        match state {
+            RunState::Stopping => return Control::Stop,
+            RunState::Paused => web::sleep_ms(100).await,
+            RunState::Running | RunState::Idle => return Control::Continue,
         }
-        if !paused {
-            return Control::Continue;
-        }
-        web::sleep_ms(100).await;
     }
 }
 
@@ -279,32 +276,5 @@ impl CohortHooks for CohortWeb {
             record_len: 0,
         };
         h.epoch_end(record, eval, m.network(), state);
-    }
-}
-
-/// Read the weights (async), put them into the checkpoint, write it to IndexedDB.
-pub async fn checkpoint(shared: SharedRef, state: RoleState, model: Network) {
-    let Ok(record) = model.record_bytes().await else {
-        return;
-    };
-    let encoded = {
-        let mut s = shared.borrow_mut();
-        let Some(c) = s.ckpt.as_mut() else { return };
-        c.set_role(state, record);
-        c.head.saved_at_ms = js_sys::Date::now();
-        c.encode()
-    };
-    // Either failure leaves the checkpoint already stored as it was; the run goes on.
-    let saved = match encoded {
-        Ok(bytes) => idb::save(&bytes).await,
-        Err(e) => Err(e),
-    };
-    if let Err(e) = saved {
-        send(
-            &shared,
-            FromWorker::Notice(format!(
-                "This epoch was not checkpointed ({e}); the run goes on, and a reload resumes from the last checkpoint saved."
-            )),
-        );
     }
 }

@@ -5,7 +5,10 @@ use js_sys::{Promise, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{IdbDatabase, IdbOpenDbRequest, IdbRequest, IdbTransactionMode, WorkerGlobalScope};
+use web_sys::{
+    IdbDatabase, IdbOpenDbRequest, IdbRequest, IdbTransaction, IdbTransactionMode,
+    WorkerGlobalScope,
+};
 
 const DB: &str = "distill-lab";
 const STORE: &str = "runs";
@@ -18,11 +21,13 @@ async fn done(req: &IdbRequest) -> Result<JsValue, JsValue> {
         let ok = Closure::once_into_js(move || {
             let _ = resolve.call1(&JsValue::NULL, &r.result().unwrap_or(JsValue::UNDEFINED));
         });
+        let r = req.clone();
         let err = Closure::once_into_js(move || {
-            let _ = reject.call1(
-                &JsValue::NULL,
-                &JsValue::from_str("IndexedDB request failed"),
+            let why = (r.error().ok().flatten()).map_or_else(
+                || JsValue::from_str("IndexedDB request failed"),
+                JsValue::from,
             );
+            let _ = reject.call1(&JsValue::NULL, &why);
         });
         req.set_onsuccess(Some(ok.unchecked_ref()));
         req.set_onerror(Some(err.unchecked_ref()));
@@ -48,12 +53,38 @@ async fn open() -> Result<IdbDatabase, JsValue> {
     Ok(done(&req).await?.unchecked_into())
 }
 
+/// A transaction's commit, watched from now (before its requests run). A full quota is only
+/// known here: the request has already succeeded when the commit fails, and the transaction
+/// aborts with `QuotaExceededError`.
+fn committed(tx: &IdbTransaction) -> JsFuture {
+    let promise = Promise::new(&mut |resolve, reject| {
+        let ok = Closure::once_into_js(move || {
+            let _ = resolve.call0(&JsValue::NULL);
+        });
+        let t = tx.clone();
+        let aborted = Closure::once_into_js(move || {
+            let why = (t.error()).map_or_else(
+                || JsValue::from_str("IndexedDB transaction aborted"),
+                JsValue::from,
+            );
+            let _ = reject.call1(&JsValue::NULL, &why);
+        });
+        tx.set_oncomplete(Some(ok.unchecked_ref()));
+        // A failed request's error bubbles to the transaction, which then aborts.
+        tx.set_onabort(Some(aborted.unchecked_ref()));
+    });
+    JsFuture::from(promise)
+}
+
+/// Store `value` under the one key, and wait until it is committed.
 async fn put(value: &JsValue) -> Result<(), JsValue> {
     let db = open().await?;
     let tx = db.transaction_with_str_and_mode(STORE, IdbTransactionMode::Readwrite)?;
+    let commit = committed(&tx);
     let store = tx.object_store(STORE)?;
-    done(&store.put_with_key(value, &JsValue::from_str(KEY))?).await?;
-    Ok(())
+    let stored = done(&store.put_with_key(value, &JsValue::from_str(KEY))?).await;
+    let commit = commit.await.map(|_| ());
+    stored.and(commit)
 }
 
 /// The saved checkpoint's bytes, if any.

@@ -1,15 +1,17 @@
 //! The browser's side of the worker: time, yielding, fetch and Cache Storage, and a panic
 //! reporter (a panic kills the worker; the page hears why first).
 
-use super::TrainingWorker;
+use super::state::Reply;
 use crate::js_error::js_err;
 use crate::protocol::FromWorker;
-use gloo_worker::{HandlerId, WorkerScope};
 use js_sys::{Promise, Uint8Array};
 use std::cell::RefCell;
 use wasm_bindgen::JsCast;
+use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{Cache, Response, WorkerGlobalScope};
+use web_sys::{
+    AbortController, Cache, ReadableStreamDefaultReader, RequestInit, Response, WorkerGlobalScope,
+};
 
 fn global() -> WorkerGlobalScope {
     js_sys::global().unchecked_into()
@@ -31,22 +33,90 @@ pub async fn sleep_ms(ms: i32) {
     let _ = JsFuture::from(p).await;
 }
 
-/// GET `url`: `Ok(None)` on 404, the body otherwise.
-pub async fn fetch_bytes(url: &str) -> Result<Option<Vec<u8>>, String> {
-    let resp: Response = JsFuture::from(global().fetch_with_str(url))
-        .await
-        .map_err(|e| format!("could not fetch {url}: {}", js_err(e)))?
+/// A fetch that gets nothing for this long — no headers, or no next chunk of the body — is
+/// abandoned: the server has stalled. A slow network that keeps sending is never cut off.
+pub const IDLE_MS: i32 = 15_000;
+
+/// GET `url`: `Ok(None)` on 404, the body otherwise, of at most `max` bytes (a larger
+/// `Content-Length`, or a body that grows past it, is refused before more is read).
+pub async fn fetch_bytes(url: &str, max: usize) -> Result<Option<Vec<u8>>, String> {
+    let controller = AbortController::new().map_err(js_err)?;
+    let init = RequestInit::new();
+    init.set_signal(Some(&controller.signal()));
+    let give_up = |why: String| {
+        controller.abort();
+        why
+    };
+    let stalled = || {
+        format!(
+            "{url}: the server sent nothing for {} s (stalled)",
+            IDLE_MS / 1000
+        )
+    };
+    let resp: Response =
+        match within(global().fetch_with_str_and_init(url, &init), IDLE_MS).await {
+            None => return Err(give_up(stalled())),
+            Some(r) => r.map_err(|e| format!("could not fetch {url}: {}", js_err(e)))?,
+        }
         .unchecked_into();
     if resp.status() == 404 {
         return Ok(None);
     }
     if !resp.ok() {
-        return Err(format!("could not fetch {url}: HTTP {}", resp.status()));
+        return Err(give_up(format!(
+            "could not fetch {url}: HTTP {}",
+            resp.status()
+        )));
     }
-    let buf = JsFuture::from(resp.array_buffer().map_err(js_err)?)
-        .await
-        .map_err(|e| format!("could not read {url}: {}", js_err(e)))?;
-    Ok(Some(Uint8Array::new(&buf).to_vec()))
+    let announced = (resp.headers().get("content-length").ok().flatten())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if let Some(len) = announced.filter(|&n| n > max as u64) {
+        return Err(give_up(format!(
+            "{url}: the server announces {len} bytes, more than the {max} expected"
+        )));
+    }
+    let Some(body) = resp.body() else {
+        return Ok(Some(Vec::new()));
+    };
+    let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
+    let mut out = Vec::new();
+    loop {
+        let chunk = match within(reader.read(), IDLE_MS).await {
+            None => return Err(give_up(stalled())),
+            Some(r) => r.map_err(|e| format!("could not read {url}: {}", js_err(e)))?,
+        };
+        let field = |k: &str| js_sys::Reflect::get(&chunk, &k.into()).unwrap_or(JsValue::UNDEFINED);
+        if field("done").as_bool().unwrap_or(true) {
+            break;
+        }
+        let value: Uint8Array = field("value").unchecked_into();
+        let (start, n) = (out.len(), value.length() as usize);
+        if start + n > max {
+            return Err(give_up(format!(
+                "{url}: more than the {max} bytes expected"
+            )));
+        }
+        out.resize(start + n, 0);
+        value.copy_to(&mut out[start..]);
+    }
+    Ok(Some(out))
+}
+
+/// `promise`'s outcome, or `None` if it has not settled within `ms`.
+async fn within(promise: Promise, ms: i32) -> Option<Result<JsValue, JsValue>> {
+    let marker = js_sys::Object::new();
+    let timeout = {
+        let marker = marker.clone();
+        Promise::new(&mut |resolve, _| {
+            let _ = global()
+                .set_timeout_with_callback_and_timeout_and_arguments_1(&resolve, ms, &marker);
+        })
+    };
+    let race = Promise::race(&js_sys::Array::of2(&promise, &timeout));
+    match JsFuture::from(race).await {
+        Ok(v) if js_sys::Object::is(&v, &marker) => None,
+        other => Some(other),
+    }
 }
 
 const CACHE: &str = "distill-lab-data-v1";
@@ -81,11 +151,12 @@ pub async fn store(key: &str, bytes: &[u8]) {
 }
 
 thread_local! {
-    static REPORTER: RefCell<Option<(WorkerScope<TrainingWorker>, HandlerId)>> = const { RefCell::new(None) };
+    static REPORTER: RefCell<Option<Reply>> = const { RefCell::new(None) };
 }
 
-pub fn set_reporter(scope: WorkerScope<TrainingWorker>, id: HandlerId) {
-    REPORTER.with(|r| *r.borrow_mut() = Some((scope, id)));
+/// Where the heartbeat and a panic's last word go: the page that last spoke.
+pub fn set_reporter(reply: Reply) {
+    REPORTER.with(|r| *r.borrow_mut() = Some(reply));
 }
 
 /// Say [`FromWorker::Alive`] every [`crate::protocol::HEARTBEAT_MS`], forever (to the page
@@ -94,8 +165,8 @@ pub async fn heartbeat() {
     loop {
         sleep_ms(crate::protocol::HEARTBEAT_MS).await;
         REPORTER.with(|r| {
-            if let Some((scope, id)) = r.borrow().as_ref() {
-                scope.respond(*id, FromWorker::Alive);
+            if let Some(reply) = r.borrow().as_ref() {
+                reply(FromWorker::Alive);
             }
         });
     }
@@ -107,8 +178,8 @@ pub fn install_panic_reporter() {
         let message = format!("the training worker stopped: {info}");
         web_sys::console::error_1(&message.clone().into());
         REPORTER.with(|r| {
-            if let Some((scope, id)) = r.borrow().as_ref() {
-                scope.respond(*id, FromWorker::Crashed(message));
+            if let Some(reply) = r.borrow().as_ref() {
+                reply(FromWorker::Crashed(message));
             }
         });
     }));

@@ -1,0 +1,88 @@
+//! What the explorer and the drawing pad ask of the networks: the logits of inspected test
+//! samples and of a drawn letter, read asynchronously, one read per network.
+
+use super::state::{SharedRef, say_error, send};
+use crate::model::Classifier;
+use crate::protocol::{FromWorker, Logits, PerRole, Thumb};
+use crate::train;
+use burn::prelude::*;
+
+/// Samples per batch for the explorer's few samples.
+const EXPLORER_BATCH: usize = 64;
+
+/// Logits of the inspected samples for every network there is, in one read per device.
+/// `with_thumbs`: also send the images of samples the page has not seen.
+pub async fn send_logits(shared: SharedRef, with_thumbs: bool) {
+    let (samples, models, test, norm) = {
+        let s = shared.borrow();
+        let (Some(test), Some(norm)) = (s.test.clone(), s.norm) else {
+            return;
+        };
+        let samples: Vec<usize> = s
+            .inspect
+            .iter()
+            .copied()
+            .filter(|&i| i < test.len())
+            .collect();
+        (samples, s.models.clone(), test, norm)
+    };
+    if samples.is_empty() {
+        return;
+    }
+    if with_thumbs {
+        let thumbs = samples
+            .iter()
+            .map(|&index| Thumb {
+                index,
+                label: test.labels[index],
+                pixels: test.image(index).to_vec(),
+            })
+            .collect();
+        send(&shared, FromWorker::Thumbs(thumbs));
+    }
+    let mut out = Logits {
+        samples: samples.clone(),
+        ..Default::default()
+    };
+    for m in &models {
+        let t = train::logits(&m.net, &test, &samples, norm, EXPLORER_BATCH, &m.device);
+        let Ok(d) = t.into_data_async().await else {
+            continue;
+        };
+        let flat: Vec<f32> = d.iter::<f32>().collect();
+        let rows: Vec<Vec<f32>> = flat
+            .chunks(flat.len() / samples.len())
+            .map(|c| c.to_vec())
+            .collect();
+        out.nets.set(m.role, rows);
+    }
+    send(&shared, FromWorker::Logits(out));
+}
+
+/// Every network's logits for a drawn 28x28 image.
+pub async fn classify(shared: SharedRef, pixels: Vec<u8>) {
+    let (models, norm) = {
+        let s = shared.borrow();
+        (s.models.clone(), s.norm)
+    };
+    let Some(norm) = norm else {
+        return say_error(
+            &shared,
+            "Train a model (or load one) before drawing: there is nothing to ask yet.".into(),
+        );
+    };
+    if pixels.len() != 784 {
+        return say_error(
+            &shared,
+            format!("a drawing must be 28x28, got {} pixels", pixels.len()),
+        );
+    }
+    let mut out = PerRole::default();
+    for m in &models {
+        let x = Tensor::<2>::from_data(TensorData::new(norm.image(&pixels), [1, 784]), &m.device);
+        if let Ok(d) = m.net.logits(x).into_data_async().await {
+            out.set(m.role, d.iter::<f32>().collect());
+        }
+    }
+    send(&shared, FromWorker::Drawn(out));
+}

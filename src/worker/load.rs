@@ -1,0 +1,156 @@
+//! A run's first phase: the device, the manifest and the shards (validation first: the
+//! explorer's samples come from it), then what every later phase shares ([`Env`]).
+
+use super::error::WorkerError;
+use super::state::{SharedRef, send};
+use super::{backend, data, hooks};
+use crate::checkpoint::{Checkpoint, CheckpointHead};
+use crate::data::batch::Norm;
+use crate::data::{Manifest, Split, SplitKind};
+use crate::protocol::{FromWorker, Phase, Thumb};
+use crate::settings::{DevicePref, Settings};
+use crate::train::FitOptions;
+use burn::prelude::*;
+use std::rc::Rc;
+
+/// Thumbnails in the explorer's grid.
+const THUMBS: usize = 48;
+
+/// What a run's training phases share.
+pub struct Env<'a> {
+    pub shared: &'a SharedRef,
+    pub settings: &'a Settings,
+    pub resume: Option<&'a Checkpoint>,
+    /// The plain device (validation, the explorer) and its autodiff twin (training).
+    pub device: Device,
+    pub ad: Device,
+    pub train: Rc<Split>,
+    pub test: Rc<Split>,
+    pub norm: Norm,
+    pub opts: FitOptions,
+    pub classes: usize,
+}
+
+/// Pick the device (the CPU if `force_cpu`), load the data, and set up the run's checkpoint
+/// (a resumed run carries on with its log).
+pub async fn load<'a>(
+    shared: &'a SharedRef,
+    s: &'a Settings,
+    resume: Option<&'a Checkpoint>,
+    force_cpu: bool,
+) -> Result<Env<'a>, WorkerError> {
+    send(shared, FromWorker::Phase(Phase::Loading));
+    let pref = if force_cpu { DevicePref::Cpu } else { s.device };
+    let (device, mut info) = backend::pick(shared, pref).await;
+    if force_cpu && s.device != DevicePref::Cpu {
+        info.reason = "continuing on the CPU after the GPU device failed".into();
+    }
+    send(shared, FromWorker::Device(info));
+
+    let manifest = data::manifest(&s.dataset).await?;
+    let norm = Norm {
+        mean: manifest.mean,
+        std: manifest.std,
+    };
+    let test_shards = manifest.shards_for(SplitKind::Test, s.val);
+    let train_shards = manifest.shards_for(SplitKind::Train, s.subset);
+    let total = test_shards.len() + train_shards.len();
+    let bytes = test_shards
+        .iter()
+        .chain(&train_shards)
+        .map(|s| s.bytes)
+        .sum();
+    send(
+        shared,
+        FromWorker::Dataset {
+            dataset: manifest.dataset.clone(),
+            classes: manifest.classes.clone(),
+            shards: total,
+            bytes,
+        },
+    );
+    let mut progress = |p| send(shared, FromWorker::Shard(p));
+    let test = data::load_split(&manifest, SplitKind::Test, s.val, 0, total, &mut progress).await?;
+    show_samples(shared, &test);
+    let first = test_shards.len();
+    let train = (data::load_split(
+        &manifest,
+        SplitKind::Train,
+        s.subset,
+        first,
+        total,
+        &mut progress,
+    ))
+    .await?;
+    let (test, train) = (Rc::new(test), Rc::new(train));
+    let classes = manifest.num_classes();
+    keep(shared, s, resume, &test, &train, norm, manifest);
+    let opts = FitOptions {
+        read_every: 10,
+        val_count: test.len(),
+        eval_batch: hooks::EVAL_BATCH,
+    };
+    Ok(Env {
+        shared,
+        settings: s,
+        resume,
+        ad: device.clone().autodiff(),
+        device,
+        train,
+        test,
+        norm,
+        opts,
+        classes,
+    })
+}
+
+/// The explorer's grid: `THUMBS` validation images spread over the set, the first inspected.
+fn show_samples(shared: &SharedRef, test: &Split) {
+    let k = THUMBS.min(test.len());
+    let thumbs: Vec<Thumb> = (0..k)
+        .map(|i| i * test.len() / k)
+        .map(|index| Thumb {
+            index,
+            label: test.labels[index],
+            pixels: test.image(index).to_vec(),
+        })
+        .collect();
+    let mut sh = shared.borrow_mut();
+    if sh.inspect.is_empty()
+        && let Some(first) = thumbs.first()
+    {
+        sh.inspect = vec![first.index];
+    }
+    sh.send(FromWorker::Samples(thumbs));
+    sh.send(FromWorker::ValLabels(test.labels.clone()));
+}
+
+/// What the explorer, downloads and sweeps use after the run: the data, the settings, and the
+/// run's checkpoint (a resumed one carries on with its log).
+fn keep(
+    shared: &SharedRef,
+    s: &Settings,
+    resume: Option<&Checkpoint>,
+    test: &Rc<Split>,
+    train: &Rc<Split>,
+    norm: Norm,
+    manifest: Manifest,
+) {
+    let mut sh = shared.borrow_mut();
+    sh.test = Some(test.clone());
+    sh.train = Some(train.clone());
+    sh.norm = Some(norm);
+    sh.manifest = Some(manifest);
+    sh.settings = Some(s.clone());
+    let head = CheckpointHead {
+        settings: s.clone(),
+        saved_at_ms: js_sys::Date::now(),
+        roles: Vec::new(),
+        log: Vec::new(),
+    };
+    let fresh = Checkpoint {
+        head,
+        records: Vec::new(),
+    };
+    sh.ckpt = Some(resume.cloned().unwrap_or(fresh));
+}

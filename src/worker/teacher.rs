@@ -1,0 +1,112 @@
+//! The teacher's phases: train it (or take it from a checkpoint, an uploaded file or the
+//! server), then cache its outputs over the training set once, as the study does.
+
+use super::error::WorkerError;
+use super::hooks::{Slice, WebHooks};
+use super::load::Env;
+use super::outcome::{check, publish_result};
+use super::state::{Model, SharedRef, send, stopped};
+use super::{explorer, start};
+use crate::checkpoint::RoleState;
+use crate::distill::Method;
+use crate::model::snapshot::{self, Network};
+use crate::model::{self, Teacher, TeacherConfig};
+use crate::protocol::{FromWorker, Phase, Role};
+use crate::train::{self, Control, LogitCache, Objective, Targets, Trainer};
+use burn::prelude::*;
+
+/// The run's teacher, trained or loaded, in eval mode; `None` if the page said stop.
+pub async fn teacher(env: &Env<'_>) -> Result<Option<Teacher>, WorkerError> {
+    let (shared, s, ad) = (env.shared, env.settings, &env.ad);
+    send(shared, FromWorker::Phase(Phase::Training(Role::Teacher)));
+    model::seed(ad, s.seed);
+    let fresh = TeacherConfig::new(env.classes).init(ad);
+    let (cfg, n) = (s.train_config(), env.train.len());
+    let mut teacher = Trainer::new(fresh.clone(), cfg.clone(), Objective::CrossEntropy, n, ad);
+    let mut done = false;
+    if let Some((record, state)) = start::weights(shared, s, Role::Teacher, env.resume).await? {
+        let loaded: Teacher = snapshot::load_record("teacher", fresh, record.clone())?;
+        teacher = Trainer::new(loaded, cfg, Objective::CrossEntropy, n, ad);
+        match &state {
+            Some(st) => {
+                teacher.restore(st.epoch, st.lr, st.schedule.clone());
+                done = st.done;
+            }
+            None => {
+                done = true;
+                let st = RoleState {
+                    role: Role::Teacher,
+                    epoch: 0,
+                    lr: s.lr(),
+                    schedule: teacher.schedule().clone(),
+                    done: true,
+                    record_len: 0,
+                };
+                if let Some(c) = shared.borrow_mut().ckpt.as_mut() {
+                    c.set_role(st, record);
+                }
+                let notice = "Using the loaded teacher: its training is skipped.";
+                send(shared, FromWorker::Notice(notice.into()));
+            }
+        }
+    }
+    if !done {
+        let mut hooks = WebHooks::new(shared.clone(), Role::Teacher, &teacher, &env.device, false);
+        let (train, test, device) = (&*env.train, &*env.test, &env.device);
+        let end = train::fit(
+            &mut teacher,
+            train,
+            test,
+            env.norm,
+            device,
+            env.opts,
+            &mut hooks,
+        );
+        if !check(shared, Role::Teacher, end.await)? || stopped(shared) {
+            return Ok(None);
+        }
+    }
+    let eval: Network = teacher.model().valid().into();
+    shared.borrow_mut().set_model(Model {
+        role: Role::Teacher,
+        net: eval.clone(),
+        device: env.device.clone(),
+    });
+    publish_result(shared, Role::Teacher, &eval, teacher.epoch(), &env.device).await;
+    wasm_bindgen_futures::spawn_local(explorer::send_logits(shared.clone(), false));
+    Ok(Some(teacher.model().valid()))
+}
+
+/// The teacher's logits over the training set (and, for FitNets before its stage 2, its hint
+/// layer), posting `Phase::Caching` as it goes. `None` if the page said stop.
+pub async fn cache(env: &Env<'_>, teacher: Teacher) -> Result<Option<Targets>, WorkerError> {
+    let past_hints = env.resume.and_then(|c| c.role(Role::Distilled)).is_some();
+    let with_hints = env.settings.method == Method::FitNets && !past_hints;
+    let n = env.train.len();
+    let cache = LogitCache::new(teacher, &env.train, n, env.norm, with_hints, &env.device);
+    let shared = env.shared;
+    send(shared, FromWorker::Phase(Phase::Caching { done: 0, of: n }));
+    let progress = |done, of| send(shared, FromWorker::Phase(Phase::Caching { done, of }));
+    Ok(fill(shared, cache, progress).await)
+}
+
+/// Run `cache` a batch at a time, letting messages in between (`progress` as slices end): on
+/// the CPU backend a batch runs as it is queued, so Stop and Pause must work and the page shows
+/// how far it got; on a GPU queueing is instant. `None` if the page said stop.
+pub async fn fill(
+    shared: &SharedRef,
+    mut cache: LogitCache<'_>,
+    progress: impl Fn(usize, usize),
+) -> Option<Targets> {
+    let mut slice = Slice::new();
+    while cache.step() {
+        if slice.used_up() {
+            let (done, of) = cache.progress();
+            progress(done, of);
+        }
+        if slice.check(shared).await == Control::Stop {
+            return None;
+        }
+    }
+    Some(cache.finish())
+}

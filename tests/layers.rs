@@ -1,0 +1,143 @@
+//! The source's modules import downwards only: inside each folder of `src/`, the `use super::…`
+//! edges between sibling files form no cycle (a cycle is where the next reader gets lost).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+/// Sibling modules named after `super::` anywhere in `source`'s code (`use super::{a, b::C}`
+/// and `super::d::f()` name a, b and d; comments, doc links included, are not imports).
+fn siblings_used(source: &str, names: &BTreeSet<String>) -> BTreeSet<String> {
+    let code: String = source
+        .lines()
+        .map(|l| l.split("//").next().unwrap_or(""))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let source = code.as_str();
+    let mut out = BTreeSet::new();
+    let ident = |s: &str| -> String {
+        let s = s.trim_start();
+        s.chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect()
+    };
+    for (i, _) in source.match_indices("super::") {
+        let rest = &source[i + "super::".len()..];
+        let heads: Vec<String> = match rest.strip_prefix('{') {
+            // Top-level items of the group: the identifier after `{` and after each `,` at depth 0.
+            Some(group) => {
+                let (mut depth, mut heads, mut start) = (0usize, Vec::new(), 0usize);
+                for (j, c) in group.char_indices() {
+                    match c {
+                        '{' => depth += 1,
+                        '}' if depth == 0 => {
+                            heads.push(ident(&group[start..j]));
+                            break;
+                        }
+                        '}' => depth -= 1,
+                        ',' if depth == 0 => {
+                            heads.push(ident(&group[start..j]));
+                            start = j + 1;
+                        }
+                        _ => {}
+                    }
+                }
+                heads
+            }
+            None => vec![ident(rest)],
+        };
+        out.extend(heads.into_iter().filter(|h| names.contains(h)));
+    }
+    out
+}
+
+/// The first cycle in `graph`, as a path, if any.
+fn cycle(graph: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>> {
+    fn visit(
+        n: &str,
+        graph: &BTreeMap<String, BTreeSet<String>>,
+        path: &mut Vec<String>,
+        done: &mut BTreeSet<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(i) = path.iter().position(|p| p == n) {
+            let mut c = path[i..].to_vec();
+            c.push(n.to_string());
+            return Some(c);
+        }
+        if done.contains(n) {
+            return None;
+        }
+        path.push(n.to_string());
+        for m in graph.get(n).into_iter().flatten() {
+            if let Some(c) = visit(m, graph, path, done) {
+                return Some(c);
+            }
+        }
+        path.pop();
+        done.insert(n.to_string());
+        None
+    }
+    let mut done = BTreeSet::new();
+    graph
+        .keys()
+        .find_map(|n| visit(n, graph, &mut Vec::new(), &mut done))
+}
+
+fn folders(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        if e.path().is_dir() {
+            out.push(e.path());
+            folders(&e.path(), out);
+        }
+    }
+}
+
+#[test]
+fn no_folder_of_src_has_an_import_cycle() {
+    let mut dirs = Vec::new();
+    folders(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut dirs,
+    );
+    assert!(dirs.len() >= 6, "src/ has its module folders: {dirs:?}");
+    for dir in dirs {
+        let files: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "rs"))
+            .collect();
+        let names: BTreeSet<String> = files
+            .iter()
+            .filter_map(|p| Some(p.file_stem()?.to_str()?.to_string()))
+            .collect();
+        let graph: BTreeMap<String, BTreeSet<String>> = files
+            .iter()
+            .map(|p| {
+                let name = p.file_stem().unwrap().to_str().unwrap().to_string();
+                let src = std::fs::read_to_string(p).unwrap();
+                let used = siblings_used(&src, &names);
+                (name, used)
+            })
+            .collect();
+        if let Some(c) = cycle(&graph) {
+            panic!("an import cycle in {}: {}", dir.display(), c.join(" → "));
+        }
+    }
+}
+
+#[test]
+fn the_cycle_finder_finds_a_cycle() {
+    let names: BTreeSet<String> = ["a", "b", "c"].map(String::from).into();
+    let graph: BTreeMap<String, BTreeSet<String>> = [
+        ("a", "use super::b::X;\nuse crate::z;"),
+        ("b", "use super::{c, web};"),
+        ("c", "pub use super::{\n    a::Y,\n};"),
+    ]
+    .into_iter()
+    .map(|(n, s)| (n.to_string(), siblings_used(s, &names)))
+    .collect();
+    assert_eq!(cycle(&graph).unwrap(), ["a", "b", "c", "a"]);
+    let mut acyclic = graph.clone();
+    acyclic.insert("c".into(), BTreeSet::new());
+    assert_eq!(cycle(&acyclic), None);
+}
