@@ -1,9 +1,10 @@
 //! Training curves as SVG: loss per step and accuracy per epoch, the three networks overlaid,
 //! in the Okabe–Ito colour-blind-safe palette, with labelled axes.
 
-use super::State;
 use super::state::Curve;
+use crate::distill::Method;
 use crate::protocol::{Phase, Role};
+use std::rc::Rc;
 use yew::prelude::*;
 
 /// Okabe & Ito (2008) colours: blue, orange, bluish green, vermillion.
@@ -115,7 +116,18 @@ fn step_series(c: &Curve, role: Role, acc: bool) -> Series {
 
 #[derive(Properties, PartialEq)]
 pub struct CurvesProps {
-    pub state: UseReducerHandle<State>,
+    pub curves: Rc<[Curve; 4]>,
+    pub phase: Phase,
+    pub paused: bool,
+    pub method: Method,
+    /// For the time left.
+    pub batch: usize,
+}
+
+impl CurvesProps {
+    fn curve(&self, role: Role) -> &Curve {
+        &self.curves[role.index()]
+    }
 }
 
 fn fmt_secs(s: f32) -> String {
@@ -130,7 +142,8 @@ fn fmt_secs(s: f32) -> String {
 
 #[function_component(Curves)]
 pub fn curves(p: &CurvesProps) -> Html {
-    let s = &p.state;
+    super::renders::panel("curves");
+    let s = p;
     // Before any curve only the status line shows: a loaded teacher goes from loading straight
     // to the logit cache, and a run can end before its first step (loading has its own panel).
     let has_curves = Role::ALL.iter().any(|&r| !s.curve(r).steps.is_empty());
@@ -157,7 +170,7 @@ pub fn curves(p: &CurvesProps) -> Html {
                 .collect(),
         })
         .collect();
-    let method = s.settings.method;
+    let method = s.method;
     let active: Vec<Role> = match s.phase {
         Phase::Training(r) => vec![r],
         Phase::Students => Role::ALL
@@ -175,7 +188,7 @@ pub fn curves(p: &CurvesProps) -> Html {
                 { status_text(s) }
                 { for active.map(|r| {
                     let c = s.curve(r);
-                    let eta = c.eta_secs(s.settings.batch).map(|e| format!(", about {} left", fmt_secs(e))).unwrap_or_default();
+                    let eta = c.eta_secs(s.batch).map(|e| format!(", about {} left", fmt_secs(e))).unwrap_or_default();
                     html! { <span class="speed">{ format!(" · {}: {:.0} samples/s{eta}", r.label_for(method), c.samples_per_sec) }</span> }
                 }) }
             </p>
@@ -196,8 +209,7 @@ pub fn curves(p: &CurvesProps) -> Html {
 }
 
 /// What the loss curves show under `method`.
-fn loss_title(method: crate::distill::Method) -> &'static str {
-    use crate::distill::Method;
+fn loss_title(method: Method) -> &'static str {
     match method {
         Method::Distill => "Training loss (the distilled student's includes the soft term)",
         Method::FitNets => {
@@ -207,12 +219,12 @@ fn loss_title(method: crate::distill::Method) -> &'static str {
     }
 }
 
-fn status_text(s: &State) -> String {
+fn status_text(s: &CurvesProps) -> String {
     let p = match s.phase {
         Phase::Idle => "Ready".into(),
         Phase::Loading => "Loading the dataset".into(),
         Phase::Training(Role::Teacher) => "Training the teacher".into(),
-        Phase::Training(_) | Phase::Students if s.settings.method.is_mutual() => {
+        Phase::Training(_) | Phase::Students if s.method.is_mutual() => {
             "Training the baseline and the mutual-learning cohort side by side (the student from the baseline's initial weights)".into()
         }
         Phase::Training(_) | Phase::Students => {

@@ -1,24 +1,27 @@
 //! Where the models differ: a confusion matrix and per-class accuracy for each network on the
 //! validation samples. Clicking a cell opens those samples in the temperature explorer.
 
-use super::State;
-use super::state::index;
 use crate::protocol::Role;
+use std::rc::Rc;
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
 pub struct ConfusionProps {
-    pub state: UseReducerHandle<State>,
+    pub classes: Rc<Vec<String>>,
+    /// The latest validation predictions per network (by `Role::index`).
+    pub predictions: Rc<[Option<Vec<u8>>; 4]>,
+    pub val_labels: Rc<Vec<u8>>,
     /// Samples to open in the explorer.
     pub on_pick: Callback<Vec<usize>>,
 }
 
 #[function_component(Confusion)]
 pub fn confusion(p: &ConfusionProps) -> Html {
+    super::renders::panel("confusion");
     let role = use_state(|| Role::Teacher);
-    let s = &p.state;
+    let s = p;
     let c = s.classes.len();
-    let Some(pred) = s.predictions[index(*role)]
+    let Some(pred) = s.predictions[role.index()]
         .as_ref()
         .or_else(|| s.predictions.iter().flatten().next())
     else {
@@ -28,12 +31,7 @@ pub fn confusion(p: &ConfusionProps) -> Html {
         return html! {};
     }
     let labels = &s.val_labels[..pred.len()];
-    let mut m = vec![vec![0u32; c]; c];
-    for (&t, &y) in labels.iter().zip(pred) {
-        if (t as usize) < c && (y as usize) < c {
-            m[t as usize][y as usize] += 1;
-        }
-    }
+    let m = crate::train::confusion(labels, pred, c);
     let short = |x: &String| {
         x.chars()
             .take(if c > 12 { 1 } else { 4 })
@@ -43,7 +41,7 @@ pub fn confusion(p: &ConfusionProps) -> Html {
         <section class="confusion" aria-label="Confusion matrix">
             <h2>{ "Where the models differ" }</h2>
             <div class="tabs" role="tablist">
-                { for Role::ALL.iter().filter(|&&r| s.predictions[index(r)].is_some()).map(|&r| {
+                { for Role::ALL.iter().filter(|&&r| s.predictions[r.index()].is_some()).map(|&r| {
                     let set = role.clone();
                     html! {
                         <button role="tab" id={format!("cm-{}", r.key())} aria-selected={(*role == r).to_string()}
@@ -68,9 +66,10 @@ pub fn confusion(p: &ConfusionProps) -> Html {
                                             .filter(|(_, (t, y))| **t as usize == i && **y as usize == j)
                                             .map(|(k, _)| k).take(3).collect();
                                         let cb = p.on_pick.clone();
-                                        let style = format!("background: rgba(0, 114, 178, {:.2}); color: {}", share, if share > 0.92 { "#fff" } else { "#000" });
+                                        // Tenths of the row's share: classes in style.css (the CSP allows no inline styles).
+                                        let shade = format!("shade-{}", (share * 10.0).round() as u8);
                                         html! {
-                                            <td class={classes!((i == j).then_some("diag"))} style={style}>
+                                            <td class={classes!((i == j).then_some("diag"), shade)}>
                                                 if n > 0 {
                                                     <button class="cell" data-true={i.to_string()} data-pred={j.to_string()}
                                                         aria-label={format!("{} classified as {}: {n}", s.classes[i], s.classes[j])}

@@ -82,8 +82,10 @@ fn select(
     }
 }
 
+// Over 80 lines: the form's markup, one control per setting.
 #[function_component(Controls)]
 pub fn controls(p: &ControlsProps) -> Html {
+    super::renders::panel("controls");
     let s = &p.settings;
     let f = |v: (usize, usize)| (v.0 as f64, v.1 as f64);
     let share = {

@@ -2,11 +2,11 @@
 //! input the way MNIST's were made ([`crate::image::stroke_to_input`]), shown as the model sees
 //! it, and every trained network's distribution updates as you draw.
 
-use super::State;
 use super::explorer::bars;
+use super::state::Drawn;
 use crate::distill::probs;
 use crate::image;
-use crate::protocol::Role;
+use std::rc::Rc;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, PointerEvent};
 use yew::prelude::*;
 
@@ -19,7 +19,13 @@ const THROTTLE_MS: f64 = 120.0;
 
 #[derive(Properties, PartialEq)]
 pub struct DrawProps {
-    pub state: UseReducerHandle<State>,
+    pub drawn: Rc<Drawn>,
+    pub classes: Rc<Vec<String>>,
+    /// The explorer's temperature, for the second row of bars.
+    pub t: f32,
+    /// Whether any network exists to ask (trained or loaded).
+    pub have_models: bool,
+    pub dataset: String,
     /// The 28x28 input after every stroke (`None`: cleared).
     pub on_input: Callback<Option<Vec<u8>>>,
     /// Load the published teacher, to draw without training anything.
@@ -53,8 +59,10 @@ fn point(canvas: &NodeRef, e: &PointerEvent) -> Option<(f64, f64)> {
     ))
 }
 
+// Over 80 lines: the pad's pointer and touch handlers, then its markup.
 #[function_component(DrawPad)]
 pub fn draw_pad(p: &DrawProps) -> Html {
+    super::renders::panel("draw");
     let canvas = use_node_ref();
     let last = use_mut_ref(|| None::<(f64, f64)>);
     let sent = use_mut_ref(|| 0.0f64);
@@ -116,9 +124,8 @@ pub fn draw_pad(p: &DrawProps) -> Html {
             cb.emit(None);
         })
     };
-    let s = &p.state;
-    let t = s.explorer_t;
-    let have_models = Role::ALL.iter().any(|&r| s.has_model(r));
+    let s = p;
+    let (t, have_models) = (s.t, s.have_models);
     html! {
         <section class="draw" aria-label="Draw a letter">
             <h2>{ "Draw a letter" }</h2>
@@ -143,19 +150,18 @@ pub fn draw_pad(p: &DrawProps) -> Html {
                 <div class="dist-row drawn">
                     if !have_models {
                         <p class="waiting">{ "Train (or load) a model, then draw: the distributions appear here. Or draw at once with the teacher published on this server:" }</p>
-                        <button id="draw-published" onclick={p.on_published.reform(|_| ())}>{ format!("Load the published teacher (data/{}/teacher.dlw)", s.settings.dataset) }</button>
+                        <button id="draw-published" onclick={p.on_published.reform(|_| ())}>{ format!("Load the published teacher (data/{}/teacher.dlw)", s.dataset) }</button>
                     }
-                    { for Role::ALL.iter().enumerate().filter_map(|(i, &role)| {
-                        let z = s.drawn.logits[i].as_ref()?;
+                    { for s.drawn.logits.iter().map(|(role, z)| {
                         let p1 = probs::softmax_t(z, 1.0);
                         let pt = probs::softmax_t(z, t);
                         let top = s.classes.get(probs::argmax(&p1)).cloned().unwrap_or_default();
-                        Some(html! {
+                        html! {
                             <div class="dist" data-role={role.key()} data-top={top.clone()}>
                                 { bars(format!("drawn-{}-t1", role.key()), format!("{}: {top} · T = 1", role.label()), &p1, &s.classes, u8::MAX) }
                                 { bars(format!("drawn-{}-chosen", role.key()), format!("{} · T = {t}, H = {:.2} bits", role.label(), probs::entropy_bits(&pt)), &pt, &s.classes, u8::MAX) }
                             </div>
-                        })
+                        }
                     }) }
                 </div>
             </div>

@@ -4,10 +4,10 @@
 //! "dark knowledge" — are highlighted. Softening happens here from raw logits, so the slider
 //! never waits for the worker.
 
-use super::State;
-use crate::distill::probs;
+use crate::distill::{Method, probs};
 use crate::image as thumb;
-use crate::protocol::Role;
+use crate::protocol::{Logits, Role, Thumb};
+use std::rc::Rc;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
@@ -22,7 +22,16 @@ const GREY: &str = "#999999";
 
 #[derive(Properties, PartialEq)]
 pub struct ExplorerProps {
-    pub state: UseReducerHandle<State>,
+    /// The grid's samples.
+    pub thumbs: Rc<Vec<Thumb>>,
+    /// Every test image the page has (the grid's and those picked from a confusion cell).
+    pub images: Rc<Vec<Thumb>>,
+    pub selected: Vec<usize>,
+    pub classes: Rc<Vec<String>>,
+    pub logits: Rc<Logits>,
+    /// The slider's temperature.
+    pub t: f32,
+    pub method: Method,
     pub on_select: Callback<usize>,
     pub on_temperature: Callback<f32>,
     pub on_refresh: Callback<()>,
@@ -97,11 +106,12 @@ fn dark_text(p: &[f32], classes: &[String]) -> String {
 
 #[function_component(Explorer)]
 pub fn explorer(props: &ExplorerProps) -> Html {
-    let s = &props.state;
+    super::renders::panel("explorer");
+    let s = props;
     if s.thumbs.is_empty() {
         return html! {};
     }
-    let t = s.explorer_t;
+    let t = s.t;
     let on_t = {
         let cb = props.on_temperature.clone();
         Callback::from(move |e: InputEvent| {
@@ -145,8 +155,8 @@ pub fn explorer(props: &ExplorerProps) -> Html {
     }
 }
 
-fn sample_view(s: &State, index: usize, t: f32) -> Html {
-    let Some(th) = s.image(index) else {
+fn sample_view(s: &ExplorerProps, index: usize, t: f32) -> Html {
+    let Some(th) = s.images.iter().find(|th| th.index == index) else {
         return html! {};
     };
     let label = s
@@ -154,22 +164,18 @@ fn sample_view(s: &State, index: usize, t: f32) -> Html {
         .get(th.label as usize)
         .cloned()
         .unwrap_or_default();
-    let row = |v: &Option<Vec<Vec<f32>>>| {
+    let row = |role: Role| {
         let pos = s.logits.samples.iter().position(|&i| i == index)?;
-        v.as_ref()?.get(pos).cloned()
+        s.logits.nets.get(role)?.get(pos).cloned()
     };
-    let method = s.settings.method;
-    let teacher = row(&s.logits.teacher);
+    let method = s.method;
+    let teacher = row(Role::Teacher);
     // The students beside the teacher: the baseline, the method's student, a DML peer.
-    let students: Vec<(Role, Option<Vec<f32>>)> = [
-        (Role::Baseline, &s.logits.baseline),
-        (Role::Distilled, &s.logits.distilled),
-        (Role::Peer, &s.logits.peer),
-    ]
-    .into_iter()
-    .filter(|(r, _)| r.in_method(method))
-    .map(|(r, v)| (r, row(v)))
-    .collect();
+    let students: Vec<(Role, Option<Vec<f32>>)> = [Role::Baseline, Role::Distilled, Role::Peer]
+        .into_iter()
+        .filter(|r| r.in_method(method))
+        .map(|r| (r, row(r)))
+        .collect();
     let chart = |id: String, who: &str, logits: &[f32], temp: f32| {
         let p = probs::softmax_t(logits, temp);
         let title = format!("{who} T = {temp} · H = {:.2} bits", probs::entropy_bits(&p));

@@ -37,6 +37,7 @@ fn current(s: &Settings) -> Option<&'static Preset> {
 
 #[function_component(Lessons)]
 pub fn lessons(p: &LessonsProps) -> Html {
+    super::renders::panel("lessons");
     if p.settings.hidden("lessons") {
         return html! {};
     }

@@ -8,6 +8,7 @@
 //! other bundle respawns the worker first; nothing is lost, since a new run trains its
 //! networks again and the weights files the user loaded are sent again.
 
+use super::renders;
 use super::{Action, State, models};
 use crate::device::{self, Adapter, Choice};
 use crate::gpu_probe;
@@ -46,11 +47,21 @@ pub enum Bundle {
 }
 
 impl Bundle {
-    /// trunk's loader shim for the bundle, relative to the page (works under a sub-path).
-    fn url(self) -> &'static str {
-        match self {
+    /// trunk's loader shim for the bundle, relative to the page (works under a sub-path), at
+    /// this page's build (`<meta name="distill-build">`, stamped by `cargo xtask csp`): the
+    /// shim then loads that build's worker, never a cached older one.
+    fn url(self) -> String {
+        let shim = match self {
             Bundle::WebGpu => "./worker_loader.js",
             Bundle::Cpu => "./worker_cpu_loader.js",
+        };
+        let build = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.query_selector("meta[name=distill-build]").ok().flatten())
+            .and_then(|m| m.get_attribute("content"));
+        match build {
+            Some(b) => format!("{shim}?v={b}"),
+            None => shim.to_string(),
         }
     }
 
@@ -194,10 +205,17 @@ fn spawn(link: &LinkRef, bundle: Bundle, side: bool) -> WorkerBridge<Remote> {
                         _ => {}
                     }
                 }
+                let (steps, t0) = (matches!(msg, FromWorker::Steps { .. }), renders::now_ms());
                 dispatch.dispatch(Action::Worker(msg));
+                if steps {
+                    // yew renders in a task it queues on dispatch; this one runs after it.
+                    wasm_bindgen_futures::spawn_local(async move {
+                        renders::steps(renders::now_ms() - t0);
+                    });
+                }
             }
         })
-        .spawn(bundle.url())
+        .spawn(&bundle.url())
 }
 
 /// The bundle for `pref`, asking the browser for its adapter the first time.

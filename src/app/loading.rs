@@ -1,17 +1,22 @@
 //! Dataset loading: one bar per shard, plus the totals.
 
-use super::State;
-use crate::protocol::Phase;
+use crate::protocol::{Phase, ShardProgress};
+use std::rc::Rc;
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
 pub struct LoadingProps {
-    pub state: UseReducerHandle<State>,
+    pub shards: Rc<Vec<ShardProgress>>,
+    pub shards_total: usize,
+    pub bytes_total: usize,
+    pub dataset: Option<String>,
+    pub phase: Phase,
 }
 
 #[function_component(Loading)]
 pub fn loading(p: &LoadingProps) -> Html {
-    let s = &p.state;
+    super::renders::panel("loading");
+    let s = p;
     if s.shards_total == 0 {
         return html! {};
     }

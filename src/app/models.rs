@@ -2,9 +2,9 @@
 //! file for another architecture or dataset is refused and nothing is lost), or start from the
 //! pretrained teacher published in `data/`.
 
-use super::State;
 use crate::protocol::Role;
 use crate::settings::Settings;
+use std::rc::Rc;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{JsFuture, spawn_local};
 use web_sys::HtmlInputElement;
@@ -12,7 +12,11 @@ use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
 pub struct ModelsProps {
-    pub state: UseReducerHandle<State>,
+    pub settings: Settings,
+    /// Which networks exist to download (by `Role::index`).
+    pub has_model: [bool; 4],
+    /// Weights files loaded from disk, described.
+    pub imported: Rc<Vec<(Role, String)>>,
     pub running: bool,
     pub on_export: Callback<Role>,
     /// (file name, bytes)
@@ -22,7 +26,9 @@ pub struct ModelsProps {
 
 #[function_component(Models)]
 pub fn models(p: &ModelsProps) -> Html {
-    let s = &p.state;
+    super::renders::panel("models");
+    let s = p;
+    let has = |r: Role| s.has_model[r.index()];
     let on_file = {
         let cb = p.on_import.clone();
         Callback::from(move |e: Event| {
@@ -50,10 +56,10 @@ pub fn models(p: &ModelsProps) -> Html {
         <section class="models" aria-label="Models">
             <h2>{ "Keep and share models" }</h2>
             <div class="buttons">
-                { for Role::ALL.iter().filter(|&&r| r.in_method(s.settings.method) || s.has_model(r)).map(|&role| {
+                { for Role::ALL.iter().filter(|&&r| r.in_method(s.settings.method) || has(r)).map(|&role| {
                     let cb = p.on_export.clone();
                     html! {
-                        <button id={format!("download-{}", role.key())} disabled={!s.has_model(role)}
+                        <button id={format!("download-{}", role.key())} disabled={!has(role)}
                             onclick={Callback::from(move |_| cb.emit(role))}>{ format!("Download the {}", role.label_for(s.settings.method)) }</button>
                     }
                 }) }

@@ -1,9 +1,12 @@
 //! The results table, like the study's: parameters, validation accuracy, gain over the
 //! baseline, next to the study's own numbers.
 
-use super::State;
+use super::state::{Curve, FinishedRun};
+use crate::device::DeviceInfo;
 use crate::distill::Method;
-use crate::protocol::Role;
+use crate::protocol::{ResultRow, Role};
+use crate::settings::Settings;
+use std::rc::Rc;
 use yew::prelude::*;
 
 /// The Keras study on EMNIST letters (validation accuracy, %); it ran classic distillation only.
@@ -16,14 +19,44 @@ fn study(role: Role, method: Method) -> Option<f32> {
     }
 }
 
-#[derive(Properties, PartialEq)]
+#[derive(Properties, PartialEq, Clone)]
 pub struct ResultsProps {
-    pub state: UseReducerHandle<State>,
+    pub results: Rc<Vec<ResultRow>>,
+    pub finished: Rc<Vec<FinishedRun>>,
+    pub settings: Settings,
+    /// For the run's history (the download) and whether there is one yet.
+    pub curves: Rc<[Curve; 4]>,
+    pub device: Option<DeviceInfo>,
+    pub dataset: Option<String>,
+    pub classes: Rc<Vec<String>>,
+}
+
+/// The run's history as JSON: settings, device, curves and results (the page's download),
+/// made when asked for, not at every step.
+fn history_json(p: &ResultsProps) -> String {
+    let curves: serde_json::Map<String, serde_json::Value> = Role::ALL
+        .iter()
+        .map(|&r| {
+            let c = serde_json::to_value(&p.curves[r.index()]).unwrap_or_default();
+            (r.key().to_string(), c)
+        })
+        .collect();
+    serde_json::json!({
+        "settings": p.settings,
+        "share_query": p.settings.to_query(),
+        "device": p.device,
+        "dataset": p.dataset,
+        "classes": *p.classes,
+        "curves": curves,
+        "results": *p.results,
+    })
+    .to_string()
 }
 
 #[function_component(Results)]
 pub fn results(p: &ResultsProps) -> Html {
-    let s = &p.state;
+    super::renders::panel("results");
+    let s = p;
     let acc = |r: Role| {
         s.results
             .iter()
@@ -32,6 +65,12 @@ pub fn results(p: &ResultsProps) -> Html {
     };
     let base = acc(Role::Baseline);
     let method = s.settings.method;
+    let download = {
+        let p = p.clone();
+        Callback::from(move |_| {
+            super::models::save_file("distill-lab-run.json", history_json(&p).as_bytes())
+        })
+    };
     html! {
         <section class="results" aria-label="Results">
             <h2>{ "Results" }</h2>
@@ -70,10 +109,9 @@ pub fn results(p: &ResultsProps) -> Html {
                 { format!("{}: {}", method.label(), s.settings.describe_method()) }</p>
             { verdict(method, acc(Role::Teacher), base, acc(Role::Distilled)) }
             { spread(s) }
-            if Role::ALL.iter().any(|&r| !s.curve(r).steps.is_empty()) || !s.results.is_empty() {
-                <p><a id="download-history" download="distill-lab-run.json"
-                    href={format!("data:application/json;charset=utf-8,{}", js_sys::encode_uri_component(&s.history_json()))}>
-                    { "Download this run's history (JSON)" }</a></p>
+            if s.curves.iter().any(|c| !c.steps.is_empty()) || !s.results.is_empty() {
+                <p><button id="download-history" onclick={download}>
+                    { "Download this run's history (JSON)" }</button></p>
             }
         </section>
     }
@@ -147,7 +185,7 @@ fn mean_sd(v: &[f32]) -> (f32, f32) {
 
 /// With runs of these settings finished for two seeds or more in this visit: each network's
 /// accuracy and the gain as mean ± sd over the seeds (percentages).
-fn spread(s: &State) -> Html {
+fn spread(s: &ResultsProps) -> Html {
     let setup = super::state::setup_of(&s.settings);
     let runs: Vec<_> = s.finished.iter().filter(|f| f.setup == setup).collect();
     if runs.len() < 2 {

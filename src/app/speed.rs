@@ -2,13 +2,15 @@
 //! with the fraction of the device's measured matmul peak each figure reaches. `?bench=webgpu`
 //! or `?bench=cpu` in the URL runs it on load (that is how `cargo xtask bench` drives it).
 
-use super::State;
 use crate::bench::{BenchFigures, STUDENT_FWD_FLOPS, TEACHER_FWD_FLOPS};
+use crate::protocol::BenchReport;
+use std::rc::Rc;
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
 pub struct SpeedProps {
-    pub state: UseReducerHandle<State>,
+    pub bench: Rc<Vec<BenchReport>>,
+    pub bench_running: bool,
     pub can_run: bool,
     /// `true`: on the CPU backend.
     pub on_run: Callback<bool>,
@@ -39,7 +41,8 @@ fn rows(f: &BenchFigures) -> Html {
 
 #[function_component(Speed)]
 pub fn speed(p: &SpeedProps) -> Html {
-    let s = &p.state;
+    super::renders::panel("speed");
+    let s = p;
     let (gpu, cpu) = (p.on_run.clone(), p.on_run.clone());
     let busy = s.bench_running || !p.can_run;
     html! {

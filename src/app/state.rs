@@ -2,8 +2,8 @@
 
 use crate::device::DeviceInfo;
 use crate::protocol::{
-    BenchReport, CheckpointInfo, FromWorker, Logits, Phase, ResultRow, Role, ShardProgress,
-    StepPoint, Thumb,
+    BenchReport, CheckpointInfo, FromWorker, Logits, PerRole, Phase, ResultRow, Role,
+    ShardProgress, StepPoint, Thumb,
 };
 use crate::settings::Settings;
 use crate::train::EpochRecord;
@@ -46,37 +46,37 @@ pub struct State {
     pub paused: bool,
     pub device: Option<DeviceInfo>,
     pub dataset: Option<String>,
-    pub classes: Vec<String>,
+    pub classes: Rc<Vec<String>>,
     pub shards_total: usize,
     pub bytes_total: usize,
-    pub shards: Vec<ShardProgress>,
-    pub curves: [Curve; 4],
-    pub results: Vec<ResultRow>,
-    pub thumbs: Vec<Thumb>,
+    pub shards: Rc<Vec<ShardProgress>>,
+    pub curves: Rc<[Curve; 4]>,
+    pub results: Rc<Vec<ResultRow>>,
+    pub thumbs: Rc<Vec<Thumb>>,
     pub selected: Vec<usize>,
-    pub logits: Logits,
+    pub logits: Rc<Logits>,
     /// The explorer's free temperature (the slider).
     pub explorer_t: f32,
-    pub errors: Vec<String>,
-    pub notices: Vec<String>,
+    pub errors: Rc<Vec<String>>,
+    pub notices: Rc<Vec<String>>,
     /// A run saved by an earlier visit, offered for resuming.
     pub checkpoint: Option<CheckpointInfo>,
     /// The worker died (a panic, e.g. a lost GPU device): the page offers a restart.
     pub crashed: bool,
     /// Every test image the page has (the grid's and those picked from a confusion cell).
-    pub images: Vec<Thumb>,
-    pub val_labels: Vec<u8>,
+    pub images: Rc<Vec<Thumb>>,
+    pub val_labels: Rc<Vec<u8>>,
     /// Latest validation predictions per network (indexed by `Role::index`).
-    pub predictions: [Option<Vec<u8>>; 4],
-    pub drawn: Drawn,
-    pub sweep: Sweep,
+    pub predictions: Rc<[Option<Vec<u8>>; 4]>,
+    pub drawn: Rc<Drawn>,
+    pub sweep: Rc<Sweep>,
     /// Weights files loaded from disk, described.
-    pub imported: Vec<(Role, String)>,
+    pub imported: Rc<Vec<(Role, String)>>,
     /// The speed test: running, and its figures per device.
     pub bench_running: bool,
-    pub bench: Vec<BenchReport>,
+    pub bench: Rc<Vec<BenchReport>>,
     /// Runs finished in this visit, for the results' spread over seeds.
-    pub finished: Vec<FinishedRun>,
+    pub finished: Rc<Vec<FinishedRun>>,
 }
 
 /// A finished run: its settings less the seed (and what does not change the numbers), the
@@ -103,7 +103,7 @@ pub fn setup_of(s: &Settings) -> Settings {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Drawn {
     pub input: Option<Vec<u8>>,
-    pub logits: [Option<Vec<f32>>; 4],
+    pub logits: PerRole<Vec<f32>>,
 }
 
 /// The in-browser T × λ sweep.
@@ -131,10 +131,6 @@ pub enum Action {
     WorkerRestarted,
 }
 
-pub fn index(role: Role) -> usize {
-    role.index()
-}
-
 impl State {
     pub fn from_query(query: &str) -> State {
         let (settings, warnings) = crate::presets::opening_settings(query);
@@ -146,28 +142,28 @@ impl State {
             paused: false,
             device: None,
             dataset: None,
-            classes: Vec::new(),
+            classes: Default::default(),
             shards_total: 0,
             bytes_total: 0,
-            shards: Vec::new(),
+            shards: Default::default(),
             curves: Default::default(),
-            results: Vec::new(),
-            finished: Vec::new(),
-            thumbs: Vec::new(),
+            results: Default::default(),
+            finished: Default::default(),
+            thumbs: Default::default(),
             selected: Vec::new(),
-            logits: Logits::default(),
-            errors: Vec::new(),
-            notices: Vec::new(),
+            logits: Default::default(),
+            errors: Default::default(),
+            notices: Default::default(),
             checkpoint: None,
             crashed: false,
-            images: Vec::new(),
-            val_labels: Vec::new(),
+            images: Default::default(),
+            val_labels: Default::default(),
             predictions: Default::default(),
-            drawn: Drawn::default(),
-            sweep: Sweep::default(),
-            imported: Vec::new(),
+            drawn: Default::default(),
+            sweep: Default::default(),
+            imported: Default::default(),
             bench_running: false,
-            bench: Vec::new(),
+            bench: Default::default(),
         }
     }
 
@@ -178,7 +174,7 @@ impl State {
     fn add_images(&mut self, thumbs: &[Thumb]) {
         for t in thumbs {
             if self.image(t.index).is_none() {
-                self.images.push(t.clone());
+                Rc::make_mut(&mut self.images).push(t.clone());
             }
         }
     }
@@ -191,32 +187,10 @@ impl State {
     }
 
     pub fn curve(&self, role: Role) -> &Curve {
-        &self.curves[index(role)]
+        &self.curves[role.index()]
     }
 
-    /// The run's history as JSON: settings, device, curves and results (the page's download).
-    pub fn history_json(&self) -> String {
-        let curves: serde_json::Map<String, serde_json::Value> = Role::ALL
-            .iter()
-            .map(|&r| {
-                (
-                    r.key().to_string(),
-                    serde_json::to_value(self.curve(r)).unwrap_or_default(),
-                )
-            })
-            .collect();
-        serde_json::json!({
-            "settings": self.settings,
-            "share_query": self.settings.to_query(),
-            "device": self.device,
-            "dataset": self.dataset,
-            "classes": self.classes,
-            "curves": curves,
-            "results": self.results,
-        })
-        .to_string()
-    }
-
+    // Over 80 lines: one short arm per worker message, the reducer's whole protocol in view.
     fn worker(&mut self, msg: FromWorker) {
         match msg {
             FromWorker::Device(d) => self.device = Some(d),
@@ -227,11 +201,11 @@ impl State {
                 bytes,
             } => {
                 self.dataset = Some(dataset);
-                self.classes = classes;
+                self.classes = Rc::new(classes);
                 self.shards_total = shards;
                 self.bytes_total = bytes;
             }
-            FromWorker::Shard(p) => self.shards.push(p),
+            FromWorker::Shard(p) => Rc::make_mut(&mut self.shards).push(p),
             FromWorker::Samples(t) => {
                 if self.selected.is_empty()
                     && let Some(first) = t.first()
@@ -239,7 +213,7 @@ impl State {
                     self.selected = vec![first.index];
                 }
                 self.add_images(&t);
-                self.thumbs = t;
+                self.thumbs = Rc::new(t);
             }
             FromWorker::Thumbs(t) => self.add_images(&t),
             FromWorker::Phase(p) => {
@@ -255,9 +229,9 @@ impl State {
                             .map(|x| x.val_accuracy)
                     });
                     let (setup, seed) = (setup_of(&self.settings), self.settings.seed);
-                    self.finished
-                        .retain(|f| !(f.setup == setup && f.seed == seed));
-                    self.finished.push(FinishedRun {
+                    let finished = Rc::make_mut(&mut self.finished);
+                    finished.retain(|f| !(f.setup == setup && f.seed == seed));
+                    finished.push(FinishedRun {
                         setup,
                         seed,
                         accuracy,
@@ -271,7 +245,7 @@ impl State {
                 epochs,
                 samples_per_sec,
             } => {
-                let c = &mut self.curves[index(role)];
+                let c = &mut Rc::make_mut(&mut self.curves)[role.index()];
                 if let Some(last) = points.last() {
                     c.step = last.step;
                 }
@@ -283,19 +257,22 @@ impl State {
                 c.planned_epochs = epochs;
                 c.samples_per_sec = samples_per_sec;
             }
-            FromWorker::Epoch { role, record } => self.curves[index(role)].epochs.push(record),
-            FromWorker::Logits(l) => self.logits = l,
+            FromWorker::Epoch { role, record } => Rc::make_mut(&mut self.curves)[role.index()]
+                .epochs
+                .push(record),
+            FromWorker::Logits(l) => self.logits = Rc::new(l),
             FromWorker::Result(r) => {
-                self.results.retain(|x| x.role != r.role);
-                self.results.push(r);
+                let results = Rc::make_mut(&mut self.results);
+                results.retain(|x| x.role != r.role);
+                results.push(r);
             }
-            FromWorker::Error { message, .. } => self.errors.push(message),
+            FromWorker::Error { message, .. } => Rc::make_mut(&mut self.errors).push(message),
             FromWorker::Crashed(message) => {
                 self.crashed = true;
-                self.errors.push(message);
+                Rc::make_mut(&mut self.errors).push(message);
             }
             FromWorker::Alive => {}
-            FromWorker::Notice(n) => self.notices.push(n),
+            FromWorker::Notice(n) => Rc::make_mut(&mut self.notices).push(n),
             FromWorker::Checkpoint(c) => self.checkpoint = c,
             FromWorker::Restored => {
                 let keep = (
@@ -310,37 +287,38 @@ impl State {
                 (self.images, self.selected, self.imported, self.finished) = keep;
                 self.phase = Phase::Loading;
             }
-            FromWorker::Drawn {
-                teacher,
-                baseline,
-                distilled,
-                peer,
-            } => self.drawn.logits = [teacher, baseline, distilled, peer],
+            FromWorker::Drawn(logits) => Rc::make_mut(&mut self.drawn).logits = logits,
             FromWorker::Exported { .. } => {}
             FromWorker::Imported { role, description } => {
-                self.imported.retain(|(r, _)| *r != role);
-                self.imported.push((role, description));
+                let imported = Rc::make_mut(&mut self.imported);
+                imported.retain(|(r, _)| *r != role);
+                imported.push((role, description));
             }
-            FromWorker::ImportRejected { message, .. } => self.errors.push(message),
-            FromWorker::ValLabels(l) => self.val_labels = l,
+            FromWorker::ImportRejected { message, .. } => {
+                Rc::make_mut(&mut self.errors).push(message)
+            }
+            FromWorker::ValLabels(l) => self.val_labels = Rc::new(l),
             FromWorker::Predictions { role, predictions } => {
-                self.predictions[index(role)] = Some(predictions)
+                Rc::make_mut(&mut self.predictions)[role.index()] = Some(predictions)
             }
-            FromWorker::SweepBaseline(a) => self.sweep.baseline = Some(a),
+            FromWorker::SweepBaseline(a) => Rc::make_mut(&mut self.sweep).baseline = Some(a),
             FromWorker::SweepCell {
                 temperature,
                 lambda,
                 accuracy,
-            } => self.sweep.cells.push((temperature, lambda, accuracy)),
-            FromWorker::SweepDone => self.sweep.running = false,
+            } => Rc::make_mut(&mut self.sweep)
+                .cells
+                .push((temperature, lambda, accuracy)),
+            FromWorker::SweepDone => Rc::make_mut(&mut self.sweep).running = false,
             FromWorker::Bench(out) => {
                 self.bench_running = false;
                 match out {
                     Ok(r) => {
-                        self.bench.retain(|b| b.device.backend != r.device.backend);
-                        self.bench.push(r);
+                        let bench = Rc::make_mut(&mut self.bench);
+                        bench.retain(|b| b.device.backend != r.device.backend);
+                        bench.push(r);
                     }
-                    Err(message) => self.errors.push(message),
+                    Err(message) => Rc::make_mut(&mut self.errors).push(message),
                 }
             }
         }
@@ -383,28 +361,28 @@ impl Reducible for State {
             }
             Action::Drew(input) => {
                 if input.is_none() {
-                    s.drawn.logits = Default::default();
+                    Rc::make_mut(&mut s.drawn).logits = Default::default();
                 }
-                s.drawn.input = input;
+                Rc::make_mut(&mut s.drawn).input = input;
             }
             Action::SweepStarted => {
-                s.sweep = Sweep {
+                s.sweep = Rc::new(Sweep {
                     running: true,
                     ..Default::default()
-                }
+                })
             }
             Action::BenchStarted => s.bench_running = true,
             Action::CheckpointHandled => s.checkpoint = None,
             Action::WorkerRestarted => {
                 s.crashed = false;
-                s.errors.clear();
+                Rc::make_mut(&mut s.errors).clear();
             }
             Action::Paused(p) => s.paused = p,
             Action::Select(sel) => s.selected = sel,
             Action::ExplorerT(t) => s.explorer_t = t,
             Action::Dismiss(i) => {
                 if i < s.errors.len() {
-                    s.errors.remove(i);
+                    Rc::make_mut(&mut s.errors).remove(i);
                 }
             }
         }

@@ -2,13 +2,18 @@
 //! accuracy over a small T × λ grid (students only, cached teacher logits, a data subset),
 //! against the baseline student trained the same way.
 
-use super::State;
+use super::state::Sweep;
+use crate::distill::LossForm;
 use crate::protocol::SweepSpec;
+use std::rc::Rc;
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
 pub struct SweepProps {
-    pub state: UseReducerHandle<State>,
+    pub sweep: Rc<Sweep>,
+    /// Training samples a cell may use at most.
+    pub subset: usize,
+    pub loss: LossForm,
     pub can_run: bool,
     pub on_run: Callback<SweepSpec>,
     pub on_stop: Callback<()>,
@@ -16,19 +21,19 @@ pub struct SweepProps {
 
 /// Blue for a gain over the baseline, orange for a loss (Okabe–Ito, colour-blind safe).
 fn colour(gain: f32) -> String {
-    let a = (gain.abs() * 20.0).min(1.0);
-    if gain >= 0.0 {
-        format!("rgba(0, 114, 178, {a:.2})")
-    } else {
-        format!("rgba(230, 159, 0, {a:.2})")
-    }
+    // Tenths of full strength at a 5-point gain: classes in style.css (the page's CSP allows
+    // no inline styles).
+    let tenths = ((gain.abs() * 20.0).min(1.0) * 10.0).round() as u8;
+    let sign = if gain >= 0.0 { "pos" } else { "neg" };
+    format!("done gain-{sign}-{tenths}")
 }
 
 #[function_component(SweepPanel)]
 pub fn sweep_panel(p: &SweepProps) -> Html {
-    let s = &p.state;
+    super::renders::panel("sweep");
+    let s = p;
     let spec = SweepSpec {
-        subset: SweepSpec::default().subset.min(s.settings.subset),
+        subset: SweepSpec::default().subset.min(s.subset),
         ..Default::default()
     };
     let run = {
@@ -48,7 +53,7 @@ pub fn sweep_panel(p: &SweepProps) -> Html {
             <h2>{ "Tuning T and λ" }</h2>
             <p class="hint">{ format!(
                 "Each cell trains a fresh student for {} epochs on {} samples against the cached teacher logits ({} loss); the baseline student is trained the same way without the teacher.",
-                spec.epochs, spec.subset, s.settings.loss) }</p>
+                spec.epochs, spec.subset, s.loss) }</p>
             <div class="buttons">
                 <button id="run-sweep" disabled={!p.can_run || s.sweep.running} onclick={run}>{ "Run the sweep" }</button>
                 if s.sweep.running { <button onclick={Callback::from(move |_| stop.emit(()))}>{ "Stop" }</button> }
@@ -63,7 +68,7 @@ pub fn sweep_panel(p: &SweepProps) -> Html {
                                 <th scope="row">{ t }</th>
                                 { for spec.lambdas.iter().map(|&l| match (cell(t, l), s.sweep.baseline) {
                                     (Some(a), Some(b)) => html! {
-                                        <td class="done" style={format!("background: {}", colour(a - b))} data-acc={a.to_string()}>
+                                        <td class={colour(a - b)} data-acc={a.to_string()}>
                                             { format!("{:.1} % ({:+.1})", a * 100.0, (a - b) * 100.0) }
                                         </td>
                                     },
