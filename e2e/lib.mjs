@@ -15,18 +15,23 @@ const TYPES = {
 };
 
 /** Serve `dir` under `prefix` (e.g. "/" or "/lab/"), and each `mounts` folder under its own
- * prefix (e.g. { '/tfjs/': '.../node_modules/@tensorflow' }). Returns { url, requests, close, fail, corrupt }. */
+ * prefix (e.g. { '/tfjs/': '.../node_modules/@tensorflow' }). Returns { url, requests, raw, close, fail, corrupt, stall, heal }. */
 export async function serve(dir, prefix = '/', mounts = {}) {
   const requests = [];
+  const raw = []; // with their queries
   const failing = new Set();
+  const stalling = new Set();
+  const stalled = []; // responses held open, never answered
   const corrupting = new Set();
   const server = createServer(async (req, res) => {
     const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
     requests.push(path);
+    raw.push(req.url);
     const mount = Object.keys(mounts).find((m) => path.startsWith(m));
     const [root, at] = mount ? [mounts[mount], mount] : [dir, prefix];
     if (!path.startsWith(at)) { res.writeHead(404).end(); return; }
     if ([...failing].some((f) => path.endsWith(f))) { res.writeHead(500).end('injected failure'); return; }
+    if ([...stalling].some((f) => path.endsWith(f))) { stalled.push(res); return; }
     let file = normalize(join(root, path.slice(at.length)));
     if (!file.startsWith(root)) { res.writeHead(403).end(); return; }
     try {
@@ -42,11 +47,13 @@ export async function serve(dir, prefix = '/', mounts = {}) {
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${server.address().port}${prefix}`;
   return {
-    url, requests,
-    close: () => new Promise((r) => server.close(r)),
+    url, requests, raw,
+    close: () => { stalled.forEach((r) => r.destroy()); server.closeAllConnections(); return new Promise((r) => server.close(r)); },
     fail: (suffix) => failing.add(suffix),
     corrupt: (suffix) => corrupting.add(suffix),
-    heal: () => { failing.clear(); corrupting.clear(); },
+    /** Requests for `suffix` get no answer at all: a stalled server. */
+    stall: (suffix) => stalling.add(suffix),
+    heal: () => { failing.clear(); corrupting.clear(); stalling.clear(); stalled.splice(0).forEach((r) => r.destroy()); },
   };
 }
 
@@ -77,7 +84,16 @@ export async function launch({ webgpu = true, args = [] } = {}) {
   context.on('page', watch);
   // Workers log too.
   page.on('worker', (w) => w.on('console', (m) => logs.push(`[worker ${m.type()}] ${m.text()}`)));
-  return { context, page, logs, close: () => context.close() };
+  // Every Content-Security-Policy violation is logged (Chromium logs most itself; the event
+  // catches the rest), and `close` fails the test on any, unless the test provoked them.
+  await context.addInitScript(() => addEventListener('securitypolicyviolation', (e) =>
+    console.error(`Content Security Policy violation: ${e.violatedDirective} blocked ${e.blockedURI || 'inline'}`)));
+  const close = async ({ expectCsp = false } = {}) => {
+    const violations = logs.filter((l) => /Content Security Policy/i.test(l));
+    await context.close();
+    if (violations.length && !expectCsp) throw new Error(`Content-Security-Policy violations:\n${violations.join('\n')}`);
+  };
+  return { context, page, logs, close };
 }
 
 export async function screenshot(page, name) {
@@ -95,10 +111,11 @@ export async function waitFor(page, logs, what, fn, arg, timeout = 300_000) {
   }
 }
 
-/** The run history the page offers as a download (settings, curves, results). */
+/** The run history the page offers as a download (settings, curves, results), downloaded. */
 export async function history(page) {
-  const href = await page.locator('#download-history').getAttribute('href');
-  return JSON.parse(decodeURIComponent(href.slice(href.indexOf(',') + 1)));
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download-history')]);
+  const { readFile } = await import('node:fs/promises');
+  return JSON.parse(await readFile(await download.path(), 'utf8'));
 }
 
 export const mean = (v) => v.reduce((a, b) => a + b, 0) / v.length;

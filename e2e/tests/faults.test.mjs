@@ -53,3 +53,43 @@ test('an idle worker is not called dead', { timeout: 120_000 }, async () => {
     await srv.close();
   }
 });
+
+test('a full storage quota is said and the run goes on; the run in the other tab is not corrupted', { timeout: 600_000 }, async () => {
+  const srv = await serve(DIST);
+  const b = await launch({ webgpu: false });
+  const run = '?dataset=fashion-mnist&subset=1024&val=256&epochs=2&batch=64&device=cpu&sched=off';
+  try {
+    const page = b.page;
+    await page.goto(srv.url + run);
+    // A quota of a few kilobytes: no checkpoint (megabytes of weights) fits.
+    const cdp = await b.context.newCDPSession(page);
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin: new URL(srv.url).origin, quotaSize: 4096 });
+    await page.click('#start');
+    await waitFor(page, b.logs, 'the run to finish', () => /^(Done|Stopped|Failed)/.test(document.querySelector('#status')?.textContent ?? ''), null, 300_000);
+    assert.match(await page.locator('#status').textContent(), /^Done/);
+    const notices = (await page.locator('.messages .notice').allTextContents()).join('\n');
+    assert.match(notices, /This epoch was not checkpointed \(.*\); the run goes on/);
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin: new URL(srv.url).origin });
+
+    // Two tabs train at once; each epoch's checkpoint is one IndexedDB write, so whichever wrote
+    // last is a whole run that a reload offers and resumes.
+    const second = await b.context.newPage();
+    await second.goto(srv.url + run.replace('epochs=2', 'epochs=3'));
+    await page.goto(srv.url + run.replace('epochs=2', 'epochs=3') + '&seed=1');
+    await Promise.all([page.click('#start'), second.click('#start')]);
+    const epochs = (p) => waitFor(p, b.logs, 'two epochs', () => [...document.querySelectorAll('#chart-val-acc .series.teacher circle')].length >= 2, null, 300_000);
+    await Promise.all([epochs(page), epochs(second)]);
+    await page.waitForTimeout(3000);
+    await second.close();
+    await page.reload();
+    await waitFor(page, b.logs, 'the resume offer', () => document.querySelector('#checkpoint'), null, 60_000);
+    assert.doesNotMatch((await page.locator('.messages').textContent()), /cannot be resumed/);
+    await page.click('#resume-run');
+    await waitFor(page, b.logs, 'the resumed run', () => /^(Done|Stopped|Failed)/.test(document.querySelector('#status')?.textContent ?? '') || document.querySelector('.messages .error'), null, 300_000);
+    assert.deepEqual(await page.locator('.messages .error').allTextContents(), []);
+    assert.match(await page.locator('#status').textContent(), /^Done/);
+  } finally {
+    await b.close();
+    await srv.close();
+  }
+});

@@ -1,7 +1,10 @@
-//! `cargo xtask serve | test | bench | fuzz | setup`: the two commands a newcomer needs, and what CI
+//! `cargo xtask serve | test | bench | fuzz | setup | csp`: the two commands a newcomer needs, and what CI
 //! runs. Installs what is missing (and only that), then runs the rest, printing each runner's
 //! summary. Standard library only, so it builds in seconds on a fresh machine.
 
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
+
+mod csp;
 mod disk;
 mod setup;
 mod steps;
@@ -31,7 +34,10 @@ usage: cargo xtask <command>
         (tests/parser_properties.rs; a short pass of the same runs in `test`); --libfuzzer:
         the coverage-guided targets in fuzz/ instead, a table of runs and runs/s
   setup [--release]
-        install the toolchain only (--release: also wasm-opt, for release builds)";
+        install the toolchain only (--release: also wasm-opt, for release builds)
+  csp   [DIR]
+        trunk's post-build hook (Trunk.toml): the Content-Security-Policy and the build id
+        stamped into the staged site (DIR, or $TRUNK_STAGING_DIR)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -40,6 +46,7 @@ fn main() -> ExitCode {
         Some("test") => steps::test(&args[1..]),
         Some("bench") => steps::bench(&args[1..]),
         Some("fuzz") => steps::fuzz(&args[1..]),
+        Some("csp") => csp::run(&args[1..]),
         Some("setup") => setup::web_tools(args.iter().any(|a| a == "--release")),
         _ => {
             eprintln!("{USAGE}");
