@@ -5,7 +5,10 @@
 
 use distill_lab::data::dataset::{DatasetKind, FileRole};
 use distill_lab::data::prepare::{self, NamedBytes};
-use distill_lab::data::{idx, mat, shard, zip};
+use distill_lab::data::{idx, shard};
+
+#[path = "../tests/common/fixtures.rs"]
+mod fixtures;
 use flate2::{Compression, write::GzEncoder};
 use std::io::Write;
 use std::path::Path;
@@ -34,8 +37,8 @@ fn main() {
     .unwrap();
     let labels = idx::gunzip("t10k-labels", &labels_gz).unwrap();
     let n = 12;
-    let small_images = idx::encode_images(28, 28, &images.pixels[..n * 784]);
-    let small_labels = idx::encode_labels(&labels[8..8 + n]);
+    let small_images = fixtures::idx_images(28, 28, &images.pixels[..n * 784]);
+    let small_labels = fixtures::idx_labels(&labels[8..8 + n]);
 
     put("idx", "fashion-t10k-labels.gz", &labels_gz);
     put("idx", "fashion-12-images.gz", &gzip(&small_images));
@@ -45,17 +48,17 @@ fn main() {
     }
     let members: [(&str, &[u8]); 2] =
         [("images.idx", &small_images), ("labels.idx", &small_labels)];
-    put("zip", "stored.zip", &zip::write(&members, false));
-    put("zip", "deflated.zip", &zip::write(&members, true));
+    put("zip", "stored.zip", &fixtures::zip(&members, false));
+    put("zip", "deflated.zip", &fixtures::zip(&members, true));
     let split = |k: usize| {
-        mat::struct_value(vec![
+        fixtures::struct_value(vec![
             (
                 "images",
-                mat::uint8_matrix(k, 784, images.pixels[..k * 784].to_vec()),
+                fixtures::uint8_matrix(k, 784, images.pixels[..k * 784].to_vec()),
             ),
             (
                 "labels",
-                mat::double_matrix(
+                fixtures::double_matrix(
                     k,
                     1,
                     &labels[8..8 + k]
@@ -66,16 +69,16 @@ fn main() {
             ),
         ])
     };
-    let dataset = mat::struct_value(vec![("train", split(8)), ("test", split(4))]);
+    let dataset = fixtures::struct_value(vec![("train", split(8)), ("test", split(4))]);
     put(
         "mat",
         "plain.mat",
-        &mat::write(&[("dataset", dataset.clone())], false),
+        &fixtures::mat(&[("dataset", dataset.clone())], false),
     );
     put(
         "mat",
         "compressed.mat",
-        &mat::write(&[("dataset", dataset)], true),
+        &fixtures::mat(&[("dataset", dataset)], true),
     );
     put(
         "shard",

@@ -11,6 +11,7 @@ pub mod idx;
 pub mod inflate;
 pub mod manifest;
 pub mod mat;
+mod mat_value;
 pub mod prepare;
 pub mod shard;
 pub mod zip;

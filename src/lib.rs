@@ -3,6 +3,9 @@
 //! The core ([`data`], [`model`], [`distill`], [`train`]) does no I/O and knows nothing of the
 //! browser; the CLI ([`cli`], native) and the worker and UI (wasm) are shells around it.
 
+// Outside tests an error is said (with the file and the fix), never unwrapped.
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
+
 pub mod bench;
 #[cfg(feature = "train")]
 pub mod checkpoint;

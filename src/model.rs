@@ -2,6 +2,7 @@
 //! class logits `[batch, classes]`, so trainers and the logit cache treat them alike.
 
 pub mod conv_relu_pool;
+mod conv_relu_pool_forward;
 pub mod dropout;
 pub mod hinted;
 pub mod max_pool;

@@ -4,8 +4,10 @@
 
 mod common;
 
+use common::fixtures;
+
 use distill_lab::data::dataset::{DatasetKind, FileRole};
-use distill_lab::data::{idx, mat, zip};
+use distill_lab::data::idx;
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -81,12 +83,12 @@ fn emnist_like(dir: &Path) -> Vec<u8> {
         };
         std::fs::write(
             dir.join(k.file_name(ri)),
-            common::gzip(&idx::encode_images(28, 28, &pixels)),
+            common::gzip(&fixtures::idx_images(28, 28, &pixels)),
         )
         .unwrap();
         std::fs::write(
             dir.join(k.file_name(rl)),
-            common::gzip(&idx::encode_labels(&labels)),
+            common::gzip(&fixtures::idx_labels(&labels)),
         )
         .unwrap();
         let mut col_major = vec![0u8; n * 784];
@@ -98,13 +100,13 @@ fn emnist_like(dir: &Path) -> Vec<u8> {
         let lf: Vec<f64> = labels.iter().map(|&l| l as f64).collect();
         mat_splits.push((
             split,
-            mat::struct_value(vec![
-                ("images", mat::uint8_matrix(n, 784, col_major)),
-                ("labels", mat::double_matrix(n, 1, &lf)),
+            fixtures::struct_value(vec![
+                ("images", fixtures::uint8_matrix(n, 784, col_major)),
+                ("labels", fixtures::double_matrix(n, 1, &lf)),
             ]),
         ));
     }
-    mat::write(&[("dataset", mat::struct_value(mat_splits))], true)
+    fixtures::mat(&[("dataset", fixtures::struct_value(mat_splits))], true)
 }
 
 fn gzip_zip(dir: &Path, kind: DatasetKind, prefix: &str) -> Vec<u8> {
@@ -122,7 +124,7 @@ fn gzip_zip(dir: &Path, kind: DatasetKind, prefix: &str) -> Vec<u8> {
     let mut members: Vec<(&str, &[u8])> =
         vec![("gzip/emnist-byclass-train-images-idx3-ubyte.gz", &pad)];
     members.extend(files.iter().map(|(n, b)| (n.as_str(), b.as_slice())));
-    zip::write(&members, false)
+    fixtures::zip(&members, false)
 }
 
 #[test]
@@ -156,7 +158,7 @@ fn folder_zip_mat_and_urls_give_identical_shards() {
     let matlab_zip = work.join("matlab.zip");
     std::fs::write(
         &matlab_zip,
-        zip::write(&[("matlab/emnist-digits.mat", &mat_bytes)], true),
+        fixtures::zip(&[("matlab/emnist-digits.mat", &mat_bytes)], true),
     )
     .unwrap();
 
@@ -281,7 +283,7 @@ fn bad_sources_fail_cleanly_and_write_nothing() {
     let d = make("magic", &|d| {
         std::fs::write(
             file(d, FileRole::TrainImages),
-            common::gzip(&idx::encode_labels(&[1; 10])),
+            common::gzip(&fixtures::idx_labels(&[1; 10])),
         )
         .unwrap()
     });
@@ -300,7 +302,7 @@ fn bad_sources_fail_cleanly_and_write_nothing() {
     let d = make("count", &|d| {
         std::fs::write(
             file(d, FileRole::TestLabels),
-            common::gzip(&idx::encode_labels(&[1; 150])),
+            common::gzip(&fixtures::idx_labels(&[1; 150])),
         )
         .unwrap()
     });
@@ -309,7 +311,7 @@ fn bad_sources_fail_cleanly_and_write_nothing() {
     let d = make("range", &|d| {
         std::fs::write(
             file(d, FileRole::TestLabels),
-            common::gzip(&idx::encode_labels(&[12; 200])),
+            common::gzip(&fixtures::idx_labels(&[12; 200])),
         )
         .unwrap()
     });
@@ -318,7 +320,7 @@ fn bad_sources_fail_cleanly_and_write_nothing() {
     let d = make("size", &|d| {
         std::fs::write(
             file(d, FileRole::TestImages),
-            common::gzip(&idx::encode_images(32, 32, &vec![0; 200 * 1024])),
+            common::gzip(&fixtures::idx_images(32, 32, &vec![0; 200 * 1024])),
         )
         .unwrap()
     });
@@ -358,7 +360,7 @@ fn bad_sources_fail_cleanly_and_write_nothing() {
     let m = dir.join("emnist-digits.mat");
     std::fs::write(
         &m,
-        mat::write(&[("other", mat::double_matrix(1, 1, &[1.0]))], true),
+        fixtures::mat(&[("other", fixtures::double_matrix(1, 1, &[1.0]))], true),
     )
     .unwrap();
     refused("emnist-digits", &m, "no 'dataset' struct");

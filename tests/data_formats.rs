@@ -3,6 +3,8 @@
 
 mod common;
 
+use common::fixtures;
+
 use distill_lab::data::dataset::{DatasetKind, FileRole};
 use distill_lab::data::idx::{self, IdxImages};
 use distill_lab::data::mat::{self, MatValue};
@@ -27,19 +29,19 @@ fn digits_files(n_train: usize, n_test: usize) -> [NamedBytes; 4] {
     [
         NamedBytes {
             name: k.file_name(FileRole::TrainImages),
-            bytes: gz(&idx::encode_images(28, 28, &images(n_train))),
+            bytes: gz(&fixtures::idx_images(28, 28, &images(n_train))),
         },
         NamedBytes {
             name: k.file_name(FileRole::TrainLabels),
-            bytes: gz(&idx::encode_labels(&labels(n_train, 10, 0))),
+            bytes: gz(&fixtures::idx_labels(&labels(n_train, 10, 0))),
         },
         NamedBytes {
             name: k.file_name(FileRole::TestImages),
-            bytes: gz(&idx::encode_images(28, 28, &images(n_test))),
+            bytes: gz(&fixtures::idx_images(28, 28, &images(n_test))),
         },
         NamedBytes {
             name: k.file_name(FileRole::TestLabels),
-            bytes: gz(&idx::encode_labels(&labels(n_test, 10, 0))),
+            bytes: gz(&fixtures::idx_labels(&labels(n_test, 10, 0))),
         },
     ]
 }
@@ -80,7 +82,7 @@ fn file_names_follow_the_official_releases() {
 #[test]
 fn idx_round_trips() {
     let px = images(5);
-    let parsed = idx::parse_images("x", &idx::encode_images(28, 28, &px)).unwrap();
+    let parsed = idx::parse_images("x", &fixtures::idx_images(28, 28, &px)).unwrap();
     assert_eq!(
         parsed,
         IdxImages {
@@ -91,14 +93,14 @@ fn idx_round_trips() {
         }
     );
     assert_eq!(
-        idx::parse_labels("y", &idx::encode_labels(&[3, 1, 4])).unwrap(),
+        idx::parse_labels("y", &fixtures::idx_labels(&[3, 1, 4])).unwrap(),
         vec![3, 1, 4]
     );
 }
 
 #[test]
 fn wrong_magic_names_the_file() {
-    let labels_file = idx::encode_labels(&[1, 2]);
+    let labels_file = fixtures::idx_labels(&[1, 2]);
     let err = idx::parse_images("train-images.gz", &labels_file).unwrap_err();
     assert!(
         matches!(
@@ -116,11 +118,11 @@ fn wrong_magic_names_the_file() {
 
 #[test]
 fn truncated_files_are_refused() {
-    let full = idx::encode_images(28, 28, &images(3));
+    let full = fixtures::idx_images(28, 28, &images(3));
     let err = idx::parse_images("imgs", &full[..full.len() - 10]).unwrap_err();
     assert!(matches!(err, DataError::Truncated { .. }), "{err}");
     assert!(err.to_string().contains("truncated"));
-    let err = idx::parse_labels("lbls", &idx::encode_labels(&[1, 2, 3])[..9]).unwrap_err();
+    let err = idx::parse_labels("lbls", &fixtures::idx_labels(&[1, 2, 3])[..9]).unwrap_err();
     assert!(
         matches!(
             err,
@@ -141,7 +143,7 @@ fn truncated_files_are_refused() {
 #[test]
 fn wrong_image_size_is_refused() {
     let err =
-        idx::parse_images("big", &idx::encode_images(32, 32, &vec![0; 2 * 32 * 32])).unwrap_err();
+        idx::parse_images("big", &fixtures::idx_images(32, 32, &vec![0; 2 * 32 * 32])).unwrap_err();
     assert_eq!(
         err,
         DataError::ImageSize {
@@ -154,7 +156,7 @@ fn wrong_image_size_is_refused() {
 
 #[test]
 fn corrupt_gzip_is_refused() {
-    let mut gz = common::gzip(&idx::encode_labels(&[1; 1000]));
+    let mut gz = common::gzip(&fixtures::idx_labels(&[1; 1000]));
     let mid = gz.len() / 2;
     gz.truncate(mid);
     let err = idx::gunzip("labels.gz", &gz).unwrap_err();
@@ -403,7 +405,7 @@ fn zip_members_are_read_stored_and_deflated() {
     let a = b"first member".to_vec();
     let b: Vec<u8> = (0..5000u32).map(|i| (i % 251) as u8).collect();
     for deflate in [false, true] {
-        let z = zip::write(&[("gzip/a.gz", &a), ("gzip/b.gz", &b)], deflate);
+        let z = fixtures::zip(&[("gzip/a.gz", &a), ("gzip/b.gz", &b)], deflate);
         let mut src: &[u8] = &z;
         let entries = zip::read_index("t.zip", &mut src).unwrap();
         assert_eq!(entries.len(), 2);
@@ -420,7 +422,7 @@ fn zip_members_are_read_stored_and_deflated() {
 #[test]
 fn corrupt_zips_are_refused() {
     let b: Vec<u8> = (0..5000u32).map(|i| (i % 251) as u8).collect();
-    let z = zip::write(&[("gzip/b.gz", &b)], true);
+    let z = fixtures::zip(&[("gzip/b.gz", &b)], true);
     // Truncated: the end record is gone.
     let mut cut: &[u8] = &z[..z.len() - 30];
     let err = zip::read_index("cut.zip", &mut cut).unwrap_err();
@@ -449,10 +451,10 @@ fn split_struct(images_row_major: &[u8], labels: &[u8]) -> MatValue {
         }
     }
     let labels_f: Vec<f64> = labels.iter().map(|&l| l as f64).collect();
-    mat::struct_value(vec![
-        ("images", mat::uint8_matrix(n, PIXELS, col_major)),
-        ("labels", mat::double_matrix(n, 1, &labels_f)),
-        ("writers", mat::double_matrix(n, 1, &vec![0.0; n])),
+    fixtures::struct_value(vec![
+        ("images", fixtures::uint8_matrix(n, PIXELS, col_major)),
+        ("labels", fixtures::double_matrix(n, 1, &labels_f)),
+        ("writers", fixtures::double_matrix(n, 1, &vec![0.0; n])),
     ])
 }
 
@@ -461,7 +463,7 @@ fn mat_files_give_the_same_set_as_idx() {
     let files = digits_files(12, 6);
     let from_idx = prepare::from_gz_files(DatasetKind::EmnistDigits, &files, "idx").unwrap();
     let raw = |f: &NamedBytes| common::gunzip(&f.bytes);
-    let dataset = mat::struct_value(vec![
+    let dataset = fixtures::struct_value(vec![
         (
             "train",
             split_struct(&raw(&files[0])[16..], &raw(&files[1])[8..]),
@@ -470,10 +472,10 @@ fn mat_files_give_the_same_set_as_idx() {
             "test",
             split_struct(&raw(&files[2])[16..], &raw(&files[3])[8..]),
         ),
-        ("mapping", mat::double_matrix(10, 2, &[0.0; 20])),
+        ("mapping", fixtures::double_matrix(10, 2, &[0.0; 20])),
     ]);
     for compress in [false, true] {
-        let bytes = mat::write(&[("dataset", dataset.clone())], compress);
+        let bytes = fixtures::mat(&[("dataset", dataset.clone())], compress);
         let from_mat =
             mat::emnist_from_mat(DatasetKind::EmnistDigits, "emnist-digits.mat", &bytes).unwrap();
         assert_eq!(from_mat.train, from_idx.train, "compress={compress}");
@@ -483,8 +485,8 @@ fn mat_files_give_the_same_set_as_idx() {
 
 #[test]
 fn mat_without_dataset_struct_is_refused() {
-    let bytes = mat::write(
-        &[("data", mat::double_matrix(2, 2, &[1.0, 2.0, 3.0, 4.0]))],
+    let bytes = fixtures::mat(
+        &[("data", fixtures::double_matrix(2, 2, &[1.0, 2.0, 3.0, 4.0]))],
         true,
     );
     let err = mat::emnist_from_mat(DatasetKind::EmnistLetters, "x.mat", &bytes).unwrap_err();
@@ -492,10 +494,10 @@ fn mat_without_dataset_struct_is_refused() {
         err.to_string().contains("no 'dataset' struct") && err.to_string().contains("x.mat"),
         "{err}"
     );
-    let missing_test = mat::write(
+    let missing_test = fixtures::mat(
         &[(
             "dataset",
-            mat::struct_value(vec![("train", split_struct(&images(2), &[1, 2]))]),
+            fixtures::struct_value(vec![("train", split_struct(&images(2), &[1, 2]))]),
         )],
         false,
     );
@@ -519,10 +521,10 @@ fn mat_without_dataset_struct_is_refused() {
             .to_string()
             .contains("7.3")
     );
-    let good = mat::write(
+    let good = fixtures::mat(
         &[(
             "dataset",
-            mat::struct_value(vec![("train", split_struct(&images(2), &[1, 2]))]),
+            fixtures::struct_value(vec![("train", split_struct(&images(2), &[1, 2]))]),
         )],
         false,
     );

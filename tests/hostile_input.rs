@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::fixtures;
+
 use burn::prelude::*;
 use distill_lab::checkpoint::{Checkpoint, CheckpointHead, RoleState};
 use distill_lab::data::{DataError, idx, inflate, mat, shard, zip};
@@ -17,7 +19,7 @@ use std::time::Instant;
 /// A deflated zip of one member, its central directory entry's extra field replaced by `extra`
 /// and its sizes set to the zip64 marker.
 fn zip_with_extra(extra: &[u8]) -> Vec<u8> {
-    let mut z = zip::write(&[("a.bin", b"hello hello hello")], true);
+    let mut z = fixtures::zip(&[("a.bin", b"hello hello hello")], true);
     let cd = z
         .windows(4)
         .position(|w| w == [0x50, 0x4b, 0x01, 0x02])
@@ -48,7 +50,7 @@ fn a_zip64_extra_field_longer_than_its_entry_is_refused() {
 
 #[test]
 fn a_zip_listing_more_entries_than_its_directory_holds_is_refused() {
-    let mut z = zip::write(&[("a.bin", b"abc")], false);
+    let mut z = fixtures::zip(&[("a.bin", b"abc")], false);
     let eocd = z.len() - 22;
     z[eocd + 8..eocd + 12].copy_from_slice(&[0xFE, 0xFF, 0xFE, 0xFF]); // 65,534 entries
     let err = zip::read_index("many.zip", &mut &z[..]).unwrap_err();
@@ -59,7 +61,7 @@ fn a_zip_listing_more_entries_than_its_directory_holds_is_refused() {
 fn a_zip_member_inflating_past_its_declared_size_stops_there() {
     // 64 MB of zeros deflate to about 64 KB; the directory says 1,000 bytes.
     let big = vec![0u8; 64 << 20];
-    let mut z = zip::write(&[("bomb.bin", &big)], true);
+    let mut z = fixtures::zip(&[("bomb.bin", &big)], true);
     let cd = z
         .windows(4)
         .position(|w| w == [0x50, 0x4b, 0x01, 0x02])
@@ -85,7 +87,7 @@ fn a_zip_member_inflating_past_its_declared_size_stops_there() {
 #[test]
 fn gzip_idx_with_data_past_its_header_is_refused_without_inflating_it_all() {
     // A label file of 10 labels followed by 256 MB of zeros (about 250 KB compressed).
-    let mut file = idx::encode_labels(&[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    let mut file = fixtures::idx_labels(&[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     file.resize(file.len() + (256 << 20), 0);
     let gz = common::gzip(&file);
     let t0 = Instant::now();
@@ -105,7 +107,7 @@ fn gzip_idx_with_data_past_its_header_is_refused_without_inflating_it_all() {
     let err = idx::gunzip("big.gz", &common::gzip(&head)).unwrap_err();
     assert!(err.to_string().contains("declares"), "{err}");
     // Well-formed files still read.
-    let ok = idx::encode_labels(&[3; 100]);
+    let ok = fixtures::idx_labels(&[3; 100]);
     assert_eq!(idx::gunzip("ok.gz", &common::gzip(&ok)).unwrap(), ok);
 }
 

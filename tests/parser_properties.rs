@@ -13,6 +13,8 @@
 
 mod common;
 
+use common::fixtures;
+
 use burn::prelude::*;
 use distill_lab::checkpoint::{Checkpoint, CheckpointHead, RoleState};
 use distill_lab::data::dataset::{DatasetKind, FileRole};
@@ -199,8 +201,8 @@ fn real_idx(n: usize) -> (Vec<u8>, Vec<u8>) {
     let labels = idx::gunzip("t10k-labels", &fashion_file(FileRole::TestLabels)).unwrap();
     let img = idx::parse_images("t10k-images", &images).unwrap();
     (
-        idx::encode_images(28, 28, &img.pixels[..n * 784]),
-        idx::encode_labels(&labels[8..8 + n]),
+        fixtures::idx_images(28, 28, &img.pixels[..n * 784]),
+        fixtures::idx_labels(&labels[8..8 + n]),
     )
 }
 
@@ -265,7 +267,10 @@ fn every_parser_is_total_and_bounded_on_mutated_real_files() {
 
     // Zip archives, stored and deflated: the directory, then every member it lists.
     let members: [(&str, &[u8]); 2] = [("images.idx", &images), ("labels.idx", &labels)];
-    let zip_seeds = vec![zip::write(&members, false), zip::write(&members, true)];
+    let zip_seeds = vec![
+        fixtures::zip(&members, false),
+        fixtures::zip(&members, true),
+    ];
     check(
         "zip",
         &zip_seeds,
@@ -283,14 +288,14 @@ fn every_parser_is_total_and_bounded_on_mutated_real_files() {
 
     // MAT v5, plain and compressed, in EMNIST's layout (a struct of train/test structs).
     let split = |n: usize| {
-        mat::struct_value(vec![
+        fixtures::struct_value(vec![
             (
                 "images",
-                mat::uint8_matrix(n, 784, images[16..16 + n * 784].to_vec()),
+                fixtures::uint8_matrix(n, 784, images[16..16 + n * 784].to_vec()),
             ),
             (
                 "labels",
-                mat::double_matrix(
+                fixtures::double_matrix(
                     n,
                     1,
                     &labels[8..8 + n]
@@ -301,10 +306,10 @@ fn every_parser_is_total_and_bounded_on_mutated_real_files() {
             ),
         ])
     };
-    let dataset: MatValue = mat::struct_value(vec![("train", split(8)), ("test", split(4))]);
+    let dataset: MatValue = fixtures::struct_value(vec![("train", split(8)), ("test", split(4))]);
     let mat_seeds = vec![
-        mat::write(&[("dataset", dataset.clone())], false),
-        mat::write(&[("dataset", dataset)], true),
+        fixtures::mat(&[("dataset", dataset.clone())], false),
+        fixtures::mat(&[("dataset", dataset)], true),
     ];
     check(
         "mat",

@@ -128,27 +128,6 @@ pub fn parse_images(file: &str, bytes: &[u8]) -> Result<IdxImages, DataError> {
     })
 }
 
-/// Encode labels as an IDX file (used to write fixtures and to export subsets).
-pub fn encode_labels(labels: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(8 + labels.len());
-    out.extend_from_slice(&LABELS_MAGIC.to_be_bytes());
-    out.extend_from_slice(&(labels.len() as u32).to_be_bytes());
-    out.extend_from_slice(labels);
-    out
-}
-
-/// Encode images (`count` x `rows` x `cols`, file order) as an IDX file.
-pub fn encode_images(rows: usize, cols: usize, pixels: &[u8]) -> Vec<u8> {
-    let count = pixels.len() / (rows * cols);
-    let mut out = Vec::with_capacity(16 + pixels.len());
-    out.extend_from_slice(&IMAGES_MAGIC.to_be_bytes());
-    for v in [count, rows, cols] {
-        out.extend_from_slice(&(v as u32).to_be_bytes());
-    }
-    out.extend_from_slice(pixels);
-    out
-}
-
 /// Transpose every `side x side` image in place: EMNIST's column-major storage to upright.
 pub fn transpose_images(pixels: &mut [u8], side: usize) {
     let mut tmp = vec![0u8; side * side];

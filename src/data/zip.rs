@@ -68,6 +68,8 @@ fn le64(b: &[u8], at: usize) -> u64 {
 }
 
 /// Reads the central directory of the archive called `file` (for messages).
+// Over 80 lines: the end record, the zip64 locator and record, then every central
+// directory entry, in file order, each field checked where it is read.
 pub fn read_index(file: &str, src: &mut impl RangeRead) -> Result<Vec<Entry>, DataError> {
     let bad = |detail: String| DataError::Zip {
         file: file.to_string(),
@@ -268,57 +270,4 @@ pub fn find<'a>(entries: &'a [Entry], name: &str) -> Option<&'a Entry> {
             .iter()
             .find(|e| e.name.rsplit('/').next() == Some(base))
     })
-}
-
-/// Write a zip holding `members` (name, bytes), deflated or stored. The tests use it to build
-/// archives; `distill` never writes zips for users.
-pub fn write(members: &[(&str, &[u8])], deflate: bool) -> Vec<u8> {
-    use flate2::{Compression, write::DeflateEncoder};
-    use std::io::Write;
-    let mut out = Vec::new();
-    let mut central = Vec::new();
-    for (name, data) in members {
-        let mut crc = flate2::Crc::new();
-        crc.update(data);
-        let body = if deflate {
-            let mut enc = DeflateEncoder::new(Vec::new(), Compression::default());
-            enc.write_all(data).expect("Vec write");
-            enc.finish().expect("Vec write")
-        } else {
-            data.to_vec()
-        };
-        let method: u16 = if deflate { 8 } else { 0 };
-        let offset = out.len() as u32;
-        let mut common = Vec::new();
-        common.extend_from_slice(&20u16.to_le_bytes()); // version needed
-        common.extend_from_slice(&0u16.to_le_bytes()); // flags
-        common.extend_from_slice(&method.to_le_bytes());
-        common.extend_from_slice(&0u32.to_le_bytes()); // dos time + date
-        common.extend_from_slice(&crc.sum().to_le_bytes());
-        common.extend_from_slice(&(body.len() as u32).to_le_bytes());
-        common.extend_from_slice(&(data.len() as u32).to_le_bytes());
-        common.extend_from_slice(&(name.len() as u16).to_le_bytes());
-        common.extend_from_slice(&0u16.to_le_bytes()); // extra length
-        out.extend_from_slice(&LOCAL_SIG.to_le_bytes());
-        out.extend_from_slice(&common);
-        out.extend_from_slice(name.as_bytes());
-        out.extend_from_slice(&body);
-        central.extend_from_slice(&CENTRAL_SIG.to_le_bytes());
-        central.extend_from_slice(&20u16.to_le_bytes()); // version made by
-        central.extend_from_slice(&common);
-        central.extend_from_slice(&[0u8; 6]); // comment len, disk number, internal attrs
-        central.extend_from_slice(&0u32.to_le_bytes()); // external attrs
-        central.extend_from_slice(&offset.to_le_bytes());
-        central.extend_from_slice(name.as_bytes());
-    }
-    let cd_offset = out.len() as u32;
-    out.extend_from_slice(&central);
-    out.extend_from_slice(&EOCD_SIG.to_le_bytes());
-    out.extend_from_slice(&[0u8; 4]); // disk numbers
-    out.extend_from_slice(&(members.len() as u16).to_le_bytes());
-    out.extend_from_slice(&(members.len() as u16).to_le_bytes());
-    out.extend_from_slice(&(central.len() as u32).to_le_bytes());
-    out.extend_from_slice(&cd_offset.to_le_bytes());
-    out.extend_from_slice(&0u16.to_le_bytes());
-    out
 }

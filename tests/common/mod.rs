@@ -2,6 +2,8 @@
 //! small HTTP server on 127.0.0.1.
 #![allow(dead_code)]
 
+pub mod fixtures;
+
 use flate2::{Compression, write::GzEncoder};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
