@@ -26,6 +26,10 @@ pub struct RoleState {
     pub done: bool,
     /// Byte length of its weights record, which follows the JSON in role order.
     pub record_len: usize,
+    /// The network's run configuration as its weights file would store it
+    /// (`train::RunConfig::to_json`); `null` in checkpoints written before it.
+    #[serde(default)]
+    pub config: serde_json::Value,
 }
 
 /// Everything but the weights.
@@ -190,6 +194,7 @@ mod tests {
             records: Vec::new(),
         };
         let state = |role, epoch| RoleState {
+            config: serde_json::Value::Null,
             role,
             epoch,
             lr: 1.0,
@@ -208,5 +213,16 @@ mod tests {
         assert!(back.summary().contains("teacher CNN at epoch 3 of 5"));
         assert!(Checkpoint::decode(&c.encode().unwrap()[..20]).is_err());
         assert!(Checkpoint::decode(b"nonsense").is_err());
+        // A role's run configuration is kept verbatim; one saved before it existed reads as
+        // `null`.
+        let mut with = state(Role::Distilled, 1);
+        with.config = serde_json::json!({"version": 1, "samples": 64});
+        c.set_role(with.clone(), vec![7]);
+        let back = Checkpoint::decode(&c.encode().unwrap()).unwrap();
+        assert_eq!(back.role(Role::Distilled).unwrap().0.config, with.config);
+        let mut old = serde_json::to_value(state(Role::Baseline, 1)).unwrap();
+        old.as_object_mut().unwrap().remove("config");
+        let old: RoleState = serde_json::from_value(old).unwrap();
+        assert_eq!(old.config, serde_json::Value::Null);
     }
 }

@@ -244,6 +244,7 @@ fn checkpoint(settings: Settings, lr: f64) -> Checkpoint {
             settings,
             saved_at_ms: 1.0,
             roles: vec![RoleState {
+                config: serde_json::Value::Null,
                 role: Role::Teacher,
                 epoch: 1,
                 lr,

@@ -382,6 +382,7 @@ fn every_parser_is_total_and_bounded_on_mutated_real_files() {
             settings: Settings::default(),
             saved_at_ms: 1.0,
             roles: vec![RoleState {
+                config: serde_json::Value::Null,
                 role: Role::Teacher,
                 epoch: 1,
                 lr: 1.0,

@@ -3,7 +3,7 @@
 
 use super::fit::FitPlan;
 use super::methods;
-use super::store::{self, Loaded, write_atomic};
+use super::store::{Loaded, write_atomic};
 use super::train::{Common, load_network, pick_device, train_config};
 use crate::distill::{LossForm, Method};
 use crate::model::{self, Arch, StudentConfig};
@@ -250,11 +250,7 @@ fn print_grid(args: &SweepArgs, swept: &Swept) {
 /// how many samples carry labels before any repeat.
 fn sweep_data(args: &SweepArgs) -> Result<(Loaded, Option<Loaded>, Option<usize>, usize)> {
     let c = &args.common;
-    let mut data = store::load(
-        &c.data,
-        c.subset.unwrap_or(usize::MAX),
-        c.val.unwrap_or(usize::MAX),
-    )?;
+    let mut data = c.load()?;
     if args.labelled == Some(0) {
         bail!("--labelled 0 leaves the baseline nothing to learn from: give at least 1");
     }

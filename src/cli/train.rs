@@ -160,6 +160,18 @@ pub(super) fn load_network(
     Ok((meta, net))
 }
 
+impl Common {
+    /// The first `--subset` training and `--val` test samples of `--data`.
+    pub(super) fn load(&self) -> Result<Loaded> {
+        let (subset, val) = (self.subset, self.val);
+        store::load(
+            &self.data,
+            subset.unwrap_or(usize::MAX),
+            val.unwrap_or(usize::MAX),
+        )
+    }
+}
+
 pub(super) fn train_config(c: &Common) -> TrainConfig {
     TrainConfig {
         epochs: c.epochs,
@@ -180,11 +192,7 @@ pub fn train(args: TrainArgs) -> Result<()> {
         bail!("--method is how a student learns: use it with --model student");
     }
     let c = &args.common;
-    let mut data = store::load(
-        &c.data,
-        c.subset.unwrap_or(usize::MAX),
-        c.val.unwrap_or(usize::MAX),
-    )?;
+    let mut data = c.load()?;
     if let Some(m) = c.repeat_to {
         data.train = data.train.repeated(data.train.len(), m);
     }

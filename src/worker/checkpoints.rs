@@ -42,12 +42,18 @@ pub async fn load() -> Result<Checkpoint, String> {
 }
 
 /// Read the weights (async), put them into the checkpoint, write it to IndexedDB.
-pub async fn save(shared: SharedRef, state: RoleState, model: Network) {
+pub async fn save(shared: SharedRef, mut state: RoleState, model: Network) {
     let Ok(record) = model.record_bytes().await else {
         return;
     };
     let encoded = {
         let mut s = shared.borrow_mut();
+        // The network's run configuration, verbatim, as its weights file would hold it.
+        let classes = s.manifest.as_ref().map_or(0, |m| m.num_classes());
+        let samples = s.train.as_ref().map_or(0, |t| t.len());
+        if let Some(settings) = &s.settings {
+            state.config = settings.run_config(state.role, classes, samples).to_json();
+        }
         let Some(c) = s.ckpt.as_mut() else { return };
         c.set_role(state, record);
         c.head.saved_at_ms = js_sys::Date::now();

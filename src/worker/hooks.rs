@@ -239,6 +239,7 @@ impl<M: Classifier + Into<Network> + 'static> FitHooks<M> for WebHooks {
             schedule: trainer.schedule().clone(),
             done: trainer.finished(),
             record_len: 0,
+            config: serde_json::Value::Null,
         };
         self.epoch_end(record, eval, trainer.model().valid().into(), state);
     }
@@ -274,6 +275,7 @@ impl CohortHooks for CohortWeb {
             schedule: m.schedule().clone(),
             done: m.finished(),
             record_len: 0,
+            config: serde_json::Value::Null,
         };
         h.epoch_end(record, eval, m.network(), state);
     }

@@ -41,6 +41,7 @@ pub async fn teacher(env: &Env<'_>) -> Result<Option<Teacher>, WorkerError> {
                     schedule: teacher.schedule().clone(),
                     done: true,
                     record_len: 0,
+                    config: s.run_config(Role::Teacher, env.classes, n).to_json(),
                 };
                 if let Some(c) = shared.borrow_mut().ckpt.as_mut() {
                     c.set_role(st, record);
