@@ -1,6 +1,7 @@
 //! The run saved in IndexedDB: offered when the page loads, written after every epoch, read back
 //! to resume. A checkpoint that cannot be decoded is said, never dropped silently.
 
+use super::error::WorkerError;
 use super::idb;
 use super::state::{SharedRef, send};
 use crate::checkpoint::{Checkpoint, RoleState};
@@ -33,11 +34,15 @@ pub async fn offer(shared: SharedRef) {
 }
 
 /// The saved run, or what to tell the user when there is none or it cannot be read.
-pub async fn load() -> Result<Checkpoint, String> {
+pub async fn load() -> Result<Checkpoint, WorkerError> {
     match idb::load().await.map(|b| Checkpoint::decode(&b)) {
         Some(Ok(c)) => Ok(c),
-        Some(Err(e)) => Err(format!("The saved run cannot be resumed: {e}.")),
-        None => Err("There is no saved run to resume.".into()),
+        Some(Err(e)) => Err(WorkerError::Checkpoint(format!(
+            "The saved run cannot be resumed: {e}."
+        ))),
+        None => Err(WorkerError::Checkpoint(
+            "There is no saved run to resume.".into(),
+        )),
     }
 }
 
@@ -62,7 +67,7 @@ pub async fn save(shared: SharedRef, mut state: RoleState, model: Network) {
     // Either failure leaves the checkpoint already stored as it was; the run goes on.
     let saved = match encoded {
         Ok(bytes) => idb::save(&bytes).await,
-        Err(e) => Err(e),
+        Err(e) => Err(WorkerError::Other(e)),
     };
     if let Err(e) = saved {
         send(

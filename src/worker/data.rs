@@ -15,7 +15,7 @@ const ATTEMPTS: usize = 3;
 const FIRST_PAUSE_MS: i32 = 1_000;
 
 /// The dataset's manifest: from the network, or (offline) the copy kept on the last visit.
-pub async fn manifest(dataset: &str) -> Result<Manifest, String> {
+pub async fn manifest(dataset: &str) -> Result<Manifest, DataError> {
     let url = format!("data/{dataset}/manifest.json");
     let fetched = match web::fetch_bytes(&url, MANIFEST_MAX).await {
         Ok(Some(bytes)) => {
@@ -23,16 +23,15 @@ pub async fn manifest(dataset: &str) -> Result<Manifest, String> {
             Ok(Some(bytes))
         }
         Ok(None) => Ok(None),
-        Err(e) => web::cached(&url).await.map(Some).ok_or(e),
+        Err(e) => (web::cached(&url).await.map(Some)).ok_or(DataError::Source(e)),
     };
     match fetched? {
-        Some(bytes) => {
-            Manifest::from_json(&String::from_utf8_lossy(&bytes)).map_err(|e| format!("{url}: {e}"))
-        }
-        None => Err(format!(
+        Some(bytes) => Manifest::from_json(&String::from_utf8_lossy(&bytes))
+            .map_err(|e| DataError::Source(format!("{url}: {e}"))),
+        None => Err(DataError::Source(format!(
             "The dataset '{dataset}' is not prepared ({url} was not found). Run\n  {}\nand reload this page (or run `cargo xtask serve`, which prepares it).",
             prepare_command(dataset)
-        )),
+        ))),
     }
 }
 
@@ -101,14 +100,12 @@ pub async fn load_split(
     first_index: usize,
     total: usize,
     progress: &mut impl FnMut(ShardProgress),
-) -> Result<Split, String> {
+) -> Result<Split, DataError> {
     let mut out = Split::default();
     for (i, info) in manifest.shards_for(split, limit).into_iter().enumerate() {
-        let (bytes, cached, verify_ms) = shard_bytes(&manifest.dataset, info)
-            .await
-            .map_err(|e| e.to_string())?;
+        let (bytes, cached, verify_ms) = shard_bytes(&manifest.dataset, info).await?;
         let t0 = web::now_ms();
-        let data = shard::decode(&info.file, &bytes).map_err(|e| e.to_string())?;
+        let data = shard::decode(&info.file, &bytes)?;
         let decode_ms = web::now_ms() - t0;
         let take = data.len().min(limit - out.len());
         out.labels.extend_from_slice(&data.labels[..take]);

@@ -13,6 +13,12 @@ pub enum WorkerError {
     Data(#[from] DataError),
     #[error(transparent)]
     Weights(#[from] WeightsError),
+    /// The browser's storage refused a write (a full quota, storage turned off).
+    #[error("{0}")]
+    Storage(String),
+    /// There is no saved run to resume, or it cannot be read.
+    #[error("{0}")]
+    Checkpoint(String),
     /// Something the task needs is not there yet (the message says what to do first).
     #[error("{0}")]
     NotReady(String),

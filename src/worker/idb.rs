@@ -1,6 +1,7 @@
 //! The run checkpoint in IndexedDB: one database, one store, one key. Everything is awaited
 //! through promises wrapped around IndexedDB's request callbacks.
 
+use super::error::WorkerError;
 use js_sys::{Promise, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::{JsCast, JsValue};
@@ -102,17 +103,17 @@ pub async fn load() -> Option<Vec<u8>> {
 
 /// Store the checkpoint. A failure (a full quota, storage turned off) costs only the ability to
 /// resume from this epoch; the caller says so to the user.
-pub async fn save(bytes: &[u8]) -> Result<(), String> {
+pub async fn save(bytes: &[u8]) -> Result<(), WorkerError> {
     put(&Uint8Array::from(bytes).into()).await.map_err(|e| {
         let name = e
             .dyn_ref::<js_sys::Error>()
             .map(|e| String::from(e.name()))
             .unwrap_or_else(|| format!("{e:?}"));
-        if name.contains("Quota") {
+        WorkerError::Storage(if name.contains("Quota") {
             format!("the browser's storage quota is full ({name})")
         } else {
             format!("the browser refused to store it ({name})")
-        }
+        })
     })
 }
 

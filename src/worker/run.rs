@@ -59,8 +59,9 @@ pub async fn run(
 pub async fn resume(shared: SharedRef, cpu: bool) {
     let ckpt = match checkpoints::load().await {
         Ok(c) => c,
-        Err(message) => {
+        Err(e) => {
             end(&shared);
+            let message = e.to_string();
             send(
                 &shared,
                 FromWorker::Error {
