@@ -45,6 +45,8 @@ export async function serve(dir, prefix = '/', mounts = {}) {
     }
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  // A test that fails before it closes the server must still let its process end.
+  server.unref();
   const url = `http://127.0.0.1:${server.address().port}${prefix}`;
   return {
     url, requests, raw,
