@@ -28,11 +28,12 @@ usage: cargo xtask <command>
         then `distill bench` against Keras and the browser bench against TensorFlow.js in one
         headless Chromium; figures (never pass/fail), the last line one JSON object of ratios;
         reports in target/bench/ (--debug: a debug build of the app, quicker to build)
-  fuzz  [--secs N] [--libfuzzer]
+  fuzz  [--secs N] [--libfuzzer [--runs N] [--only idx,zip,...]]
         every parser on mutated real files for N seconds each (default 60), in release:
         executions per second and totals, no panic, no parse allocating over 256 MB
         (tests/parser_properties.rs; a short pass of the same runs in `test`); --libfuzzer:
-        the coverage-guided targets in fuzz/ instead, a table of runs and runs/s
+        the coverage-guided targets in fuzz/ instead, a table of runs and runs/s (--runs: N
+        inputs each instead of N seconds; --only: some targets)
   setup [--release]
         install the toolchain only (--release: also wasm-opt, for release builds)
   csp   [DIR]

@@ -499,7 +499,26 @@ pub fn fuzz(args: &[String]) -> Result<()> {
     }
     setup::test_packages()?;
     if flag(args, "--libfuzzer") {
-        return libfuzzer(&secs);
+        // `--runs N` stops each target after N inputs instead of after `--secs`.
+        let budget = match value(args, "--runs") {
+            Some(n) if n.parse::<u64>().is_ok() => format!("-runs={n}"),
+            Some(n) => return Err(format!("--runs {n}: expected a whole number of inputs")),
+            None => format!("-max_total_time={secs}"),
+        };
+        let only = value(args, "--only");
+        let targets: Vec<&str> = (FUZZ_TARGETS.iter().copied())
+            .filter(|t| {
+                only.as_deref()
+                    .is_none_or(|o| o.split(',').any(|x| x == *t))
+            })
+            .collect();
+        if targets.is_empty() {
+            return Err(format!(
+                "--only: the targets are {}",
+                FUZZ_TARGETS.join(", ")
+            ));
+        }
+        return libfuzzer(&budget, &targets);
     }
     say(&format!(
         "each parser for {secs} s on mutated real files (release build)"
@@ -526,7 +545,7 @@ const FUZZ_TARGETS: [&str; 6] = ["idx", "zip", "mat", "shard", "manifest", "sett
 /// Build fuzz/ with sanitizer coverage (what cargo-fuzz passes, less AddressSanitizer, so the
 /// stable toolchain does), write the seed corpora from real files, run each target `secs`
 /// seconds, and print runs, runs/s and the corpus each ended with.
-fn libfuzzer(secs: &str) -> Result<()> {
+fn libfuzzer(budget: &str, targets: &[&str]) -> Result<()> {
     let root = root();
     let host = "x86_64-unknown-linux-gnu";
     let target = root.join("target/fuzz");
@@ -554,7 +573,7 @@ fn libfuzzer(secs: &str) -> Result<()> {
     build
         .current_dir(root.join("fuzz"))
         .args(["build", "--release", "--target", host]);
-    for t in FUZZ_TARGETS {
+    for t in targets {
         build.args(["--bin", t]);
     }
     run(
@@ -570,14 +589,15 @@ fn libfuzzer(secs: &str) -> Result<()> {
     )?;
     let bin = target.join(host).join("release");
     let mut rows = Vec::new();
-    for t in FUZZ_TARGETS {
+    let started = std::time::Instant::now();
+    for &t in targets {
         let artifacts = root.join("fuzz/artifacts").join(t);
         std::fs::create_dir_all(&artifacts).map_err(|e| e.to_string())?;
-        say(&format!("fuzzing {t} for {secs} s"));
+        say(&format!("fuzzing {t} ({budget})"));
         let lines = run_logged(
             cmd(&bin.join(t).to_string_lossy()).args([
                 corpus.join(t).to_string_lossy().into_owned(),
-                format!("-max_total_time={secs}"),
+                budget.to_string(),
                 "-rss_limit_mb=512".into(),
                 "-timeout=10".into(),
                 "-print_final_stats=1".into(),
@@ -605,5 +625,6 @@ fn libfuzzer(secs: &str) -> Result<()> {
     for (t, runs, per_s, rss) in rows {
         eprintln!("| {t} | {runs} | {per_s} | {rss} |");
     }
+    eprintln!("({} s in all)", started.elapsed().as_secs());
     Ok(())
 }
