@@ -105,15 +105,19 @@ pub async fn fetch_bytes(url: &str, max: usize) -> Result<Option<Vec<u8>>, Strin
 /// `promise`'s outcome, or `None` if it has not settled within `ms`.
 async fn within(promise: Promise, ms: i32) -> Option<Result<JsValue, JsValue>> {
     let marker = js_sys::Object::new();
-    let timeout = {
-        let marker = marker.clone();
-        Promise::new(&mut |resolve, _| {
-            let _ = global()
-                .set_timeout_with_callback_and_timeout_and_arguments_1(&resolve, ms, &marker);
-        })
-    };
+    let mut timer = None;
+    let timeout = Promise::new(&mut |resolve, _| {
+        let g = global();
+        timer =
+            (g.set_timeout_with_callback_and_timeout_and_arguments_1(&resolve, ms, &marker)).ok();
+    });
     let race = Promise::race(&js_sys::Array::of2(&promise, &timeout));
-    match JsFuture::from(race).await {
+    let settled = JsFuture::from(race).await;
+    // One timer per chunk read: cleared, not left to fire on a race already settled.
+    if let Some(t) = timer {
+        global().clear_timeout_with_handle(t);
+    }
+    match settled {
         Ok(v) if js_sys::Object::is(&v, &marker) => None,
         other => Some(other),
     }
