@@ -115,13 +115,28 @@ pub fn native_wgpu() -> Result<(Device, DeviceInfo), String> {
 }
 
 /// WebGPU in the browser, or the reason it is not available. Only the `webgpu` build of the
-/// worker has it (`worker`, not `worker_cpu`).
+/// worker has it (`worker`, not `worker_cpu`). `on_lost` is called once if the browser ever
+/// loses the device (`GPUDevice.lost`: a driver reset, the GPU unplugged or given to another
+/// tab, `destroy()`), with "reason: message"; the runtime then fails every read on it.
 #[cfg(all(target_arch = "wasm32", feature = "webgpu"))]
-pub async fn webgpu() -> Result<Device, String> {
+pub async fn webgpu(on_lost: impl Fn(String) + Send + 'static) -> Result<Device, String> {
     use burn::tensor::wgpu::WgpuBackend;
-    Device::wgpu_options()
+    let (device, setup) = Device::wgpu_options()
         .graphics_api(WgpuBackend::WebGpu)
-        .init_async()
+        .init_with_setup_async()
         .await
-        .map_err(|e| format!("{e}"))
+        .map_err(|e| format!("{e}"))?;
+    // wgpu's web backend adds a handler to the `lost` promise (cubecl's own, which makes every
+    // later read fail, stays).
+    setup
+        .device
+        .set_device_lost_callback(move |reason, message| {
+            let reason = format!("{reason:?}").to_lowercase();
+            on_lost(if message.is_empty() {
+                reason
+            } else {
+                format!("{reason}: {message}")
+            })
+        });
+    Ok(device)
 }

@@ -7,7 +7,6 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
 pub mod bench;
-#[cfg(feature = "train")]
 pub mod checkpoint;
 pub mod data;
 pub mod device;

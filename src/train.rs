@@ -15,7 +15,6 @@ pub mod fit;
 pub mod rng;
 #[cfg(feature = "train")]
 pub mod run_config;
-#[cfg(feature = "train")]
 pub mod schedule;
 pub mod sweep;
 #[cfg(feature = "train")]
@@ -33,7 +32,6 @@ pub use eval::{EvalResult, Evaluation, evaluate, hints, logits, logits_from_hint
 pub use fit::{Control, FitEnd, FitError, FitHooks, FitOptions, fit};
 #[cfg(feature = "train")]
 pub use run_config::{NetworkConfig, ObjectiveConfig, RUN_CONFIG_VERSION, RunConfig};
-#[cfg(feature = "train")]
 pub use schedule::{EpochOutcome, Schedule};
 pub use sweep::{Cell, SweepHooks, SweepPlan, Swept, sweep};
 #[cfg(feature = "train")]

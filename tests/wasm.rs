@@ -75,7 +75,7 @@ async fn losses<M: Classifier>(
 #[cfg(feature = "webgpu")]
 #[wasm_bindgen_test]
 async fn webgpu_trains_with_async_reads_and_weights_come_back() {
-    let device = distill_lab::device::webgpu()
+    let device = distill_lab::device::webgpu(|_| {})
         .await
         .expect("WebGPU adapter (run Chromium with --enable-unsafe-webgpu)");
     let data = two_class_split(32 * 12);

@@ -39,18 +39,63 @@ pub async fn pick(shared: &SharedRef, pref: DevicePref) -> (Device, DeviceInfo) 
     }
 }
 
-/// WebGPU, started once per worker (burn's wgpu runtime cannot be initialised twice).
+/// WebGPU, started once per worker (burn's wgpu runtime cannot be initialised twice). Once the
+/// browser loses the device it is never handed out again: every later run trains on the CPU.
 #[cfg(feature = "webgpu")]
 async fn start_webgpu(shared: &SharedRef) -> Result<Device, WorkerError> {
+    if let Some(why) = shared.borrow().webgpu_lost.clone() {
+        return Err(WorkerError::Other(format!(
+            "the GPU device was lost ({why})"
+        )));
+    }
     let existing = shared.borrow().webgpu.clone();
     let d = match existing {
         Some(d) => d,
-        None => device::webgpu()
+        None => {
+            // `GPUDevice.lost` resolves on the browser's side; its handler must be `Send`, so
+            // it only passes the reason on to a task of this worker's.
+            let (tx, rx) = futures::channel::oneshot::channel::<String>();
+            let tx = std::sync::Mutex::new(Some(tx));
+            let d = device::webgpu(move |why| {
+                if let Some(tx) = tx.lock().ok().and_then(|mut t| t.take()) {
+                    let _ = tx.send(why);
+                }
+            })
             .await
-            .map_err(|e| WorkerError::Other(format!("WebGPU failed to start ({e})")))?,
+            .map_err(|e| WorkerError::Other(format!("WebGPU failed to start ({e})")))?;
+            let shared = shared.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                if let Ok(why) = rx.await {
+                    lost(&shared, why);
+                }
+            });
+            d
+        }
     };
     shared.borrow_mut().webgpu = Some(d.clone());
     Ok(d)
+}
+
+/// The browser lost the GPU device. A run on it fails at its next read and goes on on the CPU
+/// from its checkpoint (`run::run`); an idle worker says so now.
+#[cfg(feature = "webgpu")]
+fn lost(shared: &SharedRef, why: String) {
+    use super::state::send;
+    use crate::protocol::FromWorker;
+    let busy = {
+        let mut s = shared.borrow_mut();
+        s.webgpu = None;
+        s.webgpu_lost = Some(why.clone());
+        s.run.busy()
+    };
+    if !busy {
+        send(
+            shared,
+            FromWorker::Notice(format!(
+                "The GPU device was lost ({why}). The next run trains on the CPU; networks trained on the GPU must be trained again or loaded from their files."
+            )),
+        );
+    }
 }
 
 /// The CPU-only bundle: the page loads it only where the choice is the CPU, so this is reached

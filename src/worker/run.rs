@@ -5,7 +5,7 @@
 
 use super::error::WorkerError;
 use super::state::{SharedRef, end, send};
-use super::{checkpoints, load, mutual, students, teacher};
+use super::{checkpoints, load, mutual, students, teacher, web};
 use crate::checkpoint::Checkpoint;
 use crate::protocol::{FromWorker, Phase};
 use crate::settings::Settings;
@@ -18,20 +18,25 @@ pub async fn run(
     force_cpu: bool,
 ) {
     let mut outcome = phases(&shared, &settings, resume.as_ref(), force_cpu).await;
-    // A device that fails mid-run: continue on the CPU from the last completed epoch.
+    // A device lost or failing mid-run: the run goes on on the CPU from the last completed
+    // epoch (at most the epoch in progress is lost), and the page is told where it resumes.
     if let Err(WorkerError::Device(why)) = &outcome
         && !force_cpu
     {
         let ckpt = shared.borrow().ckpt.clone();
-        let message = format!(
-            "The GPU device failed ({why}). Continuing on the CPU from the last completed epoch."
-        );
+        let what = match lost_reason(&shared).await {
+            Some(reason) => format!("The GPU device was lost ({reason})"),
+            None => format!("The GPU device failed ({})", first_lines(why)),
+        };
+        let from = match &ckpt {
+            Some(c) if !c.head.roles.is_empty() => {
+                format!("from its last checkpoint: {}", c.summary())
+            }
+            _ => "from the start (no epoch had been checkpointed)".into(),
+        };
         send(
             &shared,
-            FromWorker::Error {
-                message,
-                fatal: false,
-            },
+            FromWorker::Notice(format!("{what}. The run goes on on the CPU {from}.")),
         );
         outcome = phases(&shared, &settings, ckpt.as_ref(), true).await;
     }
@@ -53,6 +58,27 @@ pub async fn run(
             send(&shared, FromWorker::Phase(Phase::Failed));
         }
     }
+}
+
+/// Why the browser lost the GPU device, if it did. A read on a lost device fails as soon as the
+/// device goes, and `GPUDevice.lost` resolves a moment later: wait up to a second for it.
+async fn lost_reason(shared: &SharedRef) -> Option<String> {
+    for _ in 0..20 {
+        if let Some(why) = shared.borrow().webgpu_lost.clone() {
+            return Some(why);
+        }
+        web::sleep_ms(50).await;
+    }
+    None
+}
+
+/// A runtime error's message without its backtrace, on one line.
+fn first_lines(why: &str) -> String {
+    let lines: Vec<&str> = (why.lines().map(str::trim))
+        .take_while(|l| !l.starts_with("Backtrace"))
+        .filter(|l| !l.is_empty())
+        .collect();
+    lines.join(" ")
 }
 
 /// Continue the run saved in IndexedDB: replay its log to the page, then run from it.

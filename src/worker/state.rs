@@ -69,6 +69,8 @@ pub struct Shared {
     /// WebGPU, once started (it can only be initialised once per worker).
     #[cfg_attr(not(feature = "webgpu"), allow(dead_code))]
     pub webgpu: Option<Device>,
+    /// Why the browser lost the GPU device (`GPUDevice.lost`), once it has.
+    pub webgpu_lost: Option<String>,
     /// The run's checkpoint, mirrored to IndexedDB after every epoch.
     pub ckpt: Option<Checkpoint>,
 }
