@@ -1,11 +1,16 @@
 //! Writes the fuzz targets' seed corpora under fuzz/corpus/TARGET/ from real files: Debian's
 //! Fashion-MNIST (its label file whole, the first images cut to a small IDX) and the official
-//! EMNIST-letters label files (tests/data/emnist), wrapped in each format the lab reads.
+//! EMNIST-letters label files (tests/data/emnist), wrapped in each format the lab reads; with
+//! `--features train`, `.dlw` files of the lab's networks too.
 //!   seeds FASHION_DIR EMNIST_LABELS_DIR CORPUS_DIR
 
+use distill_lab::checkpoint::{Checkpoint, CheckpointHead, RoleState};
 use distill_lab::data::dataset::{DatasetKind, FileRole};
 use distill_lab::data::prepare::{self, NamedBytes};
 use distill_lab::data::{idx, shard};
+use distill_lab::protocol::{FromWorker, ResultRow, Role, StepPoint};
+use distill_lab::settings::Settings;
+use distill_lab::train::{EpochRecord, Schedule};
 
 #[path = "../tests/common/fixtures.rs"]
 mod fixtures;
@@ -107,5 +112,118 @@ fn main() {
     {
         put("settings", &format!("query-{i}"), q.as_bytes());
     }
+    put("checkpoint", "mid-run.ckpt", &checkpoint(&labels[8..8 + n]));
+    #[cfg(feature = "train")]
+    weights(&put);
     println!("seeds written under {}", corpus.display());
+}
+
+/// A checkpoint as the page stores it mid-run: the teacher done, a student one epoch in, the log
+/// that drew the page so far (step points, epochs, a result). The weights records are opaque
+/// to the checkpoint's own parser (the `.dlw` target reads records), so real label bytes
+/// stand in for them.
+fn checkpoint(bytes: &[u8]) -> Vec<u8> {
+    let settings = Settings::default();
+    let role = |role, epoch, done| RoleState {
+        role,
+        epoch,
+        lr: 1.0,
+        schedule: Schedule::new(true, true),
+        done,
+        record_len: bytes.len(),
+        config: serde_json::json!({ "version": 1, "network": { "classes": 10 } }),
+    };
+    let epoch = |role, epoch| FromWorker::Epoch {
+        role,
+        record: EpochRecord {
+            epoch,
+            loss: 0.5,
+            accuracy: 0.8,
+            val_loss: 0.6,
+            val_accuracy: 0.78,
+            lr: 1.0,
+            lr_reduced: false,
+            steps: 32,
+        },
+    };
+    let steps = FromWorker::Steps {
+        role: Role::Teacher,
+        points: (0..4)
+            .map(|i| StepPoint {
+                step: i * 8,
+                epoch: 0,
+                loss: 2.3 - i as f32 * 0.4,
+                accuracy: 0.1 + i as f32 * 0.2,
+            })
+            .collect(),
+        steps_per_epoch: 32,
+        epochs: settings.epochs,
+        samples_per_sec: 900.0,
+    };
+    let result = FromWorker::Result(ResultRow {
+        role: Role::Teacher,
+        params: 1_199_882,
+        val_accuracy: 0.81,
+        epochs: 2,
+    });
+    Checkpoint {
+        head: CheckpointHead {
+            saved_at_ms: 1_764_000_000_000.0,
+            roles: vec![role(Role::Teacher, 2, true), role(Role::Baseline, 1, false)],
+            log: vec![
+                steps,
+                epoch(Role::Teacher, 1),
+                epoch(Role::Teacher, 2),
+                result,
+            ],
+            settings,
+        },
+        records: vec![bytes.to_vec(), bytes.to_vec()],
+    }
+    .encode()
+    .expect("a checkpoint of finite numbers encodes")
+}
+
+/// Weights files as the lab saves them: the student whole, and the teacher and the student with
+/// their records cut (the teacher's whole record is 4.8 MB; cut, mutations reach its metadata
+/// and its network config at a useful rate).
+#[cfg(feature = "train")]
+fn weights(put: &dyn Fn(&str, &str, &[u8])) {
+    use burn::prelude::*;
+    use distill_lab::model::snapshot::{self, WeightsMeta};
+    use distill_lab::model::{Arch, StudentConfig, TeacherConfig};
+    let d = Device::flex();
+    let classes = DatasetKind::FashionMnist.classes();
+    let meta = |arch, role: &str, params, network| WeightsMeta {
+        format: snapshot::FORMAT,
+        arch,
+        role: role.into(),
+        dataset: "fashion-mnist".into(),
+        classes: classes.clone(),
+        params,
+        network,
+        training: serde_json::json!({ "version": 1, "optimizer": "adadelta", "epochs": 2 }),
+        epochs: 2,
+        val_acc: Some(0.84),
+        created_by: "distill-lab fuzz seeds".into(),
+    };
+    let student = StudentConfig::new(10).init(&d);
+    let record = pollster::block_on(snapshot::record_bytes(&student)).expect("record");
+    let network = serde_json::to_value(StudentConfig::new(10)).expect("config");
+    let m = meta(Arch::Mlp, "baseline", student.num_params(), network);
+    put("dlw", "student.dlw", &snapshot::encode(&m, &record));
+    put(
+        "dlw",
+        "student-cut.dlw",
+        &snapshot::encode(&m, &record[..4096]),
+    );
+    let teacher = TeacherConfig::new(10).init(&d);
+    let record = pollster::block_on(snapshot::record_bytes(&teacher)).expect("record");
+    let network = serde_json::to_value(TeacherConfig::new(10)).expect("config");
+    let m = meta(Arch::Cnn, "teacher", teacher.num_params(), network);
+    put(
+        "dlw",
+        "teacher-cut.dlw",
+        &snapshot::encode(&m, &record[..4096]),
+    );
 }

@@ -32,8 +32,9 @@ usage: cargo xtask <command>
         every parser on mutated real files for N seconds each (default 60), in release:
         executions per second and totals, no panic, no parse allocating over 256 MB
         (tests/parser_properties.rs; a short pass of the same runs in `test`); --libfuzzer:
-        the coverage-guided targets in fuzz/ instead, a table of runs and runs/s (--runs: N
-        inputs each instead of N seconds; --only: some targets)
+        the coverage-guided targets in fuzz/ instead (idx, zip, mat, shard, manifest, settings,
+        checkpoint, dlw), a table of runs, runs/s and peak memory, over 256 MB a failure
+        (--runs: N inputs each instead of N seconds; --only: some targets)
   setup [--release]
         install the toolchain only (--release: also wasm-opt, for release builds)
   csp   [DIR]

@@ -540,7 +540,18 @@ pub fn fuzz(args: &[String]) -> Result<()> {
 }
 
 /// The coverage-guided targets of fuzz/Cargo.toml, in the order they run.
-const FUZZ_TARGETS: [&str; 6] = ["idx", "zip", "mat", "shard", "manifest", "settings"];
+const FUZZ_TARGETS: [&str; 8] = [
+    "idx",
+    "zip",
+    "mat",
+    "shard",
+    "manifest",
+    "settings",
+    "checkpoint",
+    "dlw",
+];
+/// The targets that build burn networks: fuzz/'s `train` feature, built apart.
+const FUZZ_BURN: [&str; 1] = ["dlw"];
 
 /// Build fuzz/ with sanitizer coverage (what cargo-fuzz passes, less AddressSanitizer, so the
 /// stable toolchain does), write the seed corpora from real files, run each target `secs`
@@ -552,13 +563,16 @@ fn libfuzzer(budget: &str, targets: &[&str]) -> Result<()> {
     // The seed writer links no libFuzzer, so it is built plainly, apart.
     say("writing the seed corpora from real files");
     let seeds_target = root.join("target/fuzz-seeds");
-    run(
-        cmd("cargo")
-            .current_dir(root.join("fuzz"))
-            .args(["build", "--release", "--bin", "seeds"])
-            .env("CARGO_TARGET_DIR", &seeds_target),
-        "the seed writer did not build (see above)",
-    )?;
+    let burn = targets.iter().any(|t| FUZZ_BURN.contains(t));
+    let mut seeds = cmd("cargo");
+    seeds
+        .current_dir(root.join("fuzz"))
+        .args(["build", "--release", "--bin", "seeds"])
+        .env("CARGO_TARGET_DIR", &seeds_target);
+    if burn {
+        seeds.args(["--features", "train"]);
+    }
+    run(&mut seeds, "the seed writer did not build (see above)")?;
     let corpus = root.join("fuzz/corpus");
     run(
         cmd(&seeds_target.join("release/seeds").to_string_lossy()).args([
@@ -569,25 +583,45 @@ fn libfuzzer(budget: &str, targets: &[&str]) -> Result<()> {
         "the seed corpora could not be written",
     )?;
     say("building the fuzz targets with sanitizer coverage (release)");
-    let mut build = cmd("cargo");
-    build
-        .current_dir(root.join("fuzz"))
-        .args(["build", "--release", "--target", host]);
-    for t in targets {
-        build.args(["--bin", t]);
+    // The burn targets in a target folder of their own: the lab's crate is built there with
+    // its `train` feature, which would otherwise rebuild it for the others each time.
+    let groups = [
+        (false, target.clone()),
+        (true, root.join("target/fuzz-train")),
+    ];
+    for (with_burn, dir) in &groups {
+        let group: Vec<&str> = (targets.iter().copied())
+            .filter(|t| FUZZ_BURN.contains(t) == *with_burn)
+            .collect();
+        if group.is_empty() {
+            continue;
+        }
+        let mut build = cmd("cargo");
+        build
+            .current_dir(root.join("fuzz"))
+            .args(["build", "--release", "--target", host]);
+        if *with_burn {
+            build.args(["--features", "train"]);
+        }
+        for t in &group {
+            build.args(["--bin", t]);
+        }
+        run(
+            build.env("CARGO_TARGET_DIR", dir).env(
+                "RUSTFLAGS",
+                "-Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4 \
+                     -Cllvm-args=-sanitizer-coverage-inline-8bit-counters \
+                     -Cllvm-args=-sanitizer-coverage-pc-table \
+                     -Cllvm-args=-sanitizer-coverage-trace-compares --cfg fuzzing \
+                     -Cdebug-assertions -Coverflow-checks",
+            ),
+            "the fuzz targets did not build (see above)",
+        )?;
     }
-    run(
-        build.env("CARGO_TARGET_DIR", &target).env(
-            "RUSTFLAGS",
-            "-Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4 \
-                 -Cllvm-args=-sanitizer-coverage-inline-8bit-counters \
-                 -Cllvm-args=-sanitizer-coverage-pc-table \
-                 -Cllvm-args=-sanitizer-coverage-trace-compares --cfg fuzzing \
-                 -Cdebug-assertions -Coverflow-checks",
-        ),
-        "the fuzz targets did not build (see above)",
-    )?;
-    let bin = target.join(host).join("release");
+    let bin = |t: &str| {
+        let dir = &groups[usize::from(FUZZ_BURN.contains(&t))].1;
+        dir.join(host).join("release").join(t)
+    };
     let mut rows = Vec::new();
     let started = std::time::Instant::now();
     for &t in targets {
@@ -595,16 +629,16 @@ fn libfuzzer(budget: &str, targets: &[&str]) -> Result<()> {
         std::fs::create_dir_all(&artifacts).map_err(|e| e.to_string())?;
         say(&format!("fuzzing {t} ({budget})"));
         let lines = run_logged(
-            cmd(&bin.join(t).to_string_lossy()).args([
+            cmd(&bin(t).to_string_lossy()).args([
                 corpus.join(t).to_string_lossy().into_owned(),
                 budget.to_string(),
-                "-rss_limit_mb=512".into(),
+                "-rss_limit_mb=256".into(),
                 "-timeout=10".into(),
                 "-print_final_stats=1".into(),
                 format!("-artifact_prefix={}/", artifacts.display()),
             ]),
             &format!(
-                "libFuzzer on {t}: a crash, a timeout or over 512 MB (the input is in {})",
+                "libFuzzer on {t}: a crash, a timeout or over 256 MB (the input is in {})",
                 artifacts.display()
             ),
         )?;
