@@ -628,8 +628,12 @@ fn libfuzzer(budget: &str, targets: &[&str]) -> Result<()> {
         let artifacts = root.join("fuzz/artifacts").join(t);
         std::fs::create_dir_all(&artifacts).map_err(|e| e.to_string())?;
         say(&format!("fuzzing {t} ({budget})"));
+        // libFuzzer cuts inputs to 1 MiB unless told: the `.dlw` target's whole-student seed
+        // (1.6 MB) must stay whole for a record to load.
+        let max_len = if t == "dlw" { 2 << 20 } else { 1 << 20 };
         let lines = run_logged(
             cmd(&bin(t).to_string_lossy()).args([
+                format!("-max_len={max_len}"),
                 corpus.join(t).to_string_lossy().into_owned(),
                 budget.to_string(),
                 "-rss_limit_mb=256".into(),
