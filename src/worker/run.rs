@@ -23,11 +23,11 @@ pub async fn run(
     if let Err(WorkerError::Device(why)) = &outcome
         && !force_cpu
     {
-        let ckpt = shared.borrow().ckpt.clone();
         let what = match lost_reason(&shared).await {
             Some(reason) => format!("The GPU device was lost ({reason})"),
-            None => format!("The GPU device failed ({})", first_lines(why)),
+            None => format!("The GPU device failed ({})", without_backtrace(why)),
         };
+        let ckpt = shared.borrow().ckpt.clone();
         let from = match &ckpt {
             Some(c) if !c.head.roles.is_empty() => {
                 format!("from its last checkpoint: {}", c.summary())
@@ -73,7 +73,7 @@ async fn lost_reason(shared: &SharedRef) -> Option<String> {
 }
 
 /// A runtime error's message without its backtrace, on one line.
-fn first_lines(why: &str) -> String {
+fn without_backtrace(why: &str) -> String {
     let lines: Vec<&str> = (why.lines().map(str::trim))
         .take_while(|l| !l.starts_with("Backtrace"))
         .filter(|l| !l.is_empty())
