@@ -367,6 +367,137 @@ fn bad_sources_fail_cleanly_and_write_nothing() {
 }
 
 #[test]
+fn a_failed_write_leaves_the_previous_preparation_whole() {
+    let work = common::scratch("failed-write");
+    let src = work.join("src");
+    std::fs::create_dir_all(&src).unwrap();
+    emnist_like(&src);
+    let out = work.join("out");
+    let o = prepare("emnist-digits", src.to_str().unwrap(), &out);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let dir = out.join("emnist-digits");
+    let before = folder(&dir);
+    // A new preparation (another shard size: every shard and the manifest change) whose last
+    // write fails, as on a full disk: the manifest's temporary file cannot be created.
+    let blocker = dir.join(".manifest.json.tmp");
+    std::fs::create_dir(&blocker).unwrap();
+    let o = distill(&[
+        "prepare",
+        "--dataset",
+        "emnist-digits",
+        "--source",
+        src.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--shard-size",
+        "100",
+    ]);
+    let msg = stderr(&o);
+    assert!(!o.status.success(), "the write should have failed");
+    assert!(
+        msg.contains("was changed") && msg.contains("manifest.json.tmp"),
+        "{msg}"
+    );
+    std::fs::remove_dir(&blocker).unwrap();
+    assert_eq!(
+        folder(&dir).iter().map(|(n, _)| n).collect::<Vec<_>>(),
+        before.iter().map(|(n, _)| n).collect::<Vec<_>>(),
+        "no temporary file or new shard may stay"
+    );
+    assert!(
+        folder(&dir) == before,
+        "the previous shards and manifest are unchanged"
+    );
+}
+
+/// `distill prepare` of EMNIST letters from `url`: it must fail, saying `expect`.
+fn url_refused(url: &str, expect: &str) {
+    let out = common::scratch("hostile-url").join("out");
+    let o = distill(&[
+        "prepare",
+        "--dataset",
+        "emnist-letters",
+        "--source",
+        url,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let msg = stderr(&o);
+    assert!(!o.status.success(), "{url} should have been refused");
+    assert!(msg.contains(expect), "expected {expect:?} in: {msg}");
+    assert!(
+        !out.join("emnist-letters").exists(),
+        "nothing may be written"
+    );
+}
+
+#[test]
+fn a_hostile_server_is_refused_before_its_bytes_are_kept() {
+    // A file of 5,000 bytes, as the honest answer to the first probe says; then every range
+    // after the probe answered wrongly.
+    const TOTAL: u64 = 5_000;
+    let probe = |range: Option<&str>| {
+        (range == Some("0-0")).then(|| {
+            format!(
+                "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-0/{TOTAL}\r\n\
+                 Content-Length: 1\r\nConnection: close\r\n\r\nP"
+            )
+            .into_bytes()
+        })
+    };
+    let asked = |range: Option<&str>| -> (u64, u64) {
+        let (a, b) = range.unwrap().split_once('-').unwrap();
+        (a.parse().unwrap(), b.parse().unwrap())
+    };
+
+    // A size from a header past any dataset file.
+    let url = common::serve_raw("/gzip.zip", |_| {
+        b"HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-0/99999999999999\r\n\
+          Content-Length: 1\r\nConnection: close\r\n\r\nP"
+            .to_vec()
+    });
+    url_refused(&url, "holds 99999999999999 bytes, more than the 1073741824");
+
+    // Every range answered with the file's first bytes.
+    let url = common::serve_raw("/gzip.zip", move |range| {
+        probe(range).unwrap_or_else(|| {
+            let (a, b) = asked(range);
+            let n = b - a + 1;
+            let mut r = format!(
+                "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-{}/{TOTAL}\r\n\
+                 Content-Length: {n}\r\nConnection: close\r\n\r\n",
+                n - 1
+            )
+            .into_bytes();
+            r.resize(r.len() + n as usize, 0);
+            r
+        })
+    });
+    url_refused(&url, "instead");
+
+    // The right range, then more bytes than it holds (no Content-Length: until the close).
+    let url = common::serve_raw("/gzip.zip", move |range| {
+        probe(range).unwrap_or_else(|| {
+            let (a, b) = asked(range);
+            let mut r = format!(
+                "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes {a}-{b}/{TOTAL}\r\n\
+                 Connection: close\r\n\r\n"
+            )
+            .into_bytes();
+            r.resize(r.len() + (b - a + 1) as usize + (4 << 20), 0);
+            r
+        })
+    });
+    url_refused(&url, "or more bytes, expected");
+
+    // A whole download whose length is past any dataset file: refused before a byte is kept.
+    let url = common::serve_raw("/gzip.zip", |_| {
+        b"HTTP/1.1 200 OK\r\nContent-Length: 1099511627776\r\nConnection: close\r\n\r\nPK".to_vec()
+    });
+    url_refused(&url, "announces 1099511627776 bytes");
+}
+
+#[test]
 fn unreachable_url_says_what_works_instead() {
     // A port nobody listens on.
     let port = std::net::TcpListener::bind("127.0.0.1:0")

@@ -8,7 +8,7 @@ use common::fixtures;
 
 use burn::prelude::*;
 use distill_lab::checkpoint::{Checkpoint, CheckpointHead, RoleState};
-use distill_lab::data::{DataError, idx, inflate, mat, shard, zip};
+use distill_lab::data::{DataError, SplitKind, idx, inflate, mat, shard, zip};
 use distill_lab::model::snapshot::{self, WeightsError, WeightsMeta};
 use distill_lab::model::{Arch, StudentConfig, TeacherConfig};
 use distill_lab::protocol::Role;
@@ -325,4 +325,126 @@ fn a_checkpoint_with_a_number_beyond_f32_is_refused_on_reading() {
     bytes.extend_from_slice(&[1, 2, 3]);
     let err = Checkpoint::decode(&bytes).unwrap_err();
     assert!(err.contains("would not read back"), "{err}");
+}
+
+/// A small Fashion-MNIST-shaped preparation (30 training and 10 test samples, 10 a shard), as
+/// `distill prepare` writes it.
+fn small_manifest() -> distill_lab::data::prepare::Prepared {
+    use distill_lab::data::{DatasetKind, RawSet, Split};
+    let split = |n: usize| Split {
+        labels: (0..n).map(|i| (i % 10) as u8).collect(),
+        pixels: (0..n * 784).map(|i| (i * 37 % 256) as u8).collect(),
+    };
+    let set = RawSet {
+        kind: DatasetKind::FashionMnist,
+        source: "test".into(),
+        train: split(30),
+        test: split(10),
+    };
+    distill_lab::data::prepare::build_shards(&set, 10)
+}
+
+#[test]
+fn a_manifest_may_only_describe_a_set_the_lab_reads() {
+    use distill_lab::data::Manifest;
+    let good = small_manifest().manifest;
+    assert_eq!(Manifest::from_json(&good.to_json()).unwrap(), good);
+    type Edit = fn(&mut Manifest);
+    let cases: [(&str, Edit, &str); 14] = [
+        (
+            "a path up",
+            |m| m.shards[0].file = "../../.ssh/id_rsa".into(),
+            "plain file name",
+        ),
+        (
+            "an absolute path",
+            |m| m.shards[1].file = "/etc/passwd".into(),
+            "plain file name",
+        ),
+        (
+            "a hidden file",
+            |m| m.shards[1].file = ".env".into(),
+            "plain file name",
+        ),
+        (
+            "a dataset as a path",
+            |m| m.dataset = "../other".into(),
+            "unknown dataset",
+        ),
+        ("no classes", |m| m.classes.clear(), "classes"),
+        (
+            "other classes",
+            |m| m.classes[3] = "Dragon".into(),
+            "classes",
+        ),
+        ("32x32", |m| m.image = [32, 32], "28x28"),
+        ("std 0", |m| m.std = 0.0, "std 0"),
+        (
+            "an empty split",
+            |m| {
+                m.shards.retain(|s| s.split == SplitKind::Train);
+                m.splits.test = 0;
+            },
+            "test split is empty",
+        ),
+        (
+            "overlapping shards",
+            |m| m.shards[1].start = 0,
+            "starts at sample 0",
+        ),
+        (
+            "counts that overflow",
+            |m| {
+                m.shards[0].count = usize::MAX;
+                m.shards[1].start = usize::MAX;
+            },
+            "counts past any size",
+        ),
+        (
+            "a shard twice",
+            |m| m.shards[2].file = m.shards[1].file.clone(),
+            "listed twice",
+        ),
+        ("a shard of 2 GiB", |m| m.shards[0].bytes = 2 << 30, "bytes"),
+        (
+            "not a sha256",
+            |m| m.shards[0].sha256 = "<script>".into(),
+            "not a sha256",
+        ),
+    ];
+    for (what, edit, expect) in cases {
+        let mut m = good.clone();
+        edit(&mut m);
+        let err = Manifest::from_json(&m.to_json()).unwrap_err().to_string();
+        assert!(err.contains(expect), "{what}: expected {expect:?} in {err}");
+        assert!(err.contains("prepare the data again"), "{what}: {err}");
+    }
+}
+
+#[test]
+fn a_shard_must_hold_what_its_manifest_says() {
+    let m = small_manifest().manifest;
+    let info = &m.shards[0];
+    let decoded = |labels: &[u8], side: usize| {
+        shard::decode(
+            &info.file,
+            &shard::encode(side, side, labels, &vec![0; labels.len() * side * side]),
+        )
+        .unwrap()
+    };
+    m.check_shard(info, &decoded(&[1; 10], 28)).unwrap();
+    for (data, expect) in [
+        (
+            decoded(&[1; 9], 28),
+            "holds 9 samples, the manifest lists 10",
+        ),
+        (decoded(&[1; 10], 27), "images are 27x27"),
+        (
+            decoded(&[1, 1, 12, 1, 1, 1, 1, 1, 1, 1], 28),
+            "label 12 at sample 2",
+        ),
+    ] {
+        let err = m.check_shard(info, &data).unwrap_err().to_string();
+        assert!(err.contains(expect) && err.contains(&info.file), "{err}");
+    }
 }

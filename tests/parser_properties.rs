@@ -20,7 +20,7 @@ use distill_lab::checkpoint::{Checkpoint, CheckpointHead, RoleState};
 use distill_lab::data::dataset::{DatasetKind, FileRole};
 use distill_lab::data::mat::{self, MatValue};
 use distill_lab::data::prepare::{self, NamedBytes};
-use distill_lab::data::{Manifest, idx, shard, zip};
+use distill_lab::data::{Manifest, SplitKind, idx, shard, zip};
 use distill_lab::model::snapshot::{self, WeightsMeta};
 use distill_lab::model::{Arch, StudentConfig};
 use distill_lab::protocol::Role;
@@ -340,7 +340,9 @@ fn every_parser_is_total_and_bounded_on_mutated_real_files() {
         &[manifest],
         |v| v,
         |j| {
-            let _ = Manifest::from_json(&String::from_utf8_lossy(j));
+            if let Ok(m) = Manifest::from_json(&String::from_utf8_lossy(j)) {
+                manifest_is_sound(&m);
+            }
         },
     );
 
@@ -428,4 +430,22 @@ fn every_parser_is_total_and_bounded_on_mutated_real_files() {
             assert_eq!(Settings::from_query(&s.to_query()).0, s);
         },
     );
+}
+
+/// What an accepted manifest promises: it reads back as written, and its shards are plain
+/// file names that tile each split from sample 0.
+fn manifest_is_sound(m: &Manifest) {
+    assert_eq!(Manifest::from_json(&m.to_json()).as_ref(), Ok(m));
+    for split in [SplitKind::Train, SplitKind::Test] {
+        let mut next = 0;
+        for s in m.shards(split) {
+            assert!(
+                !s.file.contains(['/', '\\']) && !s.file.starts_with('.'),
+                "{}",
+                s.file
+            );
+            assert_eq!(s.start, next);
+            next += s.count;
+        }
+    }
 }

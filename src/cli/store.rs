@@ -1,19 +1,42 @@
 //! The prepared folder on disk: written atomically, read back with checksums verified.
 
 use crate::data::prepare::{Prepared, Split};
-use crate::data::{DataError, DataIndex, Manifest, SplitKind, sha256_hex, shard};
+use crate::data::{DataError, DataIndex, Manifest, SplitKind, manifest, sha256_hex, shard};
 use anyhow::{Context, Result, bail};
 use std::fs;
 use std::path::{Path, PathBuf};
 
-/// Write `bytes` to `path` through a temporary file and a rename, so a reader never sees half.
+/// Write `bytes` to `path` through a temporary file and a rename, so a reader never sees half;
+/// on failure the temporary file is removed and `path` is as it was.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = path.with_file_name(format!(
+    let tmp = stage(path, bytes)?;
+    commit(&tmp, path)
+}
+
+/// The temporary file `write_atomic` writes `path` through, beside it.
+fn tmp_path(path: &Path) -> PathBuf {
+    path.with_file_name(format!(
         ".{}.tmp",
         path.file_name().and_then(|n| n.to_str()).unwrap_or("file")
-    ));
-    fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
-    fs::rename(&tmp, path).with_context(|| format!("cannot rename to {}", path.display()))?;
+    ))
+}
+
+/// Write `bytes` to `path`'s temporary file (removed again if the write fails).
+fn stage(path: &Path, bytes: &[u8]) -> Result<PathBuf> {
+    let tmp = tmp_path(path);
+    if let Err(e) = fs::write(&tmp, bytes) {
+        let _ = fs::remove_file(&tmp);
+        return Err(e).with_context(|| format!("cannot write {}", tmp.display()));
+    }
+    Ok(tmp)
+}
+
+/// Rename a staged file onto `path` (the staged file is removed if that fails).
+fn commit(tmp: &Path, path: &Path) -> Result<()> {
+    if let Err(e) = fs::rename(tmp, path) {
+        let _ = fs::remove_file(tmp);
+        return Err(e).with_context(|| format!("cannot rename to {}", path.display()));
+    }
     Ok(())
 }
 
@@ -38,11 +61,41 @@ pub fn write_prepared(dir: &Path, prepared: &Prepared) -> Result<Written> {
     if same_manifest && same_files {
         return Ok(Written::Unchanged);
     }
+    let created = !dir.exists();
     fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    for f in &prepared.files {
-        write_atomic(&dir.join(&f.name), &f.bytes)?;
+    // Every file is staged before any is renamed into place, so a failed write (a full disk)
+    // leaves the previous preparation whole and no temporary file behind.
+    let targets: Vec<PathBuf> = (prepared.files.iter().map(|f| dir.join(&f.name)))
+        .chain([manifest_path])
+        .collect();
+    let contents = (prepared.files.iter().map(|f| f.bytes.as_slice())).chain([json.as_bytes()]);
+    let mut staged = Vec::with_capacity(targets.len());
+    for (path, bytes) in targets.iter().zip(contents) {
+        match stage(path, bytes) {
+            Ok(tmp) => staged.push(tmp),
+            Err(e) => {
+                for tmp in &staged {
+                    let _ = fs::remove_file(tmp);
+                }
+                if created {
+                    let _ = fs::remove_dir(dir);
+                }
+                return Err(e.context(format!(
+                    "nothing in {} was changed; free some space or choose another --out",
+                    dir.display()
+                )));
+            }
+        }
     }
-    write_atomic(&manifest_path, json.as_bytes())?;
+    // The manifest last, so a folder's manifest never lists shards not yet in place.
+    for (i, (tmp, path)) in staged.iter().zip(&targets).enumerate() {
+        if let Err(e) = commit(tmp, path) {
+            for tmp in &staged[i + 1..] {
+                let _ = fs::remove_file(tmp);
+            }
+            return Err(e);
+        }
+    }
     // Shards of an earlier preparation that the new manifest no longer lists.
     let keep: Vec<&str> = prepared.files.iter().map(|f| f.name.as_str()).collect();
     for entry in fs::read_dir(dir)? {
@@ -85,15 +138,27 @@ pub fn prepare_hint(dir: &Path) -> String {
 /// test samples (the page's `subset=` and `val=`), verifying every shard's sha256.
 pub fn load(dir: &Path, subset: usize, val: usize) -> Result<Loaded> {
     let manifest_path = dir.join("manifest.json");
-    let text = match fs::read_to_string(&manifest_path) {
-        Ok(t) => t,
-        Err(_) => bail!(
+    let Ok(meta) = fs::metadata(&manifest_path) else {
+        bail!(
             "{} not found: the dataset is not prepared. Run:\n  {}",
             manifest_path.display(),
             prepare_hint(dir)
-        ),
+        );
     };
-    let manifest = Manifest::from_json(&text)?;
+    if meta.len() > manifest::MAX_BYTES as u64 {
+        bail!(
+            "{}: {} bytes, more than a manifest's {} MiB; prepare the data again: {}",
+            manifest_path.display(),
+            meta.len(),
+            manifest::MAX_BYTES >> 20,
+            prepare_hint(dir)
+        );
+    }
+    let text = fs::read_to_string(&manifest_path)
+        .with_context(|| format!("cannot read {}", manifest_path.display()))?;
+    let manifest = Manifest::from_json(&text).map_err(|e| {
+        anyhow::anyhow!("{}: {e}:\n  {}", manifest_path.display(), prepare_hint(dir))
+    })?;
     let mut splits = [Split::default(), Split::default()];
     for (slot, (kind, limit)) in splits
         .iter_mut()
@@ -118,6 +183,7 @@ pub fn load(dir: &Path, subset: usize, val: usize) -> Result<Loaded> {
                 .into());
             }
             let data = shard::decode(&info.file, &bytes)?;
+            manifest.check_shard(info, &data)?;
             let take = data.len().min(limit - slot.len());
             slot.labels.extend_from_slice(&data.labels[..take]);
             slot.pixels

@@ -170,7 +170,9 @@ impl DatasetKind {
             k if k.is_emnist() => EMNIST_GZIP_ZIP_URL,
             // The MNIST mirror that TensorFlow and PyTorch use (Yann LeCun's page is no longer served).
             DatasetKind::Mnist => "https://storage.googleapis.com/cvdf-datasets/mnist/",
-            _ => "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+            // Where Keras' `fashion_mnist.load_data` fetches the four official files (the
+            // dataset's own S3 website serves plain http only).
+            _ => "https://storage.googleapis.com/tensorflow/tf-keras-datasets/",
         }
     }
 }

@@ -17,7 +17,7 @@ pub const MAX_INFLATED: usize = 1 << 30;
 pub enum InflateError {
     /// The compressed stream itself is broken.
     Corrupt(std::io::Error),
-    /// The header declares a size that cannot be (overflow, or over [`MAX_INFLATED`]).
+    /// The header declares a size that cannot be (overflow, or over the cap).
     Declared(String),
     /// The stream holds more than declared.
     Longer { declared: usize },
@@ -58,12 +58,14 @@ pub fn read_at_most(
 }
 
 /// Inflate a stream whose first `head` bytes declare its whole length: `declared(head bytes)`
-/// returns that length (checked arithmetic, its own error otherwise). A stream shorter than
+/// returns that length (checked arithmetic, its own error otherwise), which may be at most
+/// `cap` (the parsers pass [`MAX_INFLATED`]; a fuzz target, less). A stream shorter than
 /// `head` comes back whole, for the parser to call truncated; one longer than declared fails.
 pub fn read_declared(
     mut r: impl Read,
     compressed: usize,
     head: usize,
+    cap: usize,
     declared: impl FnOnce(&[u8]) -> Result<usize, String>,
 ) -> Result<Vec<u8>, InflateError> {
     let mut out = Vec::with_capacity(head);
@@ -75,9 +77,9 @@ pub fn read_declared(
         return Ok(out);
     }
     let total = declared(&out).map_err(InflateError::Declared)?;
-    if total > MAX_INFLATED {
+    if total > cap {
         return Err(InflateError::Declared(format!(
-            "its header declares {total} bytes, more than the {MAX_INFLATED} any dataset file of the lab has"
+            "its header declares {total} bytes, more than the {cap} any dataset file of the lab has"
         )));
     }
     if total < head {

@@ -63,26 +63,33 @@ pub fn decode(file: &str, bytes: &[u8]) -> Result<ShardData, DataError> {
         detail,
     };
     // Reading stops at the size the shard's own header declares (magic, count, rows, cols).
-    let mut raw = inflate::read_declared(GzDecoder::new(bytes), bytes.len(), HEADER, |h| {
-        if &h[..8] != MAGIC {
-            return Err(BAD_MAGIC.to_string());
-        }
-        let count = u32::from_le_bytes(h[8..12].try_into().expect("4 bytes")) as usize;
-        let size = u16::from_le_bytes([h[12], h[13]]) as usize
-            * u16::from_le_bytes([h[14], h[15]]) as usize;
-        size.checked_add(1)
+    let mut raw =
+        inflate::read_declared(
+            GzDecoder::new(bytes),
+            bytes.len(),
+            HEADER,
+            inflate::MAX_INFLATED,
+            |h| {
+                if &h[..8] != MAGIC {
+                    return Err(BAD_MAGIC.to_string());
+                }
+                let count = u32::from_le_bytes(h[8..12].try_into().expect("4 bytes")) as usize;
+                let size = u16::from_le_bytes([h[12], h[13]]) as usize
+                    * u16::from_le_bytes([h[14], h[15]]) as usize;
+                size.checked_add(1)
             .and_then(|per| per.checked_mul(count))
             .and_then(|n| n.checked_add(HEADER))
             .ok_or_else(|| {
                 format!("its header declares {count} samples, more than this machine can address")
             })
-    })
-    .map_err(|e| match e {
-        inflate::InflateError::Declared(detail) => err(detail),
-        e => err(format!(
-            "not a valid shard stream ({e}); the file is damaged, prepare it again"
-        )),
-    })?;
+            },
+        )
+        .map_err(|e| match e {
+            inflate::InflateError::Declared(detail) => err(detail),
+            e => err(format!(
+                "not a valid shard stream ({e}); the file is damaged, prepare it again"
+            )),
+        })?;
     if raw.len() < HEADER || &raw[..8] != MAGIC {
         return Err(err(BAD_MAGIC.into()));
     }

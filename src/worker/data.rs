@@ -5,11 +5,11 @@
 
 use super::web;
 use crate::data::prepare::Split;
-use crate::data::{DataError, Manifest, ShardInfo, SplitKind, prepare_command, sha256_hex, shard};
+use crate::data::{
+    DataError, Manifest, ShardInfo, SplitKind, manifest, prepare_command, sha256_hex, shard,
+};
 use crate::protocol::ShardProgress;
 
-/// The largest manifest read (EMNIST letters' is about 20 KB).
-const MANIFEST_MAX: usize = 4 << 20;
 /// Tries per shard, and the pause before the second (doubling after).
 const ATTEMPTS: usize = 3;
 const FIRST_PAUSE_MS: i32 = 1_000;
@@ -17,7 +17,7 @@ const FIRST_PAUSE_MS: i32 = 1_000;
 /// The dataset's manifest: from the network, or (offline) the copy kept on the last visit.
 pub async fn manifest(dataset: &str) -> Result<Manifest, DataError> {
     let url = format!("data/{dataset}/manifest.json");
-    let fetched = match web::fetch_bytes(&url, MANIFEST_MAX).await {
+    let fetched = match web::fetch_bytes(&url, manifest::MAX_BYTES).await {
         Ok(Some(bytes)) => {
             web::store(&url, &bytes).await;
             Ok(Some(bytes))
@@ -27,7 +27,7 @@ pub async fn manifest(dataset: &str) -> Result<Manifest, DataError> {
     };
     match fetched? {
         Some(bytes) => Manifest::from_json(&String::from_utf8_lossy(&bytes))
-            .map_err(|e| DataError::Source(format!("{url}: {e}"))),
+            .map_err(|e| DataError::Source(format!("{url}: {e}:\n  {}", prepare_command(dataset)))),
         None => Err(DataError::Source(format!(
             "The dataset '{dataset}' is not prepared ({url} was not found). Run\n  {}\nand reload this page (or run `cargo xtask serve`, which prepares it).",
             prepare_command(dataset)
@@ -106,6 +106,7 @@ pub async fn load_split(
         let (bytes, cached, verify_ms) = shard_bytes(&manifest.dataset, info).await?;
         let t0 = web::now_ms();
         let data = shard::decode(&info.file, &bytes)?;
+        manifest.check_shard(info, &data)?;
         let decode_ms = web::now_ms() - t0;
         let take = data.len().min(limit - out.len());
         out.labels.extend_from_slice(&data.labels[..take]);

@@ -136,3 +136,29 @@ pub fn serve(path: &str, body: Vec<u8>, ranges: bool) -> Server {
         bytes_sent,
     }
 }
+
+/// A server on 127.0.0.1 that answers every request with the raw bytes `respond` makes from
+/// the request's `Range` header (`None` without one): status line, headers and body, so a test
+/// can send what no honest server would.
+pub fn serve_raw(path: &str, respond: impl Fn(Option<&str>) -> Vec<u8> + Send + 'static) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}{path}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut range = None;
+            loop {
+                let mut h = String::new();
+                if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
+                    break;
+                }
+                if let Some(v) = h.to_ascii_lowercase().strip_prefix("range: bytes=") {
+                    range = Some(v.trim().to_string());
+                }
+            }
+            let _ = stream.write_all(&respond(range.as_deref()));
+        }
+    });
+    url
+}

@@ -194,7 +194,7 @@ pub fn test_packages() -> Result<()> {
              - Chromium and a matching chromedriver (macOS: `brew install --cask chromium` and `brew install chromedriver`); \
                set CHROMIUM and CHROMEDRIVER to their paths\n  \
              - Fashion-MNIST's four official *-ubyte.gz files into /usr/share/datasets/fashion-mnist/ \
-               (from http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/)\n\
+               (from https://storage.googleapis.com/tensorflow/tf-keras-datasets/)\n\
              missing: {}",
             missing.join(", ")
         ));
