@@ -2,12 +2,14 @@
 //! it; `format` is bumped on any incompatible change.
 
 use super::inflate::MAX_INFLATED;
-use super::prepare::SIDE;
 use super::shard::ShardData;
 use super::{DataError, DatasetKind};
 use serde::{Deserialize, Serialize};
 
 pub const FORMAT: u32 = 1;
+
+/// Rows and columns of every image the lab reads (its networks take 28x28).
+pub const SIDE: usize = 28;
 
 /// The largest manifest read (EMNIST letters' is about 20 KB).
 pub const MAX_BYTES: usize = 4 << 20;

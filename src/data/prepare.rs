@@ -9,7 +9,7 @@ use super::{DataError, sha256_hex, shard};
 /// checks) stays a short pause between steps, large enough that EMNIST letters is a few dozen
 /// files of about 1 MB (the decode times per size: docs/PERFORMANCE.md).
 pub const DEFAULT_SHARD_SIZE: usize = 4096;
-pub const SIDE: usize = 28;
+pub use super::manifest::SIDE;
 pub const PIXELS: usize = SIDE * SIDE;
 
 /// One split in canonical form: upright 28x28 images and 0-based labels.
