@@ -262,13 +262,7 @@ impl DataIndex {
         if i.datasets.len() > MAX_DATASETS {
             return Err(bad(format!("{} datasets listed", i.datasets.len())));
         }
-        if let Some(n) = i.datasets.iter().find(|n| {
-            n.is_empty()
-                || n.len() > 64
-                || !n
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        }) {
+        if let Some(n) = (i.datasets.iter()).find(|n| !plain_file_name(n) || n.contains('.')) {
             return Err(bad(format!("{n:?} is not a dataset folder name")));
         }
         Ok(i)
@@ -276,7 +270,8 @@ impl DataIndex {
 }
 
 /// A file name with no path in it: ASCII letters, digits, `-`, `_` and `.`, not starting with
-/// a dot (so neither `..` nor a hidden file), at most 64 characters.
+/// a dot (so neither `..` nor a hidden file), at most 64 characters. Dataset folder names are
+/// these without any dot.
 fn plain_file_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 64
