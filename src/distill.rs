@@ -78,17 +78,25 @@ impl DistillConfig {
 
     /// The loss written out with its numbers, for every printout and the page.
     pub fn describe(&self) -> String {
-        let (t, w) = (self.temperature, self.weight);
+        let (t, w) = (short(self.temperature), short(self.weight));
         match self.form {
             LossForm::Keras => {
                 format!("keras: {w}·CE(y, s) + CE(softmax(t/{t}), softmax(s/{t})) (no T²)")
             }
             LossForm::Hinton => format!(
                 "hinton: {}·CE(y, s) + {w}·{t}²·KL(softmax(t/{t}) ‖ softmax(s/{t}))",
-                1.0 - w
+                short(1.0 - self.weight)
             ),
         }
     }
+}
+
+/// A setting as people write it: at most four decimals, no trailing zeros (`1 − 0.9` in f32 is
+/// 0.100000024, shown as 0.1).
+fn short(x: f32) -> String {
+    let s = format!("{x:.4}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" { "0".into() } else { s.into() }
 }
 
 #[cfg(feature = "train")]

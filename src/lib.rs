@@ -12,12 +12,15 @@ pub mod data;
 pub mod device;
 pub mod distill;
 pub mod image;
+pub mod measured;
 #[cfg(feature = "train")]
 pub mod model;
 #[cfg(feature = "train")]
 mod parallel;
 pub mod presets;
 pub mod protocol;
+#[cfg(feature = "train")]
+pub mod rng;
 pub mod settings;
 pub mod train;
 
@@ -26,6 +29,8 @@ pub mod cli;
 
 #[cfg(target_arch = "wasm32")]
 pub mod app;
+#[cfg(target_arch = "wasm32")]
+pub mod fetch;
 #[cfg(target_arch = "wasm32")]
 pub mod gpu_probe;
 #[cfg(target_arch = "wasm32")]

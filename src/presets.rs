@@ -1,7 +1,8 @@
 //! The lessons a class picks from: each a share link (its query string) and what the class
 //! should expect to see. The settings come from the query alone, so a preset behaves exactly
 //! like the link a teacher would paste; the settings are chosen from the measurements in
-//! README.md ("Results on real Fashion-MNIST" and "Few labels").
+//! docs/RESULTS.md ("Results on real Fashion-MNIST" and "Few labels"). What a lesson was measured
+//! to gain is never typed here: the card adds it from [`crate::measured`].
 
 use crate::settings::{self, Settings};
 
@@ -11,7 +12,8 @@ pub struct Preset {
     /// The URL's `preset=` value and the button's id (`preset-KEY`).
     pub key: &'static str,
     pub title: &'static str,
-    /// What the class should expect to see, in a sentence or two.
+    /// What the class should expect to see, in a sentence or two, without figures (the card
+    /// adds the measured ones).
     pub expect: &'static str,
     /// The settings, as a share link's query (every key spelled out, so the link is
     /// independent of the page's defaults).
@@ -25,8 +27,7 @@ pub const PRESETS: [Preset; 4] = [
         title: "Quick class demo",
         expect: "The published teacher distils into a student that sees only 1,000 labelled \
                  images; a second student learns from those labels alone. Expect the distilled \
-                 student about a point ahead (README: +1.2 on average over five seeds, from \
-                 +0.7 to +1.9), within a minute or two on a laptop's CPU.",
+                 student ahead, within a minute or two on a laptop's CPU.",
         query: "dataset=fashion-mnist&teacher=pretrained&subset=1000&val=2000&epochs=15\
                 &batch=32&opt=adadelta&loss=hinton&T=4&lambda=0.9&sched=on&seed=0",
     },
@@ -36,8 +37,8 @@ pub const PRESETS: [Preset; 4] = [
         expect: "Only 500 of the 10,000 images carry labels. The baseline learns from those \
                  500; the distilled student also from the teacher's soft targets on all 10,000. \
                  Soft targets carry what the teacher knows about every class, so they help most \
-                 when labels are scarce (Hinton et al. 2015): expect the distilled student about \
-                 six points ahead (README: +5.9 over five seeds, +5.0 to +6.6).",
+                 when labels are scarce (Hinton et al. 2015): expect the distilled student well \
+                 ahead.",
         query: "dataset=fashion-mnist&teacher=pretrained&subset=10000&labels=500&val=2000\
                 &epochs=20&batch=256&opt=adadelta&loss=hinton&T=4&lambda=0.9&sched=on&seed=0",
     },

@@ -186,12 +186,12 @@ impl Settings {
     #[cfg(feature = "train")]
     pub fn run_config(
         &self,
-        role: crate::protocol::Role,
+        role: crate::train::Role,
         classes: usize,
         samples: usize,
     ) -> crate::train::RunConfig {
         use crate::model::{StudentConfig, TeacherConfig};
-        use crate::protocol::Role;
+        use crate::train::Role;
         use crate::train::{NetworkConfig, ObjectiveConfig, RunConfig};
         let network = match role {
             Role::Teacher => NetworkConfig::Teacher(TeacherConfig::new(classes)),

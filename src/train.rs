@@ -11,8 +11,7 @@ pub mod cohort;
 pub mod eval;
 #[cfg(feature = "train")]
 pub mod fit;
-#[cfg(feature = "train")]
-pub mod rng;
+pub mod role;
 #[cfg(feature = "train")]
 pub mod run_config;
 pub mod schedule;
@@ -30,6 +29,7 @@ pub use cohort::{Cohort, CohortHooks, Member, fit_cohort};
 pub use eval::{EvalResult, Evaluation, evaluate, hints, logits, logits_from_hints};
 #[cfg(feature = "train")]
 pub use fit::{Control, FitEnd, FitError, FitHooks, FitOptions, fit};
+pub use role::{PerRole, Role};
 #[cfg(feature = "train")]
 pub use run_config::{NetworkConfig, ObjectiveConfig, RUN_CONFIG_VERSION, RunConfig};
 pub use schedule::{EpochOutcome, Schedule};

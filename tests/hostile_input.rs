@@ -228,6 +228,50 @@ fn a_weights_file_cannot_choose_the_network_it_builds() {
 }
 
 #[test]
+fn weights_that_are_not_finite_numbers_are_refused_before_loading() {
+    let d = Device::flex();
+    let student = StudentConfig::new(10).init(&d);
+    let f32_record = pollster::block_on(snapshot::record_bytes(&student)).unwrap();
+    let half = pollster::block_on(snapshot::record_bytes_as(
+        &student,
+        burn::tensor::DType::F16,
+    ))
+    .unwrap();
+    // Both precisions load (the half one cast to the network's own), and half is half the size.
+    assert!(
+        snapshot::load_record("s.dlw", StudentConfig::new(10).init(&d), f32_record.clone()).is_ok()
+    );
+    assert!(snapshot::load_record("h.dlw", StudentConfig::new(10).init(&d), half.clone()).is_ok());
+    assert!(
+        half.len() < f32_record.len() * 6 / 10,
+        "{} vs {}",
+        half.len(),
+        f32_record.len()
+    );
+    // The last number of the record (the output layer's last bias) made NaN, then +∞.
+    for (bits, shown) in [(0x7fc0_0000u32, "NaN"), (0x7f80_0000, "inf")] {
+        let mut bad = f32_record.clone();
+        let n = bad.len();
+        bad[n - 4..].copy_from_slice(&bits.to_le_bytes());
+        let err =
+            snapshot::load_record("nan.dlw", StudentConfig::new(10).init(&d), bad).unwrap_err();
+        assert!(matches!(err, WeightsError::Damaged(_)), "{err}");
+        assert!(err.to_string().starts_with("nan.dlw: "), "{err}");
+        assert!(
+            err.to_string()
+                .contains(&format!("holds {shown}, not a finite number")),
+            "{err}"
+        );
+    }
+    // A half-precision NaN (0x7e00) too.
+    let mut bad = half;
+    let n = bad.len();
+    bad[n - 2..].copy_from_slice(&0x7e00u16.to_le_bytes());
+    let err = snapshot::load_record("h.dlw", StudentConfig::new(10).init(&d), bad).unwrap_err();
+    assert!(err.to_string().contains("not a finite number"), "{err}");
+}
+
+#[test]
 fn nan_in_a_share_link_never_reaches_the_settings() {
     let (s, warnings) = Settings::from_query("T=NaN&lambda=nan&lr=NaN&alpha=inf");
     let d = Settings::default();
@@ -304,6 +348,7 @@ fn a_dataset_index_names_only_plain_folders() {
         r#"{"format":1,"datasets":[""]}"#,
         r#"{"format":2,"datasets":[]}"#,
         r#"{"format":1}"#,
+        r#"{"format":1,"datasets":["fashion-mnist","mnist","fashion-mnist"]}"#,
     ] {
         let err = DataIndex::from_json(bad).unwrap_err();
         assert!(err.to_string().contains("data/index.json"), "{err}");

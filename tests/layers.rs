@@ -1,5 +1,6 @@
 //! The source's modules import downwards only: inside each folder of `src/`, the `use super::…`
-//! edges between sibling files form no cycle (a cycle is where the next reader gets lost).
+//! edges between sibling files form no cycle, and neither do the `crate::…` edges between the
+//! top-level modules of `src/` (a cycle is where the next reader gets lost).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -7,6 +8,11 @@ use std::path::Path;
 /// Sibling modules named after `super::` anywhere in `source`'s code (`use super::{a, b::C}`
 /// and `super::d::f()` name a, b and d; comments, doc links included, are not imports).
 fn siblings_used(source: &str, names: &BTreeSet<String>) -> BTreeSet<String> {
+    modules_used(source, "super::", names)
+}
+
+/// Modules of `names` named after `prefix` (`super::` or `crate::`) in `source`'s code.
+fn modules_used(source: &str, prefix: &str, names: &BTreeSet<String>) -> BTreeSet<String> {
     let code: String = source
         .lines()
         .map(|l| l.split("//").next().unwrap_or(""))
@@ -20,8 +26,8 @@ fn siblings_used(source: &str, names: &BTreeSet<String>) -> BTreeSet<String> {
             .take_while(|c| c.is_alphanumeric() || *c == '_')
             .collect()
     };
-    for (i, _) in source.match_indices("super::") {
-        let rest = &source[i + "super::".len()..];
+    for (i, _) in source.match_indices(prefix) {
+        let rest = &source[i + prefix.len()..];
         let heads: Vec<String> = match rest.strip_prefix('{') {
             // Top-level items of the group: the identifier after `{` and after each `,` at depth 0.
             Some(group) => {
@@ -123,6 +129,87 @@ fn no_folder_of_src_has_an_import_cycle() {
             panic!("an import cycle in {}: {}", dir.display(), c.join(" → "));
         }
     }
+}
+
+/// Every `.rs` file of a top-level module: `src/NAME.rs` and all under `src/NAME/`.
+fn module_files(src: &Path, name: &str) -> Vec<std::path::PathBuf> {
+    let mut files: Vec<_> = [src.join(format!("{name}.rs"))]
+        .into_iter()
+        .filter(|p| p.exists())
+        .collect();
+    let mut dirs = vec![src.join(name)];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else if p.extension().is_some_and(|e| e == "rs") {
+                files.push(p);
+            }
+        }
+    }
+    files
+}
+
+#[test]
+fn the_top_level_modules_of_src_have_no_import_cycle() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let names: BTreeSet<String> = std::fs::read_dir(&src)
+        .unwrap()
+        .flatten()
+        .filter_map(|e| {
+            let p = e.path();
+            let stem = p.file_stem()?.to_str()?.to_string();
+            let module = p.is_dir() || p.extension().is_some_and(|e| e == "rs");
+            (module && !["lib", "bin"].contains(&stem.as_str())).then_some(stem)
+        })
+        .collect();
+    assert!(
+        names.len() >= 10,
+        "src/ has its top-level modules: {names:?}"
+    );
+    let graph: BTreeMap<String, BTreeSet<String>> = names
+        .iter()
+        .map(|name| {
+            let mut used = BTreeSet::new();
+            for f in module_files(&src, name) {
+                used.extend(modules_used(
+                    &std::fs::read_to_string(f).unwrap(),
+                    "crate::",
+                    &names,
+                ));
+            }
+            used.remove(name);
+            (name.clone(), used)
+        })
+        .collect();
+    assert!(
+        graph["app"].contains("protocol"),
+        "the graph sees crate:: imports: {graph:?}"
+    );
+    if let Some(c) = cycle(&graph) {
+        panic!(
+            "an import cycle between top-level modules: {}",
+            c.join(" → ")
+        );
+    }
+}
+
+#[test]
+fn the_cycle_finder_finds_a_cycle_through_crate_paths() {
+    let names: BTreeSet<String> = ["device", "settings", "protocol"].map(String::from).into();
+    let graph: BTreeMap<String, BTreeSet<String>> = [
+        ("device", "use crate::settings::DevicePref;"),
+        ("settings", "fn f(r: crate::protocol::Role) {}"),
+        ("protocol", "use crate::{device::DeviceInfo, train::X};"),
+    ]
+    .into_iter()
+    .map(|(n, s)| (n.to_string(), modules_used(s, "crate::", &names)))
+    .collect();
+    assert_eq!(
+        cycle(&graph).unwrap(),
+        ["device", "settings", "protocol", "device"]
+    );
 }
 
 #[test]

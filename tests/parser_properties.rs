@@ -32,14 +32,18 @@ use std::time::{Duration, Instant};
 /// The most one parse may add to the process's peak resident memory (the bound).
 const ALLOC_LIMIT: usize = 256 << 20;
 
-/// A size line of /proc/self/status (`VmHWM`, `VmRSS`), in bytes; 0 where there is none.
+/// A size line of /proc/self/status (`VmHWM`, `VmRSS`), in bytes. Without it the memory
+/// property cannot be checked, so the test fails rather than reading 0 and passing.
 fn status_bytes(field: &str) -> usize {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let status = std::fs::read_to_string("/proc/self/status").expect(
+        "the memory property reads /proc/self/status (Linux); without it nothing is checked",
+    );
     status
         .lines()
         .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<usize>().ok())
-        .map_or(0, |kb| kb * 1024)
+        .map(|kb| kb * 1024)
+        .unwrap_or_else(|| panic!("/proc/self/status has no {field} line"))
 }
 
 /// The process's peak resident memory since the last [`reset_peak`] (Linux: VmHWM). The crate

@@ -280,3 +280,39 @@ fn run_configs_are_one_versioned_schema() {
     later["version"] = serde_json::json!(RUN_CONFIG_VERSION + 1);
     assert!(RunConfig::from_json(&later).is_none());
 }
+
+#[test]
+fn a_value_that_is_no_number_falls_back_to_what_the_warning_names() {
+    // `labels=abc` means nothing: every sample stays labelled (not a million labels, and the
+    // share link written back does not gain one).
+    let (s, w) = Settings::from_query("labels=abc&lr=abc&T=4");
+    assert_eq!(s.labels, None);
+    assert_eq!(s.lr, None);
+    assert!(!s.to_query().contains("labels"), "{}", s.to_query());
+    assert!(
+        w.iter()
+            .any(|w| w == "labels=abc is not a valid number; using all"),
+        "{w:?}"
+    );
+    assert!(
+        w.iter()
+            .any(|w| w == "lr=abc is not a valid number; using the optimizer's default"),
+        "{w:?}"
+    );
+    assert!(w.iter().all(|w| !w.contains("NaN")), "{w:?}");
+}
+
+#[test]
+fn the_loss_is_written_with_the_numbers_people_typed() {
+    let (s, _) = Settings::from_query("loss=hinton&T=4&lambda=0.9");
+    let d = s.distill_config().describe();
+    assert_eq!(
+        d,
+        "hinton: 0.1·CE(y, s) + 0.9·4²·KL(softmax(t/4) ‖ softmax(s/4))"
+    );
+    let (s, _) = Settings::from_query("loss=keras&T=2.5&lambda=0.3");
+    assert_eq!(
+        s.distill_config().describe(),
+        "keras: 0.3·CE(y, s) + CE(softmax(t/2.5), softmax(s/2.5)) (no T²)"
+    );
+}

@@ -1,5 +1,5 @@
 // Everyone: an axe-core audit (npm `axe-core`, injected into the page) after a run finds no
-// serious or critical violation — contrast, names, labels, landmarks.
+// violation of any impact — contrast, names, labels, landmarks.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -10,7 +10,7 @@ import { serve, launch, runToEnd, ROOT } from '../lib.mjs';
 const DIST = join(ROOT, 'dist');
 const require = createRequire(join(ROOT, 'e2e', 'package.json'));
 
-test('an accessibility audit after a run finds nothing serious', { timeout: 600_000 }, async () => {
+test('an accessibility audit after a run finds nothing', { timeout: 600_000 }, async () => {
   const srv = await serve(DIST);
   const b = await launch({ webgpu: false });
   try {
@@ -20,9 +20,7 @@ test('an accessibility audit after a run finds nothing serious', { timeout: 600_
     await b.page.evaluate(readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8'));
     const violations = await b.page.evaluate(async () => (await axe.run(document)).violations
       .map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.html.slice(0, 100)) })));
-    const bad = violations.filter((v) => ['serious', 'critical'].includes(v.impact));
-    assert.deepEqual(bad, [], JSON.stringify(bad, null, 1));
-    console.log(`# axe: ${violations.length} minor or moderate: ${violations.map((v) => v.id).join(', ') || 'none'}`);
+    assert.deepEqual(violations, [], JSON.stringify(violations, null, 1));
   } finally {
     await b.close();
     await srv.close();

@@ -42,6 +42,8 @@ test('draw, compare, download, upload, sweep', { timeout: 600_000 }, async () =>
     const h = await runToEnd(b, srv.url + RUN);
     const page = b.page;
 
+    // The pad asks for what the dataset holds (Fashion-MNIST: clothes, not letters).
+    assert.equal(await page.locator('section.draw h2').textContent(), 'Draw a shoe or a shirt');
     // Draw: a tall bar, then a wide one; every network answers, and differently for the two.
     await stroke(page, [[140, 30], [140, 250]]);
     await waitFor(page, b.logs, 'predictions for the drawing', () => document.querySelectorAll('.drawn .dist').length === 3);
@@ -154,7 +156,9 @@ test('the pretrained teacher skips teacher training', { timeout: 300_000 }, asyn
     const h = await runToEnd(b, srv.url + RUN + '&teacher=pretrained');
     assert.equal(h.curves.teacher.steps.length, 0);
     assert.equal(h.curves.distilled.epochs.length, 1);
-    assert.ok(h.results.find((r) => r.role === 'Teacher').val_accuracy > 0.5, 'the pretrained teacher is trained');
+    // The shipped teacher: about 92 % on the first validation images (docs/results/lessons.json).
+    const teacher = h.results.find((r) => r.role === 'Teacher').val_accuracy;
+    assert.ok(teacher > 0.88, `the pretrained teacher is the shipped one: ${teacher}`);
   } finally {
     await b.close();
     await srv.close();

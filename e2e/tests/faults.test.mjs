@@ -70,7 +70,8 @@ test('a WebGPU device lost mid-epoch: the run goes on on the CPU from its checkp
   const b = await launch({ webgpu: true });
   try {
     const page = b.page;
-    await page.goto(srv.url + '?dataset=fashion-mnist&subset=1024&val=128&epochs=2&batch=32&opt=adam&device=webgpu&sched=off');
+    // 384 samples: 12 steps an epoch on SwiftShader, time enough to lose the device mid-epoch.
+    await page.goto(srv.url + '?dataset=fashion-mnist&subset=384&val=128&epochs=2&batch=32&opt=adam&device=webgpu&sched=off');
     // Keep every GPUDevice the worker asks for where the test can destroy it, as a driver
     // reset, an unplugged GPU or the browser reclaiming it would lose it.
     const worker = page.workers()[0] ?? await page.waitForEvent('worker', { timeout: 60_000 });

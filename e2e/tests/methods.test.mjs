@@ -30,6 +30,7 @@ for (const { method, extra, formula, roles } of cases) {
       assert.deepEqual(h.results.map((r) => r.role).sort(), [...roles].sort());
       const rows = await b.page.locator('#results tbody tr').evaluateAll((trs) => trs.map((tr) => tr.dataset.role));
       assert.deepEqual(rows.sort(), roles.map((r) => r.toLowerCase()).sort());
+      console.log(`# ${h.results.map((r) => `${r.role} ${r.val_accuracy}`).join(', ')}`);
       for (const r of h.results) assert.ok(r.val_accuracy > 0.3, `${r.role}: ${r.val_accuracy} (chance 0.1)`);
       const gain = await b.page.locator('#results tr[data-role="distilled"] td').nth(3).textContent();
       assert.match(gain, /^[+-]\d+\.\d\d points$/);

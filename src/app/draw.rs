@@ -1,4 +1,4 @@
-//! Draw a letter: a pad for mouse, pen and touch (pointer events). The stroke becomes a 28x28
+//! Draw a letter (or whatever the dataset's classes are): a pad for mouse, pen and touch (pointer events). The stroke becomes a 28x28
 //! input the way MNIST's were made ([`crate::image::stroke_to_input`]), shown as the model sees
 //! it, and every trained network's distribution updates as you draw.
 
@@ -126,9 +126,10 @@ pub fn draw_pad(p: &DrawProps) -> Html {
     };
     let s = p;
     let (t, have_models) = (s.t, s.have_models);
+    let prompt = crate::data::dataset::draw_prompt(&s.dataset);
     html! {
-        <section class="draw" aria-label="Draw a letter">
-            <h2>{ "Draw a letter" }</h2>
+        <section class="draw" aria-label={prompt}>
+            <h2>{ prompt }</h2>
             <div class="draw-row">
                 <div class="pad">
                     <canvas id="pad" ref={canvas} width={SIZE.to_string()} height={SIZE.to_string()}

@@ -5,13 +5,13 @@
 //! published teacher, when the run uses it) is on this server, checked before Start.
 
 use super::controls::Edit;
-use crate::data::{DataIndex, Manifest, prepare_command};
+use crate::data::MAX_WEIGHTS_BYTES;
+use crate::data::{DataIndex, Manifest, manifest, prepare_command};
+use crate::fetch::{Fetched, fetch_capped};
 use crate::presets::{PRESETS, Preset};
 use crate::settings::Settings;
 use std::rc::Rc;
-use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::{JsFuture, spawn_local};
-use web_sys::{Headers, RequestInit, Response};
+use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
@@ -67,12 +67,14 @@ pub fn lessons(p: &LessonsProps) -> Html {
                                 aria-disabled={running.then_some("true")} {onclick}>
                                 { preset.title }
                             </a>
-                            <p>{ preset.expect }</p>
+                            <p>{ preset.expect }
+                                { crate::measured::lesson(preset.key).map(|l| format!(" {}", l.promise())).unwrap_or_default() }</p>
                         </li>
                     }
                 }) }
             </ul>
-            <DataCheck dataset={p.settings.dataset.clone()} pretrained={p.settings.pretrained} />
+            <DataCheck dataset={p.settings.dataset.clone()} pretrained={p.settings.pretrained}
+                measured={now.is_some_and(|l| crate::measured::lesson(l.key).is_some())} />
         </section>
         </>
     }
@@ -89,41 +91,26 @@ enum Found {
     Unknown,
 }
 
-/// `GET` `url` (only its first `range` bytes, when given: servers that ignore `Range` send it
-/// all). Never blocks: awaited in a task.
-async fn probe(url: &str, range: Option<usize>) -> Found {
-    let Some(window) = web_sys::window() else {
-        return Found::Unknown;
-    };
-    let init = RequestInit::new();
-    if let Some(n) = range
-        && let Ok(h) = Headers::new()
-    {
-        let _ = h.set("Range", &format!("bytes=0-{}", n - 1));
-        init.set_headers(&h);
-    }
-    let Ok(resp) = JsFuture::from(window.fetch_with_str_and_init(url, &init)).await else {
-        return Found::Unknown;
-    };
-    let Ok(resp) = resp.dyn_into::<Response>() else {
-        return Found::Unknown;
-    };
-    if !resp.ok() {
-        return Found::No(resp.status());
-    }
-    let Ok(buf) = resp.array_buffer() else {
-        return Found::Unknown;
-    };
-    match JsFuture::from(buf).await {
-        Ok(b) => Found::Yes(Some(js_sys::Uint8Array::new(&b).to_vec())),
-        Err(_) => Found::Unknown,
+/// `GET` `url` (only its first `range` bytes, when given), its body bounded by `max` bytes
+/// ([`crate::fetch`]). Never blocks: awaited in a task.
+async fn probe(url: &str, max: usize, range: Option<usize>) -> Found {
+    match fetch_capped(url, max, range).await {
+        Ok(Fetched::Body(b)) => Found::Yes(Some(b)),
+        Ok(Fetched::Status(s)) => Found::No(s),
+        Err(e) => {
+            web_sys::console::warn_1(&e.into());
+            Found::Unknown
+        }
     }
 }
+
+/// The most `data/index.json` may hold: 64 names of 64 characters, with room to spare.
+const INDEX_BYTES: usize = 64 * 1024;
 
 /// The datasets this server holds, from `data/index.json` (`distill prepare` writes it); `None`
 /// when there is no readable index (an older preparation, or offline).
 pub async fn datasets_here() -> Option<Vec<String>> {
-    match probe("data/index.json", None).await {
+    match probe("data/index.json", INDEX_BYTES, None).await {
         Found::Yes(Some(bytes)) => DataIndex::from_json(&String::from_utf8_lossy(&bytes))
             .ok()
             .map(|i| i.datasets),
@@ -134,7 +121,13 @@ pub async fn datasets_here() -> Option<Vec<String>> {
 /// The teacher published for `dataset` (`data/<dataset>/teacher.dlw`, `distill train
 /// --publish`), whole; `None` when the server has none (or cannot be reached).
 pub async fn published_teacher(dataset: &str) -> Option<Vec<u8>> {
-    match probe(&format!("data/{dataset}/teacher.dlw"), None).await {
+    match probe(
+        &format!("data/{dataset}/teacher.dlw"),
+        MAX_WEIGHTS_BYTES,
+        None,
+    )
+    .await
+    {
         Found::Yes(bytes) => bytes,
         _ => None,
     }
@@ -143,10 +136,10 @@ pub async fn published_teacher(dataset: &str) -> Option<Vec<u8>> {
 /// The most of a weights file read to show its metadata: the header and the JSON.
 const META_BYTES: usize = 64 * 1024;
 
-/// "91.6 % on the test set after 24 epochs", from a weights file's first bytes (magic
-/// "DLWEIGHT", u32 LE JSON length, JSON: see `model::snapshot`), or `None` when they are not
-/// that. The page links no burn, so it reads the JSON directly.
-fn teacher_summary(head: &[u8]) -> Option<String> {
+/// A weights file's accuracy (a fraction) and epochs, from its first bytes (magic "DLWEIGHT",
+/// u32 LE JSON length, JSON: see `model::snapshot`), or `None` when they are not that. The page
+/// links no burn, so it reads the JSON directly.
+fn teacher_header(head: &[u8]) -> Option<(f64, u64)> {
     if head.len() < 12 || &head[..8] != b"DLWEIGHT" {
         return None;
     }
@@ -155,17 +148,40 @@ fn teacher_summary(head: &[u8]) -> Option<String> {
     let meta: serde_json::Value = serde_json::from_slice(json).ok()?;
     let acc = meta.get("val_acc")?.as_f64()?;
     let epochs = meta.get("epochs").and_then(|e| e.as_u64()).unwrap_or(0);
-    Some(format!(
-        "{:.1} % on the test set after {epochs} epoch{}",
+    Some((acc, epochs))
+}
+
+/// "A published teacher is here: 91.6 % on the test set after 24 epochs.", and, for a lesson
+/// whose figures were measured with another teacher (`measured`), that its figures may not hold.
+fn teacher_line(head: &[u8], measured: bool) -> String {
+    let Some((acc, epochs)) = teacher_header(head) else {
+        return " A published teacher is here.".into();
+    };
+    let mut line = format!(
+        " A published teacher is here: {:.1} % on the test set after {epochs} epoch{}.",
         acc * 100.0,
         if epochs == 1 { "" } else { "s" }
-    ))
+    );
+    if measured
+        && !crate::measured::is_measured_teacher(acc as f32)
+        && let Some(m) = crate::measured::measured()
+    {
+        line.push_str(&format!(
+            " It is not the teacher this lesson's figures were measured with ({:.2} %, {}), \
+             so expect other numbers.",
+            m.teacher.val_acc * 100.0,
+            m.teacher.file
+        ));
+    }
+    line
 }
 
 #[derive(Properties, PartialEq)]
 struct DataCheckProps {
     dataset: String,
     pretrained: bool,
+    /// The settings are a lesson with measured figures (its card states them).
+    measured: bool,
 }
 
 /// Says, before Start, whether `data/<dataset>` and its published teacher are here, and which
@@ -179,8 +195,18 @@ fn data_check(p: &DataCheckProps) -> Html {
         use_effect_with(p.dataset.clone(), move |dataset| {
             let dataset = dataset.clone();
             spawn_local(async move {
-                let manifest = probe(&format!("data/{dataset}/manifest.json"), None).await;
-                let teacher = probe(&format!("data/{dataset}/teacher.dlw"), Some(META_BYTES)).await;
+                let manifest = probe(
+                    &format!("data/{dataset}/manifest.json"),
+                    manifest::MAX_BYTES,
+                    None,
+                )
+                .await;
+                let teacher = probe(
+                    &format!("data/{dataset}/teacher.dlw"),
+                    MAX_WEIGHTS_BYTES,
+                    Some(META_BYTES),
+                )
+                .await;
                 found.set(Some((dataset, manifest, teacher)));
             });
         });
@@ -205,10 +231,9 @@ fn data_check(p: &DataCheckProps) -> Html {
                     (Found::No(_), true) => format!(
                         " No published teacher is here (data/{dataset}/teacher.dlw), so the run will fail at the teacher: make one with `cargo run --release --bin distill -- train --data data/{dataset} --model cnn --out runs/teacher --publish data/{dataset}`, or untick \"use the pretrained teacher\"."
                     ),
-                    (Found::Yes(head), _) => match head.as_deref().and_then(teacher_summary) {
-                        Some(acc) => format!(" A published teacher is here: {acc}."),
-                        None => " A published teacher is here.".to_string(),
-                    },
+                    (Found::Yes(head), _) => {
+                        teacher_line(head.as_deref().unwrap_or_default(), p.measured)
+                    }
                     _ => String::new(),
                 };
                 (

@@ -117,14 +117,18 @@ pub fn results(p: &ResultsProps) -> Html {
     }
 }
 
-/// How far ahead of the student alone a teacher must be to have something to teach (points):
-/// below it the teacher is called weak. On Fashion-MNIST a teacher 2.4 points ahead at full scale
-/// still did not help (README), so one point is a floor, not a promise.
-const WEAK_LEAD: f32 = 1.0;
+/// How far ahead of the student alone a teacher must be to be called strong (points): the
+/// smallest lead with which a measured lesson gained on every seed (`crate::measured`), or, with
+/// no measured lesson, one point (a floor, not a promise: at full scale a teacher 2.4 points
+/// ahead did not help, docs/RESULTS.md).
+fn teaching_lead() -> f32 {
+    crate::measured::teaching_lead().map_or(1.0, |l| (l * 10.0).floor() / 10.0)
+}
 
-/// One or two sentences under the table: the teacher's accuracy always named, a weak teacher
-/// said to be weak, and the distilled student's gain in words (accuracies in %). Deep mutual
-/// learning has no pretrained teacher to judge: its gain is in the table.
+/// One or two sentences under the table: the teacher's accuracy always named, a teacher with
+/// less lead than the measured lessons' called weak, and the distilled student's gain in words
+/// with how far seeds spread in the measured lessons (accuracies in %). Deep mutual learning has
+/// no pretrained teacher to judge: its gain is in the table.
 fn verdict(
     method: Method,
     teacher: Option<f32>,
@@ -134,13 +138,19 @@ fn verdict(
     let Some(t) = teacher.filter(|_| method.needs_teacher()) else {
         return html! {};
     };
+    let need = teaching_lead();
     let lead = match base {
-        Some(b) if t - b < WEAK_LEAD => (
+        Some(b) if t - b < need => (
             "weak",
             format!(
-                "The teacher ({t:.2} %) is {} the student alone ({b:.2} %): a weak teacher has \
-                 little to teach. Train it longer, or use a published full-recipe teacher.",
-                if t < b { "behind" } else { "barely ahead of" }
+                "The teacher ({t:.2} %) is {} the student alone ({b:.2} %); in the measured \
+                 lessons teachers gained with a lead of {need:.1} points or more. Train it \
+                 longer, or use the published full-recipe teacher.",
+                if t < b {
+                    "behind".to_string()
+                } else {
+                    format!("{:.2} points ahead of", t - b)
+                }
             ),
         ),
         Some(b) => (
@@ -152,10 +162,13 @@ fn verdict(
         ),
         None => ("pending", format!("The teacher reached {t:.2} %.")),
     };
+    let spread = crate::measured::seed_spread().map_or_else(
+        || "compare several seeds before concluding".to_string(),
+        |s| format!("in the measured lessons one seed's gain differs from another's by up to {s:.1} points, so compare several before concluding"),
+    );
     let gain = match (base, distilled) {
         (Some(b), Some(d)) => format!(
-            " {} {} {:.2} points on this run (one seed; runs of other seeds spread by \
-             a few tenths of a point, so compare several before concluding).",
+            " {} {} {:.2} points on this run (one seed; {spread}).",
             if method == Method::FitNets {
                 "FitNets"
             } else {
@@ -169,18 +182,6 @@ fn verdict(
     html! {
         <p class={classes!("verdict", lead.0)} id="verdict" data-teacher={lead.0}>{ lead.1 }{ gain }</p>
     }
-}
-
-/// Mean and sample standard deviation (0 for one value).
-fn mean_sd(v: &[f32]) -> (f32, f32) {
-    let n = v.len() as f32;
-    let m = v.iter().sum::<f32>() / n;
-    let var = if v.len() > 1 {
-        v.iter().map(|x| (x - m).powi(2)).sum::<f32>() / (n - 1.0)
-    } else {
-        0.0
-    };
-    (m, var.sqrt())
 }
 
 /// With runs of these settings finished for two seeds or more in this visit: each network's
@@ -201,7 +202,7 @@ fn spread(s: &ResultsProps) -> Html {
         if v.is_empty() {
             "—".to_string()
         } else {
-            let (m, sd) = mean_sd(v);
+            let (m, sd) = crate::measured::mean_sd(v);
             format!("{m:.2} ± {sd:.2} %")
         }
     };
@@ -212,7 +213,7 @@ fn spread(s: &ResultsProps) -> Html {
     let (gm, gsd) = if gains.is_empty() {
         (0.0, 0.0)
     } else {
-        mean_sd(&gains)
+        crate::measured::mean_sd(&gains)
     };
     html! {
         <p class="seed-spread" id="seed-spread" data-seeds={runs.len().to_string()}>

@@ -1,7 +1,7 @@
 //! `distill sweep`: the baseline and, from its initial weights, data order and masks, every
 //! method's students — classic distillation over a T × λ grid, FitNets, deep mutual learning.
 
-use super::fit::FitPlan;
+use super::fit::{FitPlan, norm};
 use super::methods;
 use super::store::{Loaded, write_atomic};
 use super::train::{Common, load_network, pick_device, train_config};
@@ -102,6 +102,22 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
         (None, true) => bail!("the distill and fitnets methods need --teacher RUN_DIR"),
         (_, false) => None,
     };
+    // The teacher's accuracy on the same validation images as the students'.
+    let teacher_acc = match &teacher {
+        Some(t) => Some(
+            pollster::block_on(train::evaluate(
+                t,
+                &data.test,
+                val_n,
+                norm(&data),
+                1024,
+                &device,
+            ))
+            .map_err(anyhow::Error::msg)?
+            .accuracy,
+        ),
+        None => None,
+    };
     let classes = data.manifest.num_classes();
     let cfg = train_config(c);
     // Once for the whole sweep.
@@ -153,9 +169,11 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
         "{}",
         json!({
             "loss_form": args.loss.name(), "baseline_val_acc": base_acc, "grid": table,
+            "teacher_val_acc": teacher_acc,
             "methods": others,
             "labelled": labelled_n, "transfer": n, "epoch_samples": base_n, "seed": cfg.seed,
-            "baseline_epochs": hooks.baseline_epochs, "seconds": started.elapsed().as_secs()
+            "baseline_epochs": hooks.baseline_epochs,
+            "seconds": (started.elapsed().as_secs_f64() * 10.0).round() / 10.0
         })
     );
     Ok(())

@@ -4,6 +4,7 @@
 use super::fit::FitPlan;
 use super::methods;
 use super::store::{self, Loaded, write_atomic};
+use crate::data::subset::subset_notes;
 use crate::device::{self, DeviceInfo};
 use crate::distill::{DistillConfig, LossForm, Method};
 use crate::model::snapshot::{self, Network, WeightsMeta};
@@ -162,13 +163,17 @@ pub(super) fn load_network(
 
 impl Common {
     /// The first `--subset` training and `--val` test samples of `--data`.
+    /// Says (on stderr) where the samples taken are not what was asked for.
     pub(super) fn load(&self) -> Result<Loaded> {
         let (subset, val) = (self.subset, self.val);
-        store::load(
-            &self.data,
-            subset.unwrap_or(usize::MAX),
-            val.unwrap_or(usize::MAX),
-        )
+        let (subset, val) = (subset.unwrap_or(usize::MAX), val.unwrap_or(usize::MAX));
+        let data = store::load(&self.data, subset, val)?;
+        let asked = (subset, val, None);
+        let (train, test) = (&data.train.labels, &data.test.labels);
+        for note in subset_notes(asked, train, test, &data.manifest.classes) {
+            eprintln!("note: {note}");
+        }
+        Ok(data)
     }
 }
 

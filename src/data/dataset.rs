@@ -200,12 +200,55 @@ impl FromStr for DatasetKind {
     }
 }
 
+/// The drawing pad's title for `dataset`: what its classes are ("Draw a letter" on EMNIST
+/// letters, "Draw a shoe or a shirt" on Fashion-MNIST).
+pub fn draw_prompt(dataset: &str) -> &'static str {
+    match DatasetKind::ALL.into_iter().find(|k| k.name() == dataset) {
+        Some(DatasetKind::EmnistLetters) => "Draw a letter",
+        Some(DatasetKind::EmnistDigits | DatasetKind::EmnistMnist | DatasetKind::Mnist) => {
+            "Draw a digit"
+        }
+        Some(DatasetKind::EmnistBalanced) => "Draw a letter or a digit",
+        Some(DatasetKind::FashionMnist) => "Draw a shoe or a shirt",
+        None => "Draw one of the classes",
+    }
+}
+
 /// The command that prepares a missing dataset folder `data/<dataset>`, for the page to show.
 pub fn prepare_command(dataset: &str) -> String {
+    if !DatasetKind::ALL.iter().any(|k| k.name() == dataset) {
+        let known: Vec<_> = DatasetKind::ALL.iter().map(|k| k.name()).collect();
+        return format!(
+            "`distill prepare` does not know {dataset} (it prepares {}); put a prepared folder \
+             (manifest.json and its shards) at data/{dataset}",
+            known.join(", ")
+        );
+    }
     let source = if dataset == "fashion-mnist" {
         " --source /usr/share/datasets/fashion-mnist"
     } else {
         ""
     };
     format!("cargo run --release --bin distill -- prepare --dataset {dataset}{source} --out data")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pad_asks_for_what_the_dataset_holds() {
+        assert_eq!(draw_prompt("emnist-letters"), "Draw a letter");
+        assert_eq!(draw_prompt("mnist"), "Draw a digit");
+        assert_eq!(draw_prompt("fashion-mnist"), "Draw a shoe or a shirt");
+        assert_eq!(draw_prompt("my-own-set"), "Draw one of the classes");
+    }
+
+    #[test]
+    fn a_set_prepare_does_not_know_is_never_given_a_command_it_refuses() {
+        assert!(prepare_command("fashion-mnist").contains("prepare --dataset fashion-mnist"));
+        let other = prepare_command("kmnist");
+        assert!(!other.contains("--dataset kmnist"), "{other}");
+        assert!(other.contains("does not know kmnist"), "{other}");
+    }
 }

@@ -265,6 +265,13 @@ impl DataIndex {
         if let Some(n) = (i.datasets.iter()).find(|n| !plain_file_name(n) || n.contains('.')) {
             return Err(bad(format!("{n:?} is not a dataset folder name")));
         }
+        // Each set once (what `distill prepare` writes), so the picker lists each once.
+        let mut seen = std::collections::BTreeSet::new();
+        if let Some(n) = i.datasets.iter().find(|n| !seen.insert(n.as_str())) {
+            return Err(bad(format!(
+                "{n:?} is listed twice; run `distill prepare` again to rewrite the index"
+            )));
+        }
         Ok(i)
     }
 }

@@ -19,7 +19,7 @@
 //! without autodiff), otherwise keep each element with probability `1 - prob`, scaled by
 //! `1 / (1 - prob)`.
 
-use crate::train::rng::Rng;
+use crate::rng::Rng;
 use burn::nn::Dropout;
 use burn::prelude::*;
 use std::cell::Cell;

@@ -12,15 +12,14 @@ use super::{Arch, Classifier, StudentConfig, TeacherConfig};
 use burn::module::{ModuleMapper, ModuleVisitor, Param};
 use burn::prelude::*;
 use burn::store::ModuleRecord;
-use burn::tensor::{Bytes, Transaction};
+use burn::tensor::{Bytes, DType, Transaction};
 use serde::{Deserialize, Serialize};
 
 pub const MAGIC: &[u8; 8] = b"DLWEIGHT";
 pub const FORMAT: u32 = 1;
 
-/// The largest weights file read: the teacher for 62 classes (EMNIST byclass, the largest
-/// official split) is about 13.7 MB; anything four times that is not one of the lab's.
-pub const MAX_BYTES: usize = 64 << 20;
+/// The largest weights file read (see the constant's own docs).
+pub const MAX_BYTES: usize = crate::data::MAX_WEIGHTS_BYTES;
 
 /// The most classes a weights file may name (EMNIST byclass has 62).
 pub const MAX_CLASSES: usize = 1000;
@@ -199,9 +198,15 @@ impl Network {
     /// The record of the network inside, so its paths are those of `Teacher` or `Student`
     /// (a file saved here loads into the bare network and back).
     pub async fn record_bytes(&self) -> Result<Vec<u8>, String> {
+        self.record_bytes_as(DType::F32).await
+    }
+
+    /// The same record with every parameter stored as `dtype` (`F16` halves a file; loading
+    /// casts back to the network's own precision).
+    pub async fn record_bytes_as(&self, dtype: DType) -> Result<Vec<u8>, String> {
         match self {
-            Network::Teacher(m) => record_bytes(m).await,
-            Network::Student(m) => record_bytes(m).await,
+            Network::Teacher(m) => record_bytes_as(m, dtype).await,
+            Network::Student(m) => record_bytes_as(m, dtype).await,
         }
     }
 
@@ -223,13 +228,41 @@ impl Classifier for Network {
     }
 }
 
-/// Apply record bytes to `model`; a record of another shape is refused, `model` is unchanged.
+/// Apply record bytes to `model`; a record of another shape is refused, `model` is unchanged. A
+/// record stored in another precision (the half-precision published teacher) is cast to the
+/// model's own.
 pub fn load_record<M: Module>(name: &str, model: M, record: Vec<u8>) -> Result<M, WeightsError> {
+    check_finite(name, &record)?;
     let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(record))
-        .map_err(|e| WeightsError::Damaged(format!("{name}: the weights are damaged ({e})")))?;
+        .map_err(|e| WeightsError::Damaged(format!("{name}: the weights are damaged ({e})")))?
+        .cast_to_module_dtype();
     model.try_load_record(record).map_err(|e| {
         WeightsError::Mismatch(format!("{name}: the weights do not fit this network ({e})"))
     })
+}
+
+/// Refuse a record holding a number that is not finite (NaN or ±∞: a run that diverged, or a
+/// damaged file), naming the parameter, before anything is loaded.
+pub fn check_finite(name: &str, record: &[u8]) -> Result<(), WeightsError> {
+    let damaged = |e: burn_pack::Error| {
+        WeightsError::Damaged(format!("{name}: the weights are damaged ({e})"))
+    };
+    let reader =
+        burn_pack::Reader::from_bytes(Bytes::from_bytes_vec(record.to_vec())).map_err(damaged)?;
+    for t in reader.into_tensors().map_err(damaged)? {
+        let (path, dtype, shape, _, bytes) = t.into_parts().map_err(damaged)?;
+        if !dtype.is_float() {
+            continue;
+        }
+        let data = TensorData::from_bytes(bytes, shape, dtype);
+        if let Some(bad) = data.iter::<f32>().find(|v| !v.is_finite()) {
+            return Err(WeightsError::Damaged(format!(
+                "{name}: {path} holds {bad}, not a finite number (a run that diverged, or a \
+                 damaged file); train or download the weights again"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Collects every float parameter into one transaction.
@@ -242,23 +275,30 @@ impl ModuleVisitor for Collect {
     }
 }
 
-/// Replaces every float parameter, in visiting order, by the data read, on `device`.
+/// Replaces every float parameter, in visiting order, by the data read, on `device`, stored as
+/// `dtype`.
 struct Replace {
     data: std::vec::IntoIter<TensorData>,
     device: Device,
+    dtype: DType,
 }
 
 impl ModuleMapper for Replace {
     fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
         let data = self.data.next().expect("one datum per parameter");
-        let device = self.device.clone();
-        param.map(|_| Tensor::from_data(data, &device))
+        let (device, dtype) = (self.device.clone(), self.dtype);
+        param.map(|_| Tensor::from_data(data.convert_dtype(dtype), (&device, dtype)))
     }
 }
 
-/// The record bytes of `model`, read from its device in one async transaction (never a
-/// blocking read, so this works on WebGPU), then serialised on the CPU.
+/// The record bytes of `model`, read from its device in one async transaction (never a blocking
+/// read, so this works on WebGPU), then serialised on the CPU.
 pub async fn record_bytes<M: Module>(model: &M) -> Result<Vec<u8>, String> {
+    record_bytes_as(model, DType::F32).await
+}
+
+/// [`record_bytes`] with every parameter stored as `dtype` (`F16`: the shipped teacher).
+pub async fn record_bytes_as<M: Module>(model: &M, dtype: DType) -> Result<Vec<u8>, String> {
     let model = model.valid();
     let mut collect = Collect(Some(Transaction::default()));
     model.visit(&mut collect);
@@ -271,6 +311,7 @@ pub async fn record_bytes<M: Module>(model: &M) -> Result<Vec<u8>, String> {
     let cpu = model.map(&mut Replace {
         data: data.into_iter(),
         device: Device::flex(),
+        dtype,
     });
     let bytes = cpu
         .into_record()

@@ -69,35 +69,46 @@ fn encode(s: &str) -> String {
         .collect()
 }
 
-fn clamp_num<T: PartialOrd + Copy + std::str::FromStr + std::fmt::Display>(
+/// `raw` as a number within `(lo, hi)` (clamped, with a warning), or `None` with a warning that
+/// says what is used instead (`using`) when it is not a number (NaN included).
+fn clamp_or<T: PartialOrd + Copy + std::str::FromStr + std::fmt::Display>(
     key: &str,
     raw: &str,
     (lo, hi): (T, T),
-    default: T,
+    using: &str,
     warnings: &mut Vec<String>,
-) -> T {
+) -> Option<T> {
     match raw.trim().parse::<T>() {
         // NaN compares false with everything, so it would pass both bounds below.
         Ok(v) if v.partial_cmp(&v).is_none() => {
-            warnings.push(format!("{key}={raw} is not a number; using {default}"));
-            default
+            warnings.push(format!("{key}={raw} is not a number; using {using}"));
+            None
         }
         Ok(v) if v < lo => {
             warnings.push(format!("{key}={raw} is below {lo}; using {lo}"));
-            lo
+            Some(lo)
         }
         Ok(v) if v > hi => {
             warnings.push(format!("{key}={raw} is above {hi}; using {hi}"));
-            hi
+            Some(hi)
         }
-        Ok(v) => v,
+        Ok(v) => Some(v),
         Err(_) => {
-            warnings.push(format!(
-                "{key}={raw} is not a valid number; using {default}"
-            ));
-            default
+            warnings.push(format!("{key}={raw} is not a valid number; using {using}"));
+            None
         }
     }
+}
+
+/// [`clamp_or`] with `default` in place of what is not a number.
+fn clamp_num<T: PartialOrd + Copy + std::str::FromStr + std::fmt::Display>(
+    key: &str,
+    raw: &str,
+    range: (T, T),
+    default: T,
+    warnings: &mut Vec<String>,
+) -> T {
+    clamp_or(key, raw, range, &default.to_string(), warnings).unwrap_or(default)
 }
 
 impl Settings {
@@ -130,8 +141,7 @@ impl Settings {
                     s.lr = if v.is_empty() || v == "default" {
                         None
                     } else {
-                        let lr = clamp_num("lr", &v, LR, f64::NAN, &mut w);
-                        (!lr.is_nan()).then_some(lr)
+                        clamp_or("lr", &v, LR, "the optimizer's default", &mut w)
                     }
                 }
                 "opt" => match v.parse() {
@@ -158,7 +168,7 @@ impl Settings {
                     s.labels = if v.is_empty() || v == "all" {
                         None
                     } else {
-                        Some(clamp_num("labels", &v, LABELS, LABELS.1, &mut w))
+                        clamp_or("labels", &v, LABELS, "all", &mut w)
                     }
                 }
                 "val" => s.val = clamp_num("val", &v, VAL, d.val, &mut w),

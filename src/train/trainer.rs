@@ -4,7 +4,6 @@
 
 use super::OptimizerKind;
 use super::adadelta::AdadeltaConfig;
-use super::rng::epoch_order;
 use super::schedule::{EpochOutcome, Schedule};
 use crate::data::Split;
 use crate::data::batch::{self, Norm};
@@ -13,6 +12,7 @@ use crate::distill::{
     mutual_loss,
 };
 use crate::model::{Classifier, dropout};
+use crate::rng::epoch_order;
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 use burn::tensor::Transaction;

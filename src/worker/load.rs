@@ -6,6 +6,7 @@ use super::state::{SharedRef, send};
 use super::{backend, data, hooks};
 use crate::checkpoint::{Checkpoint, CheckpointHead};
 use crate::data::batch::Norm;
+use crate::data::subset::subset_notes;
 use crate::data::{Manifest, Split, SplitKind};
 use crate::protocol::{FromWorker, Phase, Thumb};
 use crate::settings::{DevicePref, Settings};
@@ -82,6 +83,10 @@ pub async fn load<'a>(
         &mut progress,
     ))
     .await?;
+    let asked = (s.subset, s.val, s.labels);
+    for note in subset_notes(asked, &train.labels, &test.labels, &manifest.classes) {
+        send(shared, FromWorker::Notice(note));
+    }
     let (test, train) = (Rc::new(test), Rc::new(train));
     let classes = manifest.num_classes();
     keep(shared, s, resume, &test, &train, norm, manifest);

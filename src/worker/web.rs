@@ -2,6 +2,7 @@
 //! reporter (a panic kills the worker; the page hears why first).
 
 use super::state::Reply;
+use crate::fetch::{Fetched, fetch_capped};
 use crate::js_error::js_err;
 use crate::protocol::FromWorker;
 use js_sys::{Promise, Uint8Array};
@@ -9,9 +10,7 @@ use std::cell::RefCell;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{
-    AbortController, Cache, ReadableStreamDefaultReader, RequestInit, Response, WorkerGlobalScope,
-};
+use web_sys::{Cache, Response, WorkerGlobalScope};
 
 fn global() -> WorkerGlobalScope {
     js_sys::global().unchecked_into()
@@ -33,93 +32,14 @@ pub async fn sleep_ms(ms: i32) {
     let _ = JsFuture::from(p).await;
 }
 
-/// A fetch that gets nothing for this long — no headers, or no next chunk of the body — is
-/// abandoned: the server has stalled. A slow network that keeps sending is never cut off.
-pub const IDLE_MS: i32 = 15_000;
-
 /// GET `url`: `Ok(None)` on 404, the body otherwise, of at most `max` bytes (a larger
-/// `Content-Length`, or a body that grows past it, is refused before more is read).
+/// `Content-Length`, or a body that grows past it, is refused before more is read; a stalled
+/// server is given up on: [`crate::fetch`]).
 pub async fn fetch_bytes(url: &str, max: usize) -> Result<Option<Vec<u8>>, String> {
-    let controller = AbortController::new().map_err(js_err)?;
-    let init = RequestInit::new();
-    init.set_signal(Some(&controller.signal()));
-    let give_up = |why: String| {
-        controller.abort();
-        why
-    };
-    let stalled = || {
-        format!(
-            "{url}: the server sent nothing for {} s (stalled)",
-            IDLE_MS / 1000
-        )
-    };
-    let resp: Response =
-        match within(global().fetch_with_str_and_init(url, &init), IDLE_MS).await {
-            None => return Err(give_up(stalled())),
-            Some(r) => r.map_err(|e| format!("could not fetch {url}: {}", js_err(e)))?,
-        }
-        .unchecked_into();
-    if resp.status() == 404 {
-        return Ok(None);
-    }
-    if !resp.ok() {
-        return Err(give_up(format!(
-            "could not fetch {url}: HTTP {}",
-            resp.status()
-        )));
-    }
-    let announced = (resp.headers().get("content-length").ok().flatten())
-        .and_then(|v| v.trim().parse::<u64>().ok());
-    if let Some(len) = announced.filter(|&n| n > max as u64) {
-        return Err(give_up(format!(
-            "{url}: the server announces {len} bytes, more than the {max} expected"
-        )));
-    }
-    let Some(body) = resp.body() else {
-        return Ok(Some(Vec::new()));
-    };
-    let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
-    let mut out = Vec::new();
-    loop {
-        let chunk = match within(reader.read(), IDLE_MS).await {
-            None => return Err(give_up(stalled())),
-            Some(r) => r.map_err(|e| format!("could not read {url}: {}", js_err(e)))?,
-        };
-        let field = |k: &str| js_sys::Reflect::get(&chunk, &k.into()).unwrap_or(JsValue::UNDEFINED);
-        if field("done").as_bool().unwrap_or(true) {
-            break;
-        }
-        let value: Uint8Array = field("value").unchecked_into();
-        let (start, n) = (out.len(), value.length() as usize);
-        if start + n > max {
-            return Err(give_up(format!(
-                "{url}: more than the {max} bytes expected"
-            )));
-        }
-        out.resize(start + n, 0);
-        value.copy_to(&mut out[start..]);
-    }
-    Ok(Some(out))
-}
-
-/// `promise`'s outcome, or `None` if it has not settled within `ms`.
-async fn within(promise: Promise, ms: i32) -> Option<Result<JsValue, JsValue>> {
-    let marker = js_sys::Object::new();
-    let mut timer = None;
-    let timeout = Promise::new(&mut |resolve, _| {
-        let g = global();
-        timer =
-            (g.set_timeout_with_callback_and_timeout_and_arguments_1(&resolve, ms, &marker)).ok();
-    });
-    let race = Promise::race(&js_sys::Array::of2(&promise, &timeout));
-    let settled = JsFuture::from(race).await;
-    // One timer per chunk read: cleared, not left to fire on a race already settled.
-    if let Some(t) = timer {
-        global().clear_timeout_with_handle(t);
-    }
-    match settled {
-        Ok(v) if js_sys::Object::is(&v, &marker) => None,
-        other => Some(other),
+    match fetch_capped(url, max, None).await? {
+        Fetched::Body(b) => Ok(Some(b)),
+        Fetched::Status(404) => Ok(None),
+        Fetched::Status(s) => Err(format!("could not fetch {url}: HTTP {s}")),
     }
 }
 

@@ -1,0 +1,56 @@
+//! Every generated table in README.md and docs/RESULTS.md is what its committed results file
+//! gives (`bench/tables.py --check`), and a figure edited by hand is caught.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+fn check(root: &Path) -> std::process::Output {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    Command::new("python3")
+        .arg(repo.join("bench/tables.py"))
+        .args(["--check", "--root"])
+        .arg(root)
+        .output()
+        .expect("python3 runs (it is on every machine the lab supports)")
+}
+
+#[test]
+fn the_tables_are_generated_from_the_committed_results() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let o = check(repo);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "{out}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(out.contains("lessons"), "{out}");
+}
+
+#[test]
+fn a_table_edited_by_hand_fails_the_check() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let copy = common::scratch("tables");
+    std::fs::create_dir_all(copy.join("docs/results")).unwrap();
+    for f in ["README.md", "docs/RESULTS.md", "docs/results/lessons.json"] {
+        std::fs::copy(repo.join(f), copy.join(f)).unwrap();
+    }
+    assert!(
+        check(&copy).status.success(),
+        "the copy checks as the repo does"
+    );
+    // A promise nudged up by hand: the check names the stale table.
+    let path = copy.join("docs/RESULTS.md");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let start = text.find("<!-- table: lessons -->").unwrap();
+    let at = start + text[start..].find("| quick |").unwrap();
+    let row_end = at + text[at..].find('\n').unwrap();
+    let row = text[at..row_end].replace("**+", "**+9");
+    std::fs::write(&path, format!("{}{row}{}", &text[..at], &text[row_end..])).unwrap();
+    let o = check(&copy);
+    assert!(!o.status.success());
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("docs/RESULTS.md: lessons"), "{out}");
+}
