@@ -83,7 +83,9 @@ test('the bare page\'s lesson keeps its promise: the distilled student beats the
     const card = await b.page.locator('#preset-quick + p').textContent();
     assert.match(card, /Measured: \+\d\.\d points on average over \d+ seeds \([+-]\d\.\d to \+\d\.\d;/);
     assert.doesNotMatch(await b.page.locator('#data-check').textContent(), /not the teacher/);
+    const started = Date.now();
     const h = await runToEnd(b, srv.url + '?device=cpu');
+    console.log(`# the bare page's lesson: page load, Start and Done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     const acc = (role) => h.results.find((r) => r.role === role).val_accuracy;
     assert.ok(acc('Distilled') > acc('Baseline'), `distilled ${acc('Distilled')} vs baseline ${acc('Baseline')}`);
     assert.ok(acc('Teacher') > 0.9, `teacher ${acc('Teacher')}`);

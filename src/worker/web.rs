@@ -3,12 +3,10 @@
 
 use super::state::Reply;
 use crate::fetch::{Fetched, fetch_capped};
-use crate::js_error::js_err;
 use crate::protocol::FromWorker;
 use js_sys::{Promise, Uint8Array};
 use std::cell::RefCell;
 use wasm_bindgen::JsCast;
-use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Cache, Response, WorkerGlobalScope};
 
