@@ -28,7 +28,8 @@ test('WebGPU: teacher and students train on real data, and the explorer softens'
       assert.ok(mean(loss.slice(-3)) < mean(loss.slice(0, 3)), `${role} loss should fall: ${loss}`);
       const acc = h.curves[role].epochs.at(-1).val_accuracy;
       console.log(`# ${role}: ${acc}`);
-      assert.ok(acc > 0.25, `${role} validation accuracy ${acc} should be well above chance (0.1)`);
+      // What the lab reaches here (teacher 0.45, students 0.64–0.66 on 2026-12-03), less a margin.
+      assert.ok(acc > (role === 'teacher' ? 0.35 : 0.5), `${role} validation accuracy ${acc} should be well above chance (0.1)`);
     }
     assert.deepEqual(h.results.map((r) => r.role).sort(), ['Baseline', 'Distilled', 'Teacher']);
 

@@ -144,7 +144,8 @@ test('with fewer labels than samples the baseline sees only the labelled ones, r
     assert.equal(h.curves.distilled.steps.at(-1).step, 16);
     const distilled = h.results.find((r) => r.role === 'Distilled').val_accuracy;
     console.log(`# 100 labels of 1,024, one epoch: distilled ${distilled}`);
-    assert.ok(distilled > 0.3, `distilled ${distilled}`);
+    // The shipped teacher's soft targets on all 1,024: 0.69 on 2026-12-03, less a margin.
+    assert.ok(distilled > 0.6, `distilled ${distilled}`);
   } finally {
     await b.close();
     await srv.close();

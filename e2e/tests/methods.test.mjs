@@ -31,7 +31,8 @@ for (const { method, extra, formula, roles } of cases) {
       const rows = await b.page.locator('#results tbody tr').evaluateAll((trs) => trs.map((tr) => tr.dataset.role));
       assert.deepEqual(rows.sort(), roles.map((r) => r.toLowerCase()).sort());
       console.log(`# ${h.results.map((r) => `${r.role} ${r.val_accuracy}`).join(', ')}`);
-      for (const r of h.results) assert.ok(r.val_accuracy > 0.3, `${r.role}: ${r.val_accuracy} (chance 0.1)`);
+      // Every network of these runs reached 0.70–0.93 on 2026-12-03; less a margin.
+      for (const r of h.results) assert.ok(r.val_accuracy > 0.6, `${r.role}: ${r.val_accuracy} (chance 0.1)`);
       const gain = await b.page.locator('#results tr[data-role="distilled"] td').nth(3).textContent();
       assert.match(gain, /^[+-]\d+\.\d\d points$/);
       const d = h.curves.distilled;
