@@ -109,7 +109,8 @@ pub fn serve(args: &[String]) -> Result<()> {
     if root().join("data/fashion-mnist/manifest.json").exists() {
         publish_teacher()?;
     }
-    let query = if dataset == "emnist-letters" {
+    // A bare visit opens on the first lesson (Fashion-MNIST); another set is named in the link.
+    let query = if ["emnist-letters", "fashion-mnist"].contains(&dataset.as_str()) {
         String::new()
     } else {
         format!("?dataset={dataset}")
