@@ -15,7 +15,6 @@ const LESSONS_JSON: &str = include_str!("../docs/results/lessons.json");
 pub struct LessonRuns {
     /// The lesson's key (`presets::Preset::key`).
     pub key: String,
-    pub labelled: usize,
     pub runs: Vec<SeedRun>,
 }
 
@@ -94,8 +93,8 @@ impl LessonRuns {
         mean_sd(&lead).0
     }
 
-    /// What the card promises: "Measured: +1.2 points on average over 5 seeds (+0.7 to +1.9),
-    /// 5 s natively."
+    /// What the card promises: "Measured: +1.2 points on average over 5 seeds (+0.8 to +1.6; 4 s
+    /// a run natively on one core)."
     pub fn promise(&self) -> String {
         let (mean, _) = mean_sd(&self.gains());
         let (lo, hi) = self.gain_range();
@@ -163,7 +162,6 @@ mod tests {
     fn a_promise_is_the_runs_figures() {
         let l = LessonRuns {
             key: "k".into(),
-            labelled: 10,
             runs: vec![
                 SeedRun {
                     seed: 0,

@@ -1,4 +1,5 @@
-//! Draw a letter (or whatever the dataset's classes are): a pad for mouse, pen and touch (pointer events). The stroke becomes a 28x28
+//! Draw what the dataset holds (a letter, a digit, a shoe): a pad for mouse, pen and touch
+//! (pointer events), titled by `data::dataset::draw_prompt`. The stroke becomes a 28x28
 //! input the way MNIST's were made ([`crate::image::stroke_to_input`]), shown as the model sees
 //! it, and every trained network's distribution updates as you draw.
 
