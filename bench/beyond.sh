@@ -10,7 +10,8 @@
 # masks. Prints the table (mean ± sd, paired gains with 95 % intervals) and how long it took.
 # LIMIT is the compute budget: a CNN in the cohort costs a CNN's training per seed. Not in CI.
 # TEACHER_RUNS=runs/full (what bench/beyond_strong.sh sets) distils from that folder's teacher
-# instead of one trained on the LIMIT images; METHODS chooses the methods.
+# instead of one trained on the LIMIT images; METHODS chooses the methods. Writes
+# docs/results/NAME.json (NAME: beyond) and regenerates the tables made from it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
@@ -45,8 +46,9 @@ for seed in $SEEDS; do
   echo "seed $seed: $(( $(date +%s) - s0 )) s"
 done
 echo
-python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); print("teacher CNN (seed 0, %d images): %.2f %% after %d epochs, %.0f s" % (s["train_samples"], 100*s["val_acc"], s["epochs"], s["seconds"]))' $TEACHER_RUNS/teacher/summary.json
-echo
-python3 bench/beyond.py $OUT
+NAME=${NAME:-beyond}
+python3 bench/collect.py $NAME $OUT $TEACHER_RUNS/teacher ${SCRIPT:-bench/beyond.sh} \
+  "the first $LIMIT Fashion-MNIST training images, the 10,000 test images as validation; distill sweep --methods $METHODS, hinton T $TS x alpha $AS, $HINT_EPOCHS hint epochs"
+python3 bench/tables.py --only $NAME,headline-beyond --print
 echo
 echo "took $(( $(date +%s) - start )) s in all (teacher part $t_teacher s) on $(nproc) cores"

@@ -5,8 +5,9 @@
 # validation loss, up to 50 epochs), its logits cached once per sweep; then for each seed a
 # baseline student and distilled students over a T × λ/α grid for both loss forms, every student
 # of a seed from the same initial weights, data order and dropout masks. Prints the table (mean ±
-# sd, paired gain with a 95 % interval) and how long each part took. Not part of CI: hours on 2
-# cores. Re-running skips what runs/full/ already holds.
+# sd, paired gain with a 95 % interval) and how long each part took; writes
+# docs/results/full-scale.json and regenerates the tables made from it. Not part of CI: hours on
+# 2 cores. Re-running skips what runs/full/ already holds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
@@ -19,8 +20,8 @@ OUT=$OUT bench/teacher.sh
 t_teacher=$(( $(date +%s) - start ))
 D=$D OUT=$OUT SEEDS=$SEEDS TS=$TS LS=$LS bench/seed_sweeps.sh
 echo
-python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); print("teacher CNN (seed 0): %.2f %% after %d epochs, %.0f s" % (100*s["val_acc"], s["epochs"], s["seconds"]))' $OUT/teacher/summary.json
-echo
-python3 bench/paired.py $OUT
+python3 bench/collect.py full-scale $OUT $OUT/teacher bench/fashion_full.sh \
+  "all 60,000 Fashion-MNIST training images, the 10,000 test images as validation; per seed and loss form one distill sweep over T $TS x lambda $LS"
+python3 bench/tables.py --only full-scale,headline --print
 echo
 echo "took $(( $(date +%s) - start )) s in all (teacher part $t_teacher s) on $(nproc) cores"

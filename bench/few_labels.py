@@ -1,27 +1,24 @@
-"""Table and curve for bench/few_labels.sh: accuracy against the number of labelled images N,
-for the baseline and the distilled students (same N images; whole training set as transfer set),
-mean ± sd over seeds and the paired gain (same seed) with a 95 % interval.
-
-Usage: few_labels.py RUNS_DIR [SVG_OUT]. Reads KIND-nN-seedS.json (the JSON `distill sweep`
-prints) and writes the curve as a self-contained SVG.
+"""Table and curve for bench/few_labels.sh, generated from its results file
+(docs/results/few-labels.json; bench/tables.py calls these): accuracy against the number of
+labelled images N for the baseline and the distilled students (same N images; whole training set
+as transfer set), mean ± sd over seeds and the paired gain (same seed) with a 95 % interval; the
+curve as a self-contained SVG.
 """
-import json
 import math
 import pathlib
 import re
 import sys
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
-from paired import interval, mean_sd  # noqa: E402
+from paired import ci, interval, mean_sd, pct, signed  # noqa: E402
 
 
-def load(folder):
-    """{(kind, n): {seed: sweep json}}."""
+def group(sweeps):
+    """{(kind, n): {seed: sweep json}} from {"KIND-nN-seedS": sweep json}."""
     runs = {}
-    for f in sorted(pathlib.Path(folder).glob("*-n*-seed*.json")):
-        m = re.fullmatch(r"(same|whole)-n(\d+)-seed(\d+)", f.stem)
-        line = [l for l in f.read_text().splitlines() if l.startswith("{")][-1]
-        runs.setdefault((m[1], int(m[2])), {})[int(m[3])] = json.loads(line)
+    for stem, line in sorted(sweeps.items()):
+        m = re.fullmatch(r"(same|whole)-n(\d+)-seed(\d+)", stem)
+        runs.setdefault((m[1], int(m[2])), {})[int(m[3])] = line
     return runs
 
 
@@ -59,24 +56,41 @@ def check_baselines(runs):
 NAMES = {"same": "distilled, same N images", "whole": "distilled, all 60,000 images as transfer set"}
 
 
-def table(ns, base, out):
-    print("| labelled N | student | accuracy %, mean ± sd | paired gain (points), mean [95 % CI] | per seed |")
-    print("| ---: | --- | ---: | ---: | --- |")
+def table(doc):
+    """The table's Markdown and the determinism check, from the results file."""
+    runs = group(doc["sweeps"])
+    ns, base, out = series(runs)
+    seeds = sorted(next(iter(runs.values())))
+    t = doc["teacher"]
+    secs = sum(r["seconds"] for r in doc["sweeps"].values())
+    rows = [
+        f"Teacher CNN: {100 * t['val_acc']:.2f} % ({t['train_samples']:,} images, {t['epochs']} "
+        f"epochs). Seeds {', '.join(map(str, seeds))}; {len(doc['sweeps'])} sweeps, "
+        f"{secs:,.0f} s of sweeps.",
+        "",
+        "| labelled N | student | accuracy %, mean ± sd | paired gain (points), mean [95 % CI] | per seed |",
+        "| ---: | --- | ---: | ---: | --- |",
+    ]
     for n in ns:
         bm, bsd = mean_sd(base[n])
-        print(f"| {n:,} | baseline (labels only) | {bm:.2f} ± {bsd:.2f} | | "
-              f"{', '.join(f'{b:.2f}' for b in base[n])} |")
+        rows.append(f"| {n:,} | baseline (labels only) | {bm:.2f} ± {bsd:.2f} | | {pct(base[n])} |")
         for (kind, a, t), by_n in out.items():
             if n not in by_n or not by_n[n][0] or (kind == "whole" and n == ns[-1]):
                 continue
             acc, gains = by_n[n]
             am, asd = mean_sd(acc)
-            m, lo, hi = interval(gains)
-            print(f"| {n:,} | {NAMES[kind]}, hinton T {t:g} α {a:g} | {am:.2f} ± {asd:.2f} | "
-                  f"**{m:+.2f}** [{lo:+.2f}, {hi:+.2f}] | {', '.join(f'{g:+.2f}' for g in gains)} |")
+            rows.append(f"| {n:,} | {NAMES[kind]}, hinton T {t:g} α {a:g} | {am:.2f} ± {asd:.2f} | "
+                        f"{ci(*interval(gains))} | {signed(gains)} |")
+    diffs = check_baselines(runs)
+    rows += ["", "Every baseline was trained once per kind of run (same N, seed): "
+             + ("identical results in both." if not diffs else f"**they differed** for (N, seed) {diffs}.")
+             + " From `docs/results/few-labels.json`."]
+    return "\n".join(rows)
 
 
-def svg(ns, base, out, path):
+def svg(doc):
+    """The curve (accuracy against N, log scale) as SVG text."""
+    ns, base, out = series(group(doc["sweeps"]))
     w, h, left, right, top, bottom = 860, 420, 60, 330, 20, 50
     lo = math.floor(min(min(v) for v in base.values()) / 5) * 5
     hi = 100 if lo < 60 else 95
@@ -107,16 +121,4 @@ def svg(ns, base, out, path):
         parts.append(f'<line x1="{w - right + 12}" x2="{w - right + 32}" y1="{ly}" y2="{ly}" stroke="{colour}" stroke-width="2"/>'
                      f'<text x="{w - right + 38}" y="{ly + 4}">{label}</text>')
     parts.append(f'<text x="{w - right + 12}" y="{top + 20 * len(lines) + 20}">hinton form, T 4; mean ± sd over seeds</text></svg>')
-    pathlib.Path(path).write_text("\n".join(parts) + "\n")
-    print(f"wrote {path}")
-
-
-if __name__ == "__main__":
-    runs = load(sys.argv[1])
-    ns, base, out = series(runs)
-    table(ns, base, out)
-    diffs = check_baselines(runs)
-    print("\nbaselines identical in both kinds of run (same N, seed): "
-          + ("yes" if not diffs else f"NO, for (N, seed) {diffs}"))
-    if len(sys.argv) > 2:
-        svg(ns, base, out, sys.argv[2])
+    return "\n".join(parts) + "\n"

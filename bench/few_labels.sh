@@ -11,7 +11,8 @@
 # (Adadelta, batch 256, plateau schedule and early stopping on validation loss, up to 50
 # epochs); a labelled set smaller than 10,240 images is repeated whole until an epoch holds
 # that many (`--repeat-to`), so 250 images still make 40-step epochs for the schedule.
-# Prints the table, writes docs/few_labels.svg, and says how long it took. Not part of CI.
+# Writes docs/results/few-labels.json, regenerates the tables and docs/few_labels.svg made from
+# it, prints the table and says how long it took. Not part of CI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
@@ -43,6 +44,8 @@ for n in $NS; do
   done
 done
 echo
-python3 bench/few_labels.py $OUT docs/few_labels.svg
+python3 bench/collect.py few-labels $OUT $TEACHER_RUNS/teacher bench/few_labels.sh \
+  "the first N of Fashion-MNIST's training images labelled (N in $NS), hinton T 4, alpha $AS; same N images or all 60,000 as transfer set"
+python3 bench/tables.py --only few-labels,headline --print
 echo
 echo "took $(( $(date +%s) - start )) s in all on $(nproc) cores"

@@ -1,8 +1,6 @@
-"""Paired statistics for the Fashion-MNIST result scripts: mean ± sd over seeds and the paired
-gain (distilled − baseline, same seed) with a two-sided 95 % Student-t interval.
-
-Reads the JSON lines that `distill sweep` prints (one file per loss form and seed, named
-LOSS-seedS.json in the folder given) and prints one table row per (loss, T, λ) cell.
+"""Paired statistics for the result scripts: mean ± sd over seeds and the paired gain
+(distilled − baseline, same seed) with a two-sided 95 % Student-t interval; and the full-scale
+table (bench/fashion_full.sh) generated from its results file (bench/tables.py calls it).
 """
 import json
 import pathlib
@@ -30,43 +28,90 @@ def interval(gains):
     return m, m - half, m + half
 
 
-def load(folder):
-    """{loss: {seed: sweep json}} from LOSS-seedS.json files."""
+def group(sweeps):
+    """{loss: {seed: sweep json}} from {"LOSS-seedS": sweep json}."""
     runs = {}
-    for f in sorted(pathlib.Path(folder).glob("*-seed*.json")):
-        loss, seed = f.stem.split("-seed")
-        line = [l for l in f.read_text().splitlines() if l.startswith("{")][-1]
-        runs.setdefault(loss, {})[int(seed)] = json.loads(line)
+    for stem, line in sorted(sweeps.items()):
+        loss, seed = stem.split("-seed")
+        runs.setdefault(loss, {})[int(seed)] = line
     return runs
 
 
-def table(folder, label="distilled"):
-    runs = load(folder)
-    best = None
-    print(f"| loss | T | λ/α | {label}, mean ± sd | baseline, mean ± sd | paired gain (points), mean [95 % CI] | per seed |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | --- |")
-    for loss, by_seed in runs.items():
-        seeds = sorted(by_seed)
-        base = [100 * by_seed[s]["baseline_val_acc"] for s in seeds]
-        cells = by_seed[seeds[0]]["grid"]
-        for i, cell in enumerate(cells):
-            acc = [100 * by_seed[s]["grid"][i]["val_acc"] for s in seeds]
+def load(folder):
+    """{loss: {seed: sweep json}} from the LOSS-seedS.json files a result script wrote."""
+    sweeps = {}
+    for f in sorted(pathlib.Path(folder).glob("*-seed*.json")):
+        sweeps[f.stem] = json.loads([l for l in f.read_text().splitlines() if l.startswith("{")][-1])
+    return group(sweeps)
+
+
+def pct(v):
+    return ", ".join(f"{x:.2f}" for x in v)
+
+
+def signed(v):
+    return ", ".join(f"{x:+.2f}" for x in v).replace("-", "−")
+
+
+def ci(m, lo, hi):
+    return f"**{m:+.2f}** [{lo:+.2f}, {hi:+.2f}]".replace("-", "−")
+
+
+# The study's own setting (keras form, T 10, λ 0.5), marked in the table.
+STUDY = ("keras", 10.0, 0.5)
+
+
+def full_scale(doc):
+    """bench/fashion_full.sh's table from docs/results/full-scale.json: the teacher, the baseline,
+    every (loss, T, λ/α) cell's distilled accuracy and paired gain, the best cell and what the
+    soft term's weight does."""
+    runs = group(doc["sweeps"])
+    t = doc["teacher"]
+    losses = sorted(runs)
+    seeds = sorted(runs[losses[0]])
+    base = [100 * runs[losses[0]][s]["baseline_val_acc"] for s in seeds]
+    bm, bsd = mean_sd(base)
+    twice = all(runs[l][s]["baseline_val_acc"] == runs[losses[0]][s]["baseline_val_acc"]
+                for l in losses for s in seeds)
+    secs = sum(r["seconds"] for l in losses for r in runs[l].values())
+    out = [
+        f"Teacher CNN (seed 0): **{100 * t['val_acc']:.2f} %** after {t['epochs']} epochs"
+        f"{' (early-stopped)' if t.get('early_stopped') else ''}, {t['seconds']:,.0f} s. "
+        f"Baseline student: **{bm:.2f} % ± {bsd:.2f}** ({pct(base)}); each seed's baseline was "
+        f"trained once per loss form's sweep and "
+        + ("matched to the last digit." if twice else "**differed** between them (not deterministic).")
+        + f" {len(seeds)} seeds, {sum(len(runs[l]) for l in losses)} sweeps, {secs:,.0f} s of sweeps.",
+        "",
+        "| loss | T | λ/α | distilled, mean ± sd | paired gain (points), mean [95 % CI] | per seed |",
+        "| --- | ---: | ---: | ---: | ---: | --- |",
+    ]
+    best, by_weight = None, {}
+    for loss in ("hinton", "keras"):
+        if loss not in runs:
+            continue
+        for i, cell in enumerate(runs[loss][seeds[0]]["grid"]):
+            acc = [100 * runs[loss][s]["grid"][i]["val_acc"] for s in seeds]
             gains = [a - b for a, b in zip(acc, base)]
             m, lo, hi = interval(gains)
             am, asd = mean_sd(acc)
-            bm, bsd = mean_sd(base)
-            print(f"| {loss} | {cell['temperature']:g} | {cell['lambda']:g} | {am:.2f} ± {asd:.2f} | "
-                  f"{bm:.2f} ± {bsd:.2f} | **{m:+.2f}** [{lo:+.2f}, {hi:+.2f}] | "
-                  f"{', '.join(f'{g:+.2f}' for g in gains)} |")
+            T, lam = cell["temperature"], round(cell["lambda"], 4)
+            name = f"{loss} (the study's)" if (loss, T, lam) == STUDY else loss
+            out.append(f"| {name} | {T:g} | {lam:g} | {am:.2f} ± {asd:.2f} | {ci(m, lo, hi)} | {signed(gains)} |")
             if best is None or m > best[0]:
-                best = (m, lo, hi, loss, cell["temperature"], cell["lambda"], len(seeds))
-    if best:
-        m, lo, hi, loss, t, l, n = best
-        verdict = "excludes 0" if lo > 0 or hi < 0 else "includes 0"
-        print(f"\nbest cell: {loss} T {t:g} λ/α {l:g}: {m:+.2f} points [{lo:+.2f}, {hi:+.2f}] over "
-              f"{n} seeds (the interval {verdict}; picked after the fact among all cells, so read "
-              f"it as the best of a grid)")
-
-
-if __name__ == "__main__":
-    table(sys.argv[1], *(sys.argv[2:3]))
+                best = (m, lo, hi, loss, T, lam)
+            by_weight.setdefault((loss, T), []).append((lam, m))
+    m, lo, hi, loss, T, lam = best
+    helps = lo > 0
+    out += ["", f"**{'Distillation helps' if helps else 'No setting helps this student'}: the best "
+               f"cell ({loss}, T {T:g}, λ/α {lam:g}, picked after the fact among "
+               f"{sum(len(v) for v in by_weight.values())}) gains {ci(m, lo, hi).replace('**', '')} "
+               f"points.**"]
+    # The soft term's weight: α in hinton's form, 1 − λ in keras' (λ weights the hard term).
+    worse = []
+    for (l, T), cells in sorted(by_weight.items()):
+        soft = sorted(cells, key=lambda c: c[0] if l == "hinton" else -c[0])
+        worse.append(all(b[1] < a[1] for a, b in zip(soft, soft[1:])))
+    out.append(f"More weight on the soft term lowers the gain at every step in {sum(worse)} of "
+               f"{len(worse)} (loss, T) rows (α up in hinton's form, λ down in keras', where λ "
+               f"weights the hard term). From `docs/results/full-scale.json`.")
+    return "\n".join(out)

@@ -1,12 +1,16 @@
 //! Hand-made hostile files against every parser: each is refused with an error naming the file,
 //! without a panic, a stack overflow, or inflating or allocating past what its format declares.
-//! Each case failed (panic, abort, or gigabytes inflated) before the parsers were bounded.
+//! Each case failed (panic, abort, or gigabytes inflated) before the parsers were bounded. The
+//! bounded work is measured, not inferred from the error's text: the process's peak resident
+//! memory during each refusal (common::mem), so a parser that inflates a bomb in full before
+//! noticing fails here even when its error message is right.
 
 mod common;
 
 use common::fixtures;
 
 use burn::prelude::*;
+use common::mem::{exclusive, peak_growth};
 use distill_lab::checkpoint::{Checkpoint, CheckpointHead, RoleState};
 use distill_lab::data::{DataError, SplitKind, idx, inflate, mat, shard, zip};
 use distill_lab::model::snapshot::{self, WeightsError, WeightsMeta};
@@ -15,6 +19,11 @@ use distill_lab::protocol::Role;
 use distill_lab::settings::Settings;
 use distill_lab::train::Schedule;
 use std::time::Instant;
+
+/// At most what refusing a hostile file whose declared sizes are tiny may add to the peak
+/// resident memory: working buffers and allocator slack, never the payload the file would
+/// inflate to (64 to 256 MB below).
+const SMALL: usize = 8 << 20;
 
 /// A deflated zip of one member, its central directory entry's extra field replaced by `extra`
 /// and its sizes set to the zip64 marker.
@@ -59,6 +68,7 @@ fn a_zip_listing_more_entries_than_its_directory_holds_is_refused() {
 
 #[test]
 fn a_zip_member_inflating_past_its_declared_size_stops_there() {
+    let _mem = exclusive();
     // 64 MB of zeros deflate to about 64 KB; the directory says 1,000 bytes.
     let big = vec![0u8; 64 << 20];
     let mut z = fixtures::zip(&[("bomb.bin", &big)], true);
@@ -67,17 +77,24 @@ fn a_zip_member_inflating_past_its_declared_size_stops_there() {
         .position(|w| w == [0x50, 0x4b, 0x01, 0x02])
         .unwrap();
     z[cd + 24..cd + 28].copy_from_slice(&1000u32.to_le_bytes());
+    drop(big);
     let entries = zip::read_index("bomb.zip", &mut &z[..]).unwrap();
-    let err = zip::extract("bomb.zip", &mut &z[..], &entries[0]).unwrap_err();
+    let (err, bytes) =
+        peak_growth(|| zip::extract("bomb.zip", &mut &z[..], &entries[0]).unwrap_err());
     assert!(
         err.to_string().contains("more than the 1000 bytes"),
         "{err}"
     );
+    assert!(bytes < SMALL, "extracting the bomb allocated {bytes} bytes");
     // An entry declaring more than any dataset file is refused before inflating.
     let mut huge = entries[0].clone();
     huge.size = inflate::MAX_INFLATED as u64 + 1;
-    let err = zip::extract("bomb.zip", &mut &z[..], &huge).unwrap_err();
+    let (err, bytes) = peak_growth(|| zip::extract("bomb.zip", &mut &z[..], &huge).unwrap_err());
     assert!(err.to_string().contains("declares"), "{err}");
+    assert!(
+        bytes < SMALL,
+        "a refused declaration allocated {bytes} bytes"
+    );
     // Offsets near u64::MAX do not wrap around.
     let mut far = entries[0].clone();
     far.local_header_offset = u64::MAX - 10;
@@ -86,12 +103,16 @@ fn a_zip_member_inflating_past_its_declared_size_stops_there() {
 
 #[test]
 fn gzip_idx_with_data_past_its_header_is_refused_without_inflating_it_all() {
+    let _mem = exclusive();
     // A label file of 10 labels followed by 256 MB of zeros (about 250 KB compressed).
     let mut file = fixtures::idx_labels(&[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     file.resize(file.len() + (256 << 20), 0);
     let gz = common::gzip(&file);
+    drop(file);
     let t0 = Instant::now();
-    let err = idx::gunzip("emnist-letters-train-labels-idx1-ubyte.gz", &gz).unwrap_err();
+    let (err, bytes) =
+        peak_growth(|| idx::gunzip("emnist-letters-train-labels-idx1-ubyte.gz", &gz).unwrap_err());
+    assert!(bytes < SMALL, "refusing the file allocated {bytes} bytes");
     let msg = err.to_string();
     assert!(
         msg.contains("emnist-letters-train-labels") && msg.contains("more than the 18 bytes"),
@@ -104,8 +125,13 @@ fn gzip_idx_with_data_past_its_header_is_refused_without_inflating_it_all() {
     for v in [u32::MAX, 28, 28] {
         head.extend_from_slice(&v.to_be_bytes());
     }
-    let err = idx::gunzip("big.gz", &common::gzip(&head)).unwrap_err();
+    let head = common::gzip(&head);
+    let (err, bytes) = peak_growth(|| idx::gunzip("big.gz", &head).unwrap_err());
     assert!(err.to_string().contains("declares"), "{err}");
+    assert!(
+        bytes < SMALL,
+        "a header declaring 3 TB allocated {bytes} bytes"
+    );
     // Well-formed files still read.
     let ok = fixtures::idx_labels(&[3; 100]);
     assert_eq!(idx::gunzip("ok.gz", &common::gzip(&ok)).unwrap(), ok);
@@ -142,11 +168,16 @@ fn nested_cells(depth: usize) -> Vec<u8> {
 
 #[test]
 fn deeply_nested_mat_cells_are_refused_not_a_stack_overflow() {
+    let _mem = exclusive();
     let shallow = nested_cells(5);
     let vars = mat::parse("shallow.mat", &shallow).unwrap();
     assert_eq!(vars.len(), 1, "the fixture itself is a valid MAT file");
     let deep = nested_cells(200_000);
-    let err = mat::parse("deep.mat", &deep).unwrap_err();
+    let (err, bytes) = peak_growth(|| mat::parse("deep.mat", &deep).unwrap_err());
+    assert!(
+        bytes < 4 * SMALL,
+        "refusing the nesting allocated {bytes} bytes"
+    );
     assert!(
         err.to_string().contains("deep.mat") && err.to_string().contains("nest deeper"),
         "{err}"
@@ -155,27 +186,44 @@ fn deeply_nested_mat_cells_are_refused_not_a_stack_overflow() {
 
 #[test]
 fn mat_counts_from_headers_never_size_allocations() {
+    let _mem = exclusive();
     // A 1x1 cell whose dims claim 2^31-1 x 2^31-1 elements.
     let mut m = nested_cells(1);
     let dims = 128 + 8 + 16 + 8;
     m[dims..dims + 4].copy_from_slice(&i32::MAX.to_le_bytes());
     m[dims + 4..dims + 8].copy_from_slice(&i32::MAX.to_le_bytes());
-    let err = mat::parse("wide.mat", &m).unwrap_err();
+    let (err, bytes) = peak_growth(|| mat::parse("wide.mat", &m).unwrap_err());
     assert!(err.to_string().contains("declares"), "{err}");
+    assert!(
+        bytes < SMALL,
+        "a header declaring 2^62 cells allocated {bytes} bytes"
+    );
 }
 
 #[test]
 fn a_shard_whose_header_claims_more_than_it_holds_is_refused() {
+    let _mem = exclusive();
     let good = shard::encode(28, 28, &[1, 2], &[0; 2 * 784]);
     let mut raw = common::gunzip(&good);
     raw[8..12].copy_from_slice(&u32::MAX.to_le_bytes());
-    let err = shard::decode("train-000.bin.gz", &common::gzip(&raw)).unwrap_err();
+    let gz = common::gzip(&raw);
+    let (err, bytes) = peak_growth(|| shard::decode("train-000.bin.gz", &gz).unwrap_err());
     assert!(matches!(err, DataError::Shard { .. }), "{err}");
+    assert!(
+        bytes < SMALL,
+        "a header claiming 4 billion images allocated {bytes} bytes"
+    );
     // And one with more data than it declares stops one byte past the declaration.
     let mut raw = common::gunzip(&good);
     raw.resize(raw.len() + (64 << 20), 0);
-    let err = shard::decode("train-001.bin.gz", &common::gzip(&raw)).unwrap_err();
+    let gz = common::gzip(&raw);
+    drop(raw);
+    let (err, bytes) = peak_growth(|| shard::decode("train-001.bin.gz", &gz).unwrap_err());
     assert!(err.to_string().contains("more than"), "{err}");
+    assert!(
+        bytes < SMALL,
+        "refusing 64 MB past the declaration allocated {bytes} bytes"
+    );
 }
 
 fn meta(arch: Arch, network: serde_json::Value) -> WeightsMeta {

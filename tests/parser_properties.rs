@@ -16,6 +16,7 @@ mod common;
 use common::fixtures;
 
 use burn::prelude::*;
+use common::mem::peak_growth;
 use distill_lab::checkpoint::{Checkpoint, CheckpointHead, RoleState};
 use distill_lab::data::dataset::{DatasetKind, FileRole};
 use distill_lab::data::mat::{self, MatValue};
@@ -31,36 +32,6 @@ use std::time::{Duration, Instant};
 
 /// The most one parse may add to the process's peak resident memory (the bound).
 const ALLOC_LIMIT: usize = 256 << 20;
-
-/// A size line of /proc/self/status (`VmHWM`, `VmRSS`), in bytes. Without it the memory
-/// property cannot be checked, so the test fails rather than reading 0 and passing.
-fn status_bytes(field: &str) -> usize {
-    let status = std::fs::read_to_string("/proc/self/status").expect(
-        "the memory property reads /proc/self/status (Linux); without it nothing is checked",
-    );
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<usize>().ok())
-        .map(|kb| kb * 1024)
-        .unwrap_or_else(|| panic!("/proc/self/status has no {field} line"))
-}
-
-/// The process's peak resident memory since the last [`reset_peak`] (Linux: VmHWM). The crate
-/// forbids unsafe code, so no counting allocator: the kernel's high-water mark, reset before
-/// each parse, bounds what the parse touched.
-fn peak_rss() -> usize {
-    status_bytes("VmHWM")
-}
-
-/// Reset the high-water mark to the current resident size (Linux ≥ 4.0: `clear_refs` 5).
-fn reset_peak() {
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
-}
-
-fn rss() -> usize {
-    status_bytes("VmRSS")
-}
 
 /// xorshift64*: reproducible inputs from a fixed seed.
 struct Rng(u64);
@@ -166,10 +137,7 @@ fn check(name: &str, seeds: &[Vec<u8>], make: impl Fn(Vec<u8>) -> Vec<u8>, parse
     while n < limit && deadline.is_none_or(|d| Instant::now() < d) {
         let seed = &seeds[rng.below(seeds.len())];
         let input = make(mutate(&mut rng, seed));
-        reset_peak();
-        let before = rss();
-        let outcome = catch_unwind(AssertUnwindSafe(|| parse(&input)));
-        let grew = peak_rss().saturating_sub(before);
+        let (outcome, grew) = peak_growth(|| catch_unwind(AssertUnwindSafe(|| parse(&input))));
         if outcome.is_err() || grew > ALLOC_LIMIT {
             let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
                 .join(format!("{name}-failure-{n}.bin"));

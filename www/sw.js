@@ -58,8 +58,12 @@ async function prune() {
   const listed = await listedShards();
   if (!listed || !(await caches.has(DATA))) return;
   const data = await caches.open(DATA);
+  // Only shards: the worker also keeps each dataset's manifest here (no sum in its key) for
+  // offline visits, and it may have stored it moments before this worker activated.
   for (const req of await data.keys()) {
-    const sum = new URL(req.url).searchParams.get('sha256');
+    const url = new URL(req.url);
+    if (!url.pathname.endsWith('.shard')) continue;
+    const sum = url.searchParams.get('sha256');
     if (!sum || !listed.has(sum)) await data.delete(req);
   }
 }

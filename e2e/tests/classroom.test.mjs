@@ -55,18 +55,27 @@ test('draw, compare, download, upload, sweep', { timeout: 600_000 }, async () =>
     await waitFor(page, b.logs, 'new predictions', (e) => document.querySelector('#drawn-distilled-chosen')?.dataset.entropy !== e, first);
     await screenshot(page, 'draw');
 
-    // Confusion matrix: a cell opens its samples in the explorer.
-    const cell = page.locator('#confusion-matrix button.cell').first();
-    const t = Number(await cell.getAttribute('data-true'));
-    await cell.click();
-    await waitFor(page, b.logs, 'the explorer to show the cell', (t) => {
-      const a = document.querySelector('article.sample h3');
-      return a && a.textContent.length > 0;
-    }, t);
-    const shown = Number(await page.locator('article.sample').first().getAttribute('data-index'));
+    // Confusion matrix: a cell opens its samples in the explorer — a mistake where there is one,
+    // so what is shown is checked against both coordinates of the cell.
+    const cells = page.locator('#confusion-matrix button.cell');
+    const coords = await cells.evaluateAll((bs) => bs.map((b) => [Number(b.dataset.true), Number(b.dataset.pred), Number(b.textContent)]));
+    const pick = coords.findIndex(([t, p]) => t !== p);
+    const [t, pred, count] = coords[pick >= 0 ? pick : 0];
+    const role = await page.locator('#confusion-matrix').getAttribute('data-role');
+    await cells.nth(pick >= 0 ? pick : 0).click();
+    const want = Math.min(3, count);
+    await waitFor(page, b.logs, "the explorer to show the cell's samples with the network's charts", ([role, want]) => {
+      const a = [...document.querySelectorAll('article.sample')];
+      return a.length === want && a.every((x) => document.getElementById(`${role}-${x.dataset.index}-t1`));
+    }, [role, want]);
     const labels = h.classes;
-    assert.match(await page.locator('article.sample h3').first().textContent(), new RegExp(labels[t].replace('/', '\\/')));
-    assert.ok(shown >= 0);
+    for (const article of await page.locator('article.sample').all()) {
+      const index = await article.getAttribute('data-index');
+      assert.match(await article.locator('h3').textContent(), new RegExp(`true class ${labels[t].replace('/', '\\/')}$`));
+      // The network the matrix shows puts this sample in the cell's column.
+      const top = await page.locator(`#${role}-${index}-t1 g.bar`).evaluateAll((gs) => gs.findIndex((g) => g.classList.contains('top')));
+      assert.equal(top, pred, `sample ${index}: the ${role} network's top class is the cell's column`);
+    }
 
     // Download the teacher: a weights file with its metadata.
     const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#download-teacher')]);

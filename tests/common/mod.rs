@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod fixtures;
+pub mod mem;
 
 use flate2::{Compression, write::GzEncoder};
 use std::io::{BufRead, BufReader, Read, Write};

@@ -1,0 +1,48 @@
+"""Gathers a result script's runs into the committed results file the docs' tables are
+generated from (bench/tables.py): the JSON line each `distill sweep` printed, keyed by its file
+name (`hinton-seed0`, `whole-n250-seed1`, `seed3`), and the teacher's summary.
+
+    python3 bench/collect.py NAME RUNS_DIR TEACHER_DIR SCRIPT "WHAT"
+
+writes docs/results/NAME.json. Each sweep keeps the seconds it took (`seconds`), the teacher
+its own, so the tables say what the results cost even when a re-run skipped finished runs.
+"""
+import json
+import pathlib
+import re
+import sys
+
+# The sweep files the result scripts write: LOSS-seedS, KIND-nN-seedS and seedS.
+SWEEP = re.compile(r"((keras|hinton)-seed\d+|(same|whole)-n\d+-seed\d+|seed\d+)")
+# What a teacher summary keeps: enough to name it, not its paths or machine details.
+TEACHER_KEYS = ("model", "dataset", "train_samples", "val_samples", "epochs", "early_stopped",
+                "val_acc", "val_loss", "acc", "seconds", "params", "seed")
+
+
+def collect(runs_dir, teacher_dir):
+    sweeps = {}
+    for f in sorted(pathlib.Path(runs_dir).glob("*.json")):
+        if not SWEEP.fullmatch(f.stem):
+            continue
+        lines = [l for l in f.read_text().splitlines() if l.startswith("{")]
+        if not lines:
+            sys.exit(f"{f}: no JSON line (a run that failed? see {f.with_suffix('.log')})")
+        sweeps[f.stem] = json.loads(lines[-1])
+    if not sweeps:
+        sys.exit(f"{runs_dir}: no sweep results to collect (run the script first)")
+    summary = json.loads((pathlib.Path(teacher_dir) / "summary.json").read_text())
+    return {k: summary[k] for k in TEACHER_KEYS if k in summary}, sweeps
+
+
+def main(argv):
+    name, runs_dir, teacher_dir, script, what = argv[:5]
+    teacher, sweeps = collect(runs_dir, teacher_dir)
+    doc = {"script": script, "what": what, "teacher": teacher, "sweeps": sweeps}
+    dest = pathlib.Path(__file__).resolve().parent.parent / "docs" / "results" / f"{name}.json"
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n")
+    print(f"wrote {dest.relative_to(dest.parent.parent.parent)} ({len(sweeps)} sweeps)")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
