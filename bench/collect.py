@@ -12,8 +12,8 @@ import pathlib
 import re
 import sys
 
-# The sweep files the result scripts write: LOSS-seedS, KIND-nN-seedS and seedS.
-SWEEP = re.compile(r"((keras|hinton)-seed\d+|(same|whole)-n\d+-seed\d+|seed\d+)")
+# The sweep files the result scripts write: NAME-seedS (LOSS-, KIND-nN-, VARIANT-) and seedS.
+SWEEP = re.compile(r"([A-Za-z0-9_.+-]+-seed\d+|seed\d+)")
 # What a teacher summary keeps: enough to name it, not its paths or machine details.
 TEACHER_KEYS = ("model", "dataset", "train_samples", "val_samples", "epochs", "early_stopped",
                 "val_acc", "val_loss", "acc", "seconds", "params", "seed")

@@ -22,6 +22,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).parent))
 import beyond  # noqa: E402
 import few_labels  # noqa: E402
 import paired  # noqa: E402
+import patient  # noqa: E402
 from paired import ci, interval, mean_sd  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -36,7 +37,7 @@ DOCS = [ROOT / "docs" / "RESULTS.md", ROOT / "README.md"]
 # The script that writes each results file, for the error when one is missing.
 SCRIPTS = {"lessons": "bench/lessons.sh", "full-scale": "bench/fashion_full.sh",
            "few-labels": "bench/few_labels.sh", "beyond": "bench/beyond.sh",
-           "beyond-strong": "bench/beyond_strong.sh"}
+           "beyond-strong": "bench/beyond_strong.sh", "patient": "bench/patient.sh"}
 
 
 def results(name):
@@ -146,6 +147,8 @@ TABLES = {
     "beyond-strong": lambda: beyond.table(results("beyond-strong"), "beyond-strong"),
     "headline": headline,
     "headline-beyond": beyond_headline,
+    "patient": lambda: patient.table(results("patient")),
+    "headline-patient": lambda: patient.headline(results("patient")),
 }
 # Figures drawn from results files: path under ROOT → (the results file it needs, its text).
 FIGURES = {"docs/few_labels.svg": ("few-labels", lambda: few_labels.svg(results("few-labels")))}

@@ -144,6 +144,7 @@ mod measure {
             seed: 0,
             plateau: false,
             early_stopping: false,
+            augment: crate::data::augment::Augment::OFF,
         }
     }
 
@@ -231,6 +232,7 @@ mod measure {
                 device,
             ),
             labelled: None,
+            views: 0,
         }
     }
 

@@ -3,6 +3,7 @@
 //! Everything here is pure: functions take bytes (or a [`zip::RangeRead`]) and return values.
 //! The CLI does the file and network I/O, the browser worker does the fetching.
 
+pub mod augment;
 #[cfg(feature = "train")]
 pub mod batch;
 pub mod dataset;

@@ -116,6 +116,27 @@ pub fn cross_entropy(logits: Tensor<2>, targets: Tensor<1, Int>) -> Tensor<1> {
 }
 
 #[cfg(feature = "train")]
+/// mixup's label term: `mean((1 − share) · CE(y, s) + share · CE(other, s))` for each image's
+/// label `y` `[batch]`, the other image's `other` `[batch]` and its share of the view `share`
+/// `[batch]` (Zhang et al. 2018). Returns `[1]`.
+pub fn mixed_cross_entropy(
+    logits: Tensor<2>,
+    y: Tensor<1, Int>,
+    other: Tensor<1, Int>,
+    share: Tensor<1>,
+) -> Tensor<1> {
+    let [batch, _] = logits.dims();
+    let logp = log_softmax(logits, 1);
+    let own = logp
+        .clone()
+        .gather(1, y.reshape([batch, 1]))
+        .reshape([batch]); // [B]
+    let theirs = logp.gather(1, other.reshape([batch, 1])).reshape([batch]); // [B]
+    let keep = share.clone().neg().add_scalar(1.0);
+    (own * keep + theirs * share).mean().neg()
+}
+
+#[cfg(feature = "train")]
 /// Mean soft cross-entropy `CE(softmax(t/T), softmax(s/T)) = −Σ p_t · log q_s`. Returns `[1]`.
 pub fn soft_cross_entropy(student: Tensor<2>, teacher: Tensor<2>, t: f32) -> Tensor<1> {
     let [batch, _] = student.dims();
@@ -177,8 +198,9 @@ pub fn distill_loss_partly_labelled(
 }
 
 #[cfg(feature = "train")]
-/// Weigh the hard term `ce` `[1]` against the soft term, per the loss form.
-fn weigh(
+/// Weigh the hard term `ce` `[1]` against the soft term of `student` against `teacher` logits
+/// (both `[batch, classes]`), per the loss form.
+pub fn weigh(
     cfg: &DistillConfig,
     ce: Tensor<1>,
     student: Tensor<2>,

@@ -178,6 +178,7 @@ impl Settings {
             seed: self.seed,
             plateau: self.schedule,
             early_stopping: self.schedule,
+            augment: crate::data::augment::Augment::OFF,
         }
     }
 

@@ -5,10 +5,11 @@
 mod common;
 
 use burn::prelude::*;
+use distill_lab::data::augment::Augment;
 use distill_lab::data::batch::Norm;
 use distill_lab::data::dataset::{DatasetKind, FileRole};
 use distill_lab::data::prepare::{self, NamedBytes, RawSet};
-use distill_lab::distill::DistillConfig;
+use distill_lab::distill::{DistillConfig, LossForm};
 use distill_lab::model::snapshot::{self, WeightsError, WeightsMeta};
 use distill_lab::model::{self, Arch, Classifier, Student, StudentConfig, TeacherConfig};
 use distill_lab::train::{
@@ -69,6 +70,7 @@ fn config(epochs: usize, batch: usize, optimizer: OptimizerKind, seed: u64) -> T
         seed,
         plateau: false,
         early_stopping: false,
+        augment: Augment::OFF,
     }
 }
 
@@ -165,6 +167,7 @@ fn teacher_baseline_and_distilled_student_learn() {
         config: DistillConfig::study(),
         teacher_logits: cached,
         labelled: None,
+        views: 0,
     };
     let (_, rec_d, _) = run(
         student(7),
@@ -426,12 +429,67 @@ fn distillation_changes_what_the_student_learns() {
     );
     let init = student(11);
     let cfg = config(1, 64, OptimizerKind::Adadelta, 11);
-    let (base, _, _) = run(init.clone(), cfg.clone(), Objective::CrossEntropy, n, 100);
     let kd = Objective::Distill {
         config: DistillConfig::study(),
-        teacher_logits: cached,
+        teacher_logits: cached.clone(),
         labelled: None,
+        views: 0,
     };
+    // The trainer's loss on its first batch is each objective's formula, written out by hand:
+    // CE(y, softmax(s)) alone, and the study's λ·CE(y, softmax(s)) + CE(softmax(t/T),
+    // softmax(s/T)) with λ = 0.5, T = 10 over the teacher's cached logits of the same samples.
+    let first_batch = |objective: Objective| {
+        let mut t = Trainer::new(init.clone(), cfg.clone(), objective, n, &d);
+        let fwd = t.forward_next(&fashion().train, NORM).unwrap();
+        let loss = t.loss(&fwd).into_data().iter::<f64>().next().unwrap();
+        let idx = fwd.indices().to_vec();
+        let s: Vec<f64> = fwd.logits.into_data().iter::<f64>().collect(); // [B, C]
+        let y: Vec<usize> = fwd
+            .labels
+            .into_data()
+            .iter::<i64>()
+            .map(|v| v as usize)
+            .collect();
+        (loss, idx, s, y)
+    };
+    let (ce_loss, idx, s, y) = first_batch(Objective::CrossEntropy);
+    let (kd_loss, idx2, s2, _) = first_batch(kd.clone());
+    assert_eq!(
+        (&idx, &s),
+        (&idx2, &s2),
+        "both objectives see the same first batch"
+    );
+    let classes = 10;
+    let all_t: Vec<f64> = cached.clone().into_data().iter::<f64>().collect(); // [n, C]
+    let log_softmax = |z: &[f64], temp: f64| -> Vec<f64> {
+        let m = z.iter().cloned().fold(f64::MIN, f64::max) / temp;
+        let lse = z.iter().map(|v| (v / temp - m).exp()).sum::<f64>().ln() + m;
+        z.iter().map(|v| v / temp - lse).collect()
+    };
+    let (mut ce, mut soft) = (0.0, 0.0);
+    for (row, (&i, &label)) in idx.iter().zip(&y).enumerate() {
+        let si = &s[row * classes..(row + 1) * classes];
+        let ti = &all_t[i * classes..(i + 1) * classes];
+        ce -= log_softmax(si, 1.0)[label];
+        let (lp, lq) = (log_softmax(ti, 10.0), log_softmax(si, 10.0));
+        soft -= lp.iter().zip(&lq).map(|(p, q)| p.exp() * q).sum::<f64>();
+    }
+    let b = idx.len() as f64;
+    let (ce, soft) = (ce / b, soft / b);
+    assert!(
+        (ce_loss - ce).abs() < 1e-4 * ce.max(1.0),
+        "cross-entropy: trainer {ce_loss}, by hand {ce}"
+    );
+    let study = 0.5 * ce + soft;
+    assert!(
+        (kd_loss - study).abs() < 1e-4 * study.max(1.0),
+        "study's loss: trainer {kd_loss}, by hand {study}"
+    );
+    assert!(
+        (kd_loss - ce_loss).abs() > 0.1,
+        "the soft term counts ({kd_loss} vs {ce_loss})"
+    );
+    let (base, _, _) = run(init.clone(), cfg.clone(), Objective::CrossEntropy, n, 100);
     let (dist, _, _) = run(init, cfg, kd, n, 100);
     let x = distill_lab::data::batch::images(&fashion().test, &[0, 1, 2], NORM, &Device::flex());
     let a: Vec<f32> = base
@@ -588,6 +646,7 @@ fn a_transfer_sets_labels_are_never_used() {
             config: DistillConfig::study(),
             teacher_logits: teacher.clone(),
             labelled: Some(k),
+            views: 0,
         };
         let cfg = config(2, 32, OptimizerKind::Adadelta, 5);
         let mut t = Trainer::new(init.clone(), cfg, objective, n, &ad);
@@ -776,6 +835,7 @@ fn fitnets_hints_then_distillation_learn() {
             config: DistillConfig::study(),
             teacher_logits: logits,
             labelled: None,
+            views: 0,
         },
         n,
         1000,
@@ -833,4 +893,81 @@ fn the_confusion_matrix_counts_pairs_and_skips_bad_classes() {
         predictions: vec![0, 1, 2, 2],
     };
     assert_eq!(r.per_class_accuracy(&[0, 1, 1, 2], 3), vec![1.0, 0.5, 1.0]);
+}
+
+/// Beyer et al.'s consistency, checked where it is built: the teacher's logits cached once for
+/// K views are, row for row, what the teacher says live on the views the trainer shows, so a
+/// student's loss is the same either way; targets for the clean images (inconsistent) differ.
+#[test]
+fn cached_views_are_the_views_the_student_sees() {
+    let _lock = device_lock();
+    let (n, k) = (192, 2);
+    let d = Device::flex().autodiff();
+    model::seed(&d, 3);
+    let teacher = TeacherConfig::new(10)
+        .with_hidden(64)
+        .init(&Device::flex())
+        .valid();
+    let mut cfg = config(3, 64, OptimizerKind::Adadelta, 4);
+    cfg.augment = Augment {
+        mixup: 1.0,
+        ..Augment::JITTER
+    };
+    let set = &fashion().train;
+    let views = train::LogitCache::new(teacher.clone(), set, n, NORM, false, &Device::flex())
+        .with_views(cfg.augment, cfg.seed, k)
+        .finish();
+    assert_eq!((views.views, views.logits.dims()), (k, [k * n, 10]));
+    let clean =
+        train::LogitCache::new(teacher.clone(), set, n, NORM, false, &Device::flex()).finish();
+    let distill = DistillConfig {
+        form: LossForm::Hinton,
+        temperature: 2.0,
+        weight: 0.9,
+    };
+    let init = student(8);
+    // The first batch's loss in epoch `epoch` (earlier epochs' batches stepped through).
+    let loss_at = |objective: Objective, epoch: usize| -> f64 {
+        let mut t = Trainer::new(init.clone(), cfg.clone(), objective, n, &d);
+        while t.epoch() < epoch {
+            while let Some(f) = t.forward_next(set, NORM) {
+                let l = t.loss(&f);
+                let _ = t.finish_step(f, l);
+            }
+            t.end_epoch(1.0);
+        }
+        let f = t.forward_next(set, NORM).unwrap();
+        t.loss(&f).into_data().iter::<f64>().next().unwrap()
+    };
+    let cached = |logits: &Tensor<2>, views| Objective::Distill {
+        config: distill,
+        teacher_logits: logits.clone(),
+        labelled: None,
+        views,
+    };
+    let live = || Objective::Match {
+        config: distill,
+        teacher: teacher.clone(),
+    };
+    for epoch in 0..k {
+        let (c, l) = (
+            loss_at(cached(&views.logits, k), epoch),
+            loss_at(live(), epoch),
+        );
+        assert!(
+            (c - l).abs() < 1e-4 * l.max(1.0),
+            "epoch {epoch}: cached views {c}, live {l}"
+        );
+        let i = loss_at(cached(&clean.logits, 0), epoch);
+        assert!(
+            (i - l).abs() > 1e-3,
+            "epoch {epoch}: clean-image targets {i} should differ from the view's {l}"
+        );
+    }
+    // Epoch K shows view 0 again from the cache, a fresh view 2 live.
+    let (c, l) = (loss_at(cached(&views.logits, k), k), loss_at(live(), k));
+    assert!(
+        (c - l).abs() > 1e-3,
+        "epoch {k}: the cache cycles ({c}), live views are fresh ({l})"
+    );
 }

@@ -45,6 +45,7 @@ fn config(opt: OptimizerKind) -> TrainConfig {
         seed: 1,
         plateau: false,
         early_stopping: false,
+        augment: distill_lab::data::augment::Augment::OFF,
     }
 }
 

@@ -24,6 +24,54 @@ pub struct Knobs {
     /// Deep mutual learning's temperature (1: the paper's form).
     #[arg(long, default_value_t = 1.0)]
     pub mutual_t: f32,
+    /// With --augment, where a distilled student's soft targets come from: `clean` (the
+    /// teacher on each image itself, cached once — inconsistent with the views the student
+    /// sees), `views=K` (the teacher on K views of every image, cached once; epoch e shows
+    /// view e mod K — consistent), or `live` (the teacher on each batch's own view at every
+    /// step, a fresh view each epoch: Beyer et al.'s function matching).
+    #[arg(long, default_value = "clean")]
+    pub targets: TargetsChoice,
+}
+
+/// Where distilled students' targets come from under augmentation (`--targets`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TargetsChoice {
+    Clean,
+    Views(usize),
+    Live,
+}
+
+/// The most views `--targets views=K` caches (K × samples × classes logits in memory).
+pub const MAX_VIEWS: usize = 64;
+
+impl std::str::FromStr for TargetsChoice {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "clean" => Ok(TargetsChoice::Clean),
+            "live" => Ok(TargetsChoice::Live),
+            _ => {
+                let k = s
+                    .strip_prefix("views=")
+                    .and_then(|k| k.parse::<usize>().ok())
+                    .filter(|k| (1..=MAX_VIEWS).contains(k))
+                    .ok_or_else(|| {
+                        format!("{s:?}: expected clean, live or views=K (K from 1 to {MAX_VIEWS})")
+                    })?;
+                Ok(TargetsChoice::Views(k))
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for TargetsChoice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TargetsChoice::Clean => f.write_str("clean"),
+            TargetsChoice::Views(k) => write!(f, "views={k}"),
+            TargetsChoice::Live => f.write_str("live"),
+        }
+    }
 }
 
 /// What a method needs besides the run's config.
@@ -36,25 +84,69 @@ pub(super) struct MethodSpec<'a> {
     pub(super) hint_epochs: usize,
     /// The pretrained teacher's outputs, cached once per run or sweep.
     pub(super) targets: Option<&'a Targets>,
+    /// Function matching: the teacher itself, run on every batch's view.
+    pub(super) live: Option<&'a Teacher>,
     /// Classic distillation only: the first k samples carry labels (`sweep --labelled`).
     pub(super) labelled: Option<usize>,
 }
 
+/// What a run's students learn from a pretrained teacher: its outputs cached once for a run or
+/// a sweep, or (function matching) the teacher itself.
+#[derive(Default)]
+pub(super) struct Teaching {
+    pub(super) targets: Option<Targets>,
+    pub(super) live: Option<Teacher>,
+}
+
 /// What `methods` need from `teacher` over the first `n` samples, cached once for a run or a
-/// sweep (none of it without a teacher, or for methods that need none).
+/// sweep (none of it without a teacher, or for methods that need none). Under augmentation
+/// `choice` says which targets: the clean images' (also FitNets' hints), `views=K` under
+/// `cfg`'s augmentation and seed, or none cached (`live`: the teacher comes back instead).
 pub(super) fn cache_targets(
     teacher: Option<&Network>,
     methods: &[Method],
+    choice: TargetsChoice,
+    cfg: &TrainConfig,
     data: &Loaded,
     n: usize,
     device: &Device,
-) -> Result<Option<Targets>> {
+) -> Result<Teaching> {
     let Some(net) = teacher.filter(|_| methods.iter().any(|m| m.needs_teacher())) else {
-        return Ok(None);
+        return Ok(Teaching::default());
     };
     let teacher = as_teacher(net)?.valid();
+    let choice = if cfg.augment.is_off() {
+        TargetsChoice::Clean
+    } else {
+        choice
+    };
     // FitNets needs the hint layer; the logits then follow from it (one teacher pass).
     let with_hints = methods.contains(&Method::FitNets);
+    if with_hints && choice != TargetsChoice::Clean {
+        bail!("FitNets with --augment caches its hints on the clean images: use --targets clean");
+    }
+    match choice {
+        TargetsChoice::Live => {
+            eprintln!("function matching: the teacher runs on every batch's view");
+            return Ok(Teaching {
+                targets: None,
+                live: Some(teacher),
+            });
+        }
+        TargetsChoice::Views(k) => {
+            eprintln!(
+                "caching the teacher's logits on {k} views ({}) of {n} training samples...",
+                cfg.augment
+            );
+            let cache = LogitCache::new(teacher, &data.train, n, norm(data), false, device)
+                .with_views(cfg.augment, cfg.seed, k);
+            return Ok(Teaching {
+                targets: Some(cache.finish()),
+                live: None,
+            });
+        }
+        TargetsChoice::Clean => {}
+    }
     eprintln!(
         "caching the teacher's {} over {n} training samples...",
         if with_hints {
@@ -64,7 +156,10 @@ pub(super) fn cache_targets(
         }
     );
     let cache = LogitCache::new(teacher, &data.train, n, norm(data), with_hints, device);
-    Ok(Some(cache.finish()))
+    Ok(Teaching {
+        targets: Some(cache.finish()),
+        live: None,
+    })
 }
 
 /// A method's student and what else the run learnt.
@@ -187,11 +282,23 @@ pub(super) fn run(spec: &MethodSpec, cfg: &TrainConfig, plan: &FitPlan) -> Resul
 }
 
 fn distill_objective(spec: &MethodSpec) -> Result<Objective> {
+    if let Some(teacher) = spec.live {
+        if spec.labelled.is_some() {
+            bail!("--labelled with function matching (--targets live) is not supported");
+        }
+        return Ok(Objective::Match {
+            config: spec.distill,
+            teacher: teacher.clone(),
+        });
+    }
+    let targets = spec
+        .targets
+        .context("distillation needs a pretrained teacher's cached logits")?;
     Ok(Objective::Distill {
         config: spec.distill,
-        teacher_logits: (spec.targets.map(|t| t.logits.clone()))
-            .context("distillation needs a pretrained teacher's cached logits")?,
+        teacher_logits: targets.logits.clone(),
         labelled: spec.labelled,
+        views: targets.views,
     })
 }
 

@@ -9,7 +9,7 @@ use crate::distill::{LossForm, Method};
 use crate::model::{self, Arch, StudentConfig};
 use crate::presets::{PRESETS, Preset};
 use crate::settings;
-use crate::train::{self, Cell, Objective, SweepHooks, SweepPlan, Swept, Targets, TrainConfig};
+use crate::train::{self, Cell, Objective, SweepHooks, SweepPlan, Swept, TrainConfig};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use serde_json::json;
@@ -121,7 +121,15 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
     let classes = data.manifest.num_classes();
     let cfg = train_config(c);
     // Once for the whole sweep.
-    let targets = methods::cache_targets(teacher.as_ref(), &args.methods, &data, n, &device)?;
+    let teaching = methods::cache_targets(
+        teacher.as_ref(),
+        &args.methods,
+        args.knobs.targets,
+        &cfg,
+        &data,
+        n,
+        &device,
+    )?;
     let plan = FitPlan {
         data: &data,
         n,
@@ -147,7 +155,7 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
         base_plan: &base_plan,
         cfg: &cfg,
         classes,
-        targets: targets.as_ref(),
+        teaching: &teaching,
         labelled,
         labelled_n,
         baseline_epochs: 0,
@@ -173,6 +181,7 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
             "methods": others,
             "labelled": labelled_n, "transfer": n, "epoch_samples": base_n, "seed": cfg.seed,
             "baseline_epochs": hooks.baseline_epochs,
+            "augment": cfg.augment.to_string(), "targets": args.knobs.targets.to_string(),
             "seconds": (started.elapsed().as_secs_f64() * 10.0).round() / 10.0
         })
     );
@@ -187,7 +196,7 @@ struct Cells<'a> {
     base_plan: &'a FitPlan<'a>,
     cfg: &'a TrainConfig,
     classes: usize,
-    targets: Option<&'a Targets>,
+    teaching: &'a methods::Teaching,
     labelled: Option<usize>,
     /// Samples that carry labels, before any repeat.
     labelled_n: usize,
@@ -220,7 +229,8 @@ impl SweepHooks for Cells<'_> {
             distill,
             mutual_t: knobs.mutual_t,
             hint_epochs: knobs.hint_epochs,
-            targets: self.targets,
+            targets: self.teaching.targets.as_ref(),
+            live: self.teaching.live.as_ref(),
             labelled: self.labelled,
         };
         let r = methods::run(&spec, self.cfg, self.plan)?;

@@ -4,6 +4,7 @@
 use super::fit::FitPlan;
 use super::methods;
 use super::store::{self, Loaded, write_atomic};
+use crate::data::augment::Augment;
 use crate::data::subset::subset_notes;
 use crate::device::{self, DeviceInfo};
 use crate::distill::{DistillConfig, LossForm, Method};
@@ -76,6 +77,12 @@ pub struct Common {
     pub no_early_stopping: bool,
     #[arg(long, value_enum, default_value = "cpu")]
     pub device: DeviceChoice,
+    /// Vary each training image at every step: `off`, `jitter` (2 pixels, 10 degrees, ±10 %
+    /// size) or `shift=PX,rotate=DEG,scale=FRACTION,mixup=ALPHA` (any of them; mixup blends
+    /// each image with another by a Beta(α, α) share, labels alike). A sweep's baseline and
+    /// students all see it; `--targets` says what the teacher's targets are for.
+    #[arg(long, default_value = "off", value_parser = Augment::parse)]
+    pub augment: Augment,
 }
 
 #[derive(Args, Debug)]
@@ -186,6 +193,7 @@ pub(super) fn train_config(c: &Common) -> TrainConfig {
         seed: c.seed,
         plateau: !c.no_plateau,
         early_stopping: !c.no_early_stopping,
+        augment: c.augment,
     }
 }
 
@@ -294,8 +302,15 @@ fn fit_network(
                 "--method {method} needs --teacher RUN_DIR (a run of `distill train --model cnn`)"
             ),
         };
-        let targets =
-            methods::cache_targets(teacher.as_ref(), &[method], plan.data, plan.n, device)?;
+        let targets = methods::cache_targets(
+            teacher.as_ref(),
+            &[method],
+            args.knobs.targets,
+            cfg,
+            plan.data,
+            plan.n,
+            device,
+        )?;
         let k = &args.knobs;
         let spec = methods::MethodSpec {
             method,
@@ -305,7 +320,8 @@ fn fit_network(
                 .unwrap_or_else(DistillConfig::study),
             mutual_t: k.mutual_t,
             hint_epochs: k.hint_epochs,
-            targets: targets.as_ref(),
+            targets: targets.targets.as_ref(),
+            live: targets.live.as_ref(),
             labelled: None,
         };
         let r = methods::run(&spec, cfg, plan)?;

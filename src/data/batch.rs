@@ -1,5 +1,6 @@
 //! From bytes in memory to input tensors.
 
+use super::augment::{self, Augment};
 use super::prepare::{PIXELS, Split};
 use burn::prelude::*;
 
@@ -37,6 +38,51 @@ impl Norm {
 pub fn images(split: &Split, indices: &[usize], norm: Norm, device: &Device) -> Tensor<2> {
     let data = TensorData::new(norm.pixels(split, indices), [indices.len(), PIXELS]);
     Tensor::from_data(data, device)
+}
+
+/// A batch of views ([`views`]).
+pub struct ViewBatch {
+    /// `[batch, 784]`, normalised.
+    pub images: Tensor<2>,
+    /// mixup: the other image's labels `[batch]` and its share of each view `[batch]`.
+    pub mix: Option<(Tensor<1, Int>, Tensor<1>)>,
+}
+
+/// View `view` ([`augment::view`] under `seed`, the mixup partner among the first `n`
+/// samples) of each sample at `indices`, normalised like [`images`].
+#[allow(clippy::too_many_arguments)]
+pub fn views(
+    split: &Split,
+    indices: &[usize],
+    norm: Norm,
+    aug: &Augment,
+    seed: u64,
+    view: u64,
+    n: usize,
+    device: &Device,
+) -> ViewBatch {
+    let b = indices.len();
+    let mut pixels = vec![0.0f32; b * PIXELS];
+    let (mut others, mut shares) = (Vec::with_capacity(b), Vec::with_capacity(b));
+    for (&i, out) in indices.iter().zip(pixels.chunks_mut(PIXELS)) {
+        let v = augment::view(aug, seed, view, i, n);
+        augment::render(split, i, &v, out);
+        if let Some((other, share, _)) = v.mix {
+            others.push(split.labels[other] as i32);
+            shares.push(share);
+        }
+        for p in out.iter_mut() {
+            *p = (*p / 255.0 - norm.mean) / norm.std;
+        }
+    }
+    let images = Tensor::from_data(TensorData::new(pixels, [b, PIXELS]), device);
+    let mix = (aug.mixup > 0.0).then(|| {
+        (
+            Tensor::from_data(TensorData::new(others, [b]), device),
+            Tensor::from_data(TensorData::new(shares, [b]), device),
+        )
+    });
+    ViewBatch { images, mix }
 }
 
 /// `[batch]` class indices for the samples at `indices`.

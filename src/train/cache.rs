@@ -6,8 +6,9 @@
 
 use super::eval;
 use crate::data::Split;
-use crate::data::batch::Norm;
-use crate::model::Teacher;
+use crate::data::augment::Augment;
+use crate::data::batch::{self, Norm};
+use crate::model::{Classifier, Teacher};
 use burn::prelude::*;
 
 /// Samples per batch: the CLI's and the worker's batch, so both cache the same rows.
@@ -16,8 +17,10 @@ pub const CACHE_BATCH: usize = 512;
 /// What a pretrained teacher gives its students.
 #[derive(Clone)]
 pub struct Targets {
-    /// `[n, classes]`.
+    /// `[n, classes]`; with views, `[views · n, classes]` (row k·n + i: view k of sample i).
     pub logits: Tensor<2>,
+    /// How many views of each sample `logits` holds (0: the samples' own images).
+    pub views: usize,
     /// FitNets: the hint layer `[n, width]` and its width.
     pub hints: Option<(Tensor<2>, usize)>,
 }
@@ -33,6 +36,9 @@ pub struct LogitCache<'a> {
     /// Also keep the hint layer (and derive the logits from it: one pass through the
     /// convolutions, not two).
     with_hints: bool,
+    /// Cache views instead of the images themselves: the augmentation, its seed and how many
+    /// views of each sample ([`LogitCache::with_views`]).
+    views: Option<(Augment, u64, usize)>,
     /// Samples queued so far.
     done: usize,
     parts: Vec<Tensor<2>>,
@@ -56,19 +62,41 @@ impl<'a> LogitCache<'a> {
             device: device.clone(),
             n: n.min(data.len()),
             with_hints,
+            views: None,
             done: 0,
             parts: Vec::new(),
         }
     }
 
+    /// Cache the teacher's logits for views 0..k of every sample under `aug` and `seed`
+    /// ([`crate::data::augment::view`]), the views a trainer with the same augmentation and
+    /// seed shows (consistent teaching, cached once). No hint layer.
+    pub fn with_views(mut self, aug: Augment, seed: u64, k: usize) -> Self {
+        self.views = Some((aug, seed, k.max(1)));
+        self.with_hints = false;
+        self
+    }
+
+    /// Rows to cache: every sample, once per view.
+    fn rows(&self) -> usize {
+        self.n * self.views.map_or(1, |(_, _, k)| k)
+    }
+
     /// Queue the next batch; false once every batch has been queued.
     pub fn step(&mut self) -> bool {
-        if self.done >= self.n {
+        if self.done >= self.rows() {
             return false;
         }
-        let idx: Vec<usize> = (self.done..(self.done + CACHE_BATCH).min(self.n)).collect();
+        // A batch never straddles two views.
+        let (view, start) = (self.done / self.n.max(1), self.done % self.n.max(1));
+        let idx: Vec<usize> = (start..(start + CACHE_BATCH).min(self.n)).collect();
         self.done += idx.len();
         let (t, data, norm, device) = (&self.teacher, self.data, self.norm, &self.device);
+        if let Some((aug, seed, _)) = &self.views {
+            let x = batch::views(data, &idx, norm, aug, *seed, view as u64, self.n, device);
+            self.parts.push(t.logits(x.images));
+            return true;
+        }
         self.parts.push(if self.with_hints {
             eval::hints(t, data, &idx, norm, CACHE_BATCH, device)
         } else {
@@ -79,7 +107,7 @@ impl<'a> LogitCache<'a> {
 
     /// Samples queued so far, and of how many.
     pub fn progress(&self) -> (usize, usize) {
-        (self.done, self.n)
+        (self.done, self.rows())
     }
 
     /// The cached targets once `step` has queued every batch (the rest are queued now).
@@ -90,11 +118,13 @@ impl<'a> LogitCache<'a> {
             let width = self.teacher.hint_width();
             Targets {
                 logits: eval::logits_from_hints(&self.teacher, &rows, CACHE_BATCH),
+                views: 0,
                 hints: Some((rows, width)),
             }
         } else {
             Targets {
                 logits: rows,
+                views: self.views.map_or(0, |(_, _, k)| k),
                 hints: None,
             }
         }

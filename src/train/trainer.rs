@@ -6,12 +6,13 @@ use super::OptimizerKind;
 use super::adadelta::AdadeltaConfig;
 use super::schedule::{EpochOutcome, Schedule};
 use crate::data::Split;
+use crate::data::augment::Augment;
 use crate::data::batch::{self, Norm};
 use crate::distill::{
     DistillConfig, cross_entropy, distill_loss, distill_loss_partly_labelled, hint_loss,
-    mutual_loss,
+    mixed_cross_entropy, mutual_loss, weigh,
 };
-use crate::model::{Classifier, dropout};
+use crate::model::{Classifier, Teacher, dropout};
 use crate::rng::epoch_order;
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
@@ -30,6 +31,10 @@ pub struct TrainConfig {
     pub plateau: bool,
     /// EarlyStopping(patience 3) on validation loss.
     pub early_stopping: bool,
+    /// How each step's training images are varied ([`crate::data::augment`]); off by default,
+    /// and then left out of the stored config (files written before it read back as off).
+    #[serde(default, skip_serializing_if = "Augment::is_off")]
+    pub augment: Augment,
 }
 
 impl TrainConfig {
@@ -43,6 +48,7 @@ impl TrainConfig {
             seed: 0,
             plateau: true,
             early_stopping: true,
+            augment: Augment::OFF,
         }
     }
 }
@@ -53,13 +59,27 @@ impl TrainConfig {
 pub enum Objective {
     /// Cross-entropy against the labels (teacher, baseline student).
     CrossEntropy,
-    /// Distillation against cached teacher logits `[n_train, classes]`, row i for sample i.
+    /// Distillation against cached teacher logits. `views` 0: `[n_train, classes]`, row i for
+    /// sample i's own image (with augmentation on, the student sees views the teacher did not:
+    /// the *inconsistent* teaching Beyer et al. 2022 compare against). `views` K ≥ 1: `[K ·
+    /// n_train, classes]`, row k·n + i for view k of sample i ([`crate::data::augment::view`]
+    /// under the trainer's seed), and epoch e shows the student view e mod K — the teacher's
+    /// targets for exactly what the student sees, cached once (*consistent*).
     /// `labelled`: `None` when every sample's label is used; `Some(k)` when only samples
     /// `0..k` carry labels and the rest are an unlabelled transfer set (soft term only).
     Distill {
         config: DistillConfig,
         teacher_logits: Tensor<2>,
         labelled: Option<usize>,
+        views: usize,
+    },
+    /// Function matching (Beyer et al. 2022): the teacher (in eval mode, on the device without
+    /// autodiff) runs on each batch's own view, a fresh one every epoch, and the student
+    /// matches its outputs under `config`'s loss. Consistent by construction; costs a teacher
+    /// forward pass per step.
+    Match {
+        config: DistillConfig,
+        teacher: Teacher,
     },
     /// FitNets' stage 1: the model's regressed guided layer ([`Classifier::guided`]) against
     /// cached teacher hint-layer outputs `[n_train, hint]`, row i for sample i.
@@ -78,6 +98,19 @@ pub struct Forward {
     pub labels: Tensor<1, Int>,
     pub logits: Tensor<2>,
     guided: Option<Tensor<2>>,
+    /// mixup: the other image's labels `[B]` and its share of each view `[B]`.
+    mix: Option<(Tensor<1, Int>, Tensor<1>)>,
+    /// Function matching: the teacher's logits on this batch's views `[B, C]`.
+    live: Option<Tensor<2>>,
+    /// The view shown ([`crate::data::augment::view`]); `None` without augmentation.
+    view: Option<u64>,
+}
+
+impl Forward {
+    /// The batch's samples: indices into the training split, in the batch's order.
+    pub fn indices(&self) -> &[usize] {
+        &self.idx
+    }
 }
 
 /// One step's metrics, still on the device.
@@ -266,8 +299,29 @@ impl<M: Classifier> Trainer<M> {
         }
         let end = (self.cursor + self.config.batch_size).min(self.n);
         let idx = self.order[self.cursor..end].to_vec();
-        let x = batch::images(data, &idx, norm, &self.device); // [B, 784]
         let labels = batch::labels(data, &idx, &self.device); // [B]
+        let view = self.view();
+        let (x, mix) = match view {
+            None => (batch::images(data, &idx, norm, &self.device), None), // [B, 784]
+            Some(v) => {
+                let a = &self.config.augment;
+                let b = batch::views(
+                    data,
+                    &idx,
+                    norm,
+                    a,
+                    self.config.seed,
+                    v,
+                    self.n,
+                    &self.device,
+                );
+                (b.images, b.mix)
+            }
+        };
+        let live = match &self.objective {
+            Objective::Match { teacher, .. } => Some(teacher.logits(x.clone().without_autodiff())),
+            _ => None,
+        }; // [B, C]
         let key = dropout::step_key(self.mask_seed, self.step);
         let hinting = matches!(self.objective, Objective::Hint { .. });
         let (logits, guided) = dropout::with_stream(key, || match self.model.guided(x.clone()) {
@@ -280,6 +334,21 @@ impl<M: Classifier> Trainer<M> {
             labels,
             logits,
             guided,
+            mix,
+            live,
+            view,
+        })
+    }
+
+    /// The view this epoch's batches show: `None` without augmentation; with cached views,
+    /// the epoch's turn among them; otherwise a fresh view every epoch.
+    fn view(&self) -> Option<u64> {
+        if self.config.augment.is_off() {
+            return None;
+        }
+        Some(match &self.objective {
+            Objective::Distill { views, .. } if *views > 0 => (self.epoch % views) as u64,
+            _ => self.epoch as u64,
         })
     }
 
@@ -287,8 +356,22 @@ impl<M: Classifier> Trainer<M> {
     pub fn loss(&self, fwd: &Forward) -> Tensor<1> {
         let (logits, y) = (fwd.logits.clone(), fwd.labels.clone());
         let rows = || batch::index_tensor(&fwd.idx, &self.device);
+        // The labels' term: with mixup, each image's label by its share of the view.
+        let hard = || match &fwd.mix {
+            None => cross_entropy(logits.clone(), y.clone()),
+            Some((y2, share)) => {
+                mixed_cross_entropy(logits.clone(), y.clone(), y2.clone(), share.clone())
+            }
+        };
         match &self.objective {
-            Objective::CrossEntropy => cross_entropy(logits, y),
+            Objective::CrossEntropy => hard(),
+            Objective::Match { config, .. } => {
+                let t = fwd
+                    .live
+                    .clone()
+                    .expect("function matching computes the teacher's logits");
+                weigh(config, hard(), logits, t).total
+            }
             Objective::Mutual { temperature } => mutual_loss(logits, &[], y, *temperature),
             Objective::Hint { teacher_hints } => {
                 let guess = fwd
@@ -301,8 +384,21 @@ impl<M: Classifier> Trainer<M> {
                 config,
                 teacher_logits,
                 labelled,
+                views,
             } => {
-                let t = teacher_logits.clone().select(0, rows()); // [B, C]
+                let t = match (views, fwd.view) {
+                    (0, _) | (_, None) => teacher_logits.clone().select(0, rows()), // [B, C]
+                    (_, Some(v)) => {
+                        let at: Vec<usize> =
+                            fwd.idx.iter().map(|&i| v as usize * self.n + i).collect();
+                        teacher_logits
+                            .clone()
+                            .select(0, batch::index_tensor(&at, &self.device))
+                    }
+                };
+                if fwd.mix.is_some() {
+                    return weigh(config, hard(), logits, t).total;
+                }
                 match labelled {
                     Some(k) if fwd.idx.iter().any(|&i| i >= *k) => {
                         let b = fwd.idx.len();

@@ -35,6 +35,7 @@ pub async fn students(env: &Env<'_>, targets: Targets) -> Result<Phase, WorkerEr
         config: s.distill_config(),
         teacher_logits: targets.logits,
         labelled,
+        views: targets.views,
     };
     let mut baseline = Trainer::new(
         student.clone(),

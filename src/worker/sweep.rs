@@ -150,6 +150,7 @@ impl SweepHooks for Cells<'_> {
             config: cell.distill,
             teacher_logits: self.logits.clone(),
             labelled: None,
+            views: 0,
         };
         let Some(accuracy) = self.fit(objective).await? else {
             return Ok(None);

@@ -1,0 +1,138 @@
+"""Issue 29's table (bench/patient.sh), generated from its results file (docs/results/
+patient.json; bench/tables.py calls `table` and `headline`): every variant's label-only baseline
+and distilled students, each gain paired per seed over the variant's own baseline and over the
+best label-only recipe (the gain that counts), with 95 % intervals; then the ablations, each
+paired per seed: consistent against inconsistent targets, cached views against live, with and
+without mixup, the long schedule against the short one.
+
+    python3 bench/patient.py docs/results/patient.json   # print it from any such file
+"""
+import json
+import pathlib
+import re
+import sys
+
+sys.path.insert(0, str(pathlib.Path(__file__).parent))
+from paired import ci, interval, mean_sd, signed  # noqa: E402
+
+VARIANTS = {
+    "plain": "no augmentation",
+    "jitter": "jitter, cached views",
+    "mixup": "jitter + mixup, cached views",
+    "mixup-clean": "jitter + mixup, clean-image targets (inconsistent)",
+    "mixup-live": "jitter + mixup, live teacher (function matching)",
+    "mixup-long": "jitter + mixup, cached views, long schedule",
+}
+
+
+def group(sweeps):
+    """{variant: {seed: sweep json}}."""
+    runs = {}
+    for stem, line in sweeps.items():
+        m = re.fullmatch(r"(.+)-seed(\d+)", stem)
+        runs.setdefault(m[1], {})[int(m[2])] = line
+    return runs
+
+
+def students(runs):
+    """{(variant, T, α): {seed: accuracy %}} for the distilled students and
+    {variant: {seed: accuracy %}} for the baselines, over the seeds every variant has."""
+    seeds = sorted(set.intersection(*(set(v) for v in runs.values())))
+    base = {v: {s: 100 * runs[v][s]["baseline_val_acc"] for s in seeds} for v in runs}
+    dist = {}
+    for v, by_seed in runs.items():
+        for i, cell in enumerate(by_seed[seeds[0]]["grid"]):
+            key = (v, cell["temperature"], round(cell["lambda"], 4))
+            dist[key] = {s: 100 * by_seed[s]["grid"][i]["val_acc"] for s in seeds}
+    return seeds, base, dist
+
+
+def order(v):
+    return list(VARIANTS).index(v) if v in VARIANTS else len(VARIANTS)
+
+
+def paired(a, b, seeds):
+    return [a[s] - b[s] for s in seeds]
+
+
+def summary(doc):
+    """The best label-only recipe, the best distilled student and its gain over that recipe."""
+    runs = group(doc["sweeps"])
+    seeds, base, dist = students(runs)
+    best_base = max(base, key=lambda v: mean_sd(list(base[v].values()))[0])
+    best = max(dist, key=lambda k: mean_sd(list(dist[k].values()))[0])
+    gains = paired(dist[best], base[best_base], seeds)
+    return seeds, best_base, best, gains
+
+
+def table(doc, name="patient"):
+    runs = group(doc["sweeps"])
+    seeds, base, dist = students(runs)
+    t = doc["teacher"]
+    seconds = {v: mean_sd([r["seconds"] for r in runs[v].values()])[0] for v in runs}
+    epochs = lambda v, s: runs[v][s]["baseline_epochs"]  # noqa: E731
+    _, best_base, best, gains = summary(doc)
+    out = [
+        f"Teacher CNN: {100 * t['val_acc']:.2f} % ({t['train_samples']:,} images, {t['epochs']} "
+        f"epochs). Seeds {', '.join(map(str, seeds))}; {len(doc['sweeps'])} sweeps, "
+        f"{sum(r['seconds'] for r in doc['sweeps'].values()):,.0f} s of sweeps.",
+        "",
+        "| variant | student | accuracy %, mean ± sd | gain over its own baseline | gain over the best label-only | per seed (over the best label-only) | epochs (mean) | one sweep (mean) |",
+        "| --- | --- | ---: | ---: | ---: | --- | ---: | ---: |",
+    ]
+    for v in sorted(runs, key=order):
+        bm, bsd = mean_sd(list(base[v].values()))
+        ep = sum(epochs(v, s) for s in seeds) / len(seeds)
+        over = paired(base[v], base[best_base], seeds)
+        mark = " (best label-only)" if v == best_base else ""
+        out.append(f"| {VARIANTS.get(v, v)} | label-only{mark} | {bm:.2f} ± {bsd:.2f} | | "
+                   f"{ci(*interval(over)) if v != best_base else ''} | "
+                   f"{signed(over) if v != best_base else ''} | {ep:.1f} | {seconds[v]:,.0f} s |")
+        for key in sorted(k for k in dist if k[0] == v):
+            acc = dist[key]
+            am, asd = mean_sd(list(acc.values()))
+            own, top = paired(acc, base[v], seeds), paired(acc, base[best_base], seeds)
+            i = [c["temperature"] == key[1] and round(c["lambda"], 4) == key[2]
+                 for c in runs[v][seeds[0]]["grid"]].index(True)
+            ep = sum(runs[v][s]["grid"][i]["epochs"] for s in seeds) / len(seeds)
+            out.append(f"| {VARIANTS.get(v, v)} | distilled, hinton T {key[1]:g} α {key[2]:g} | "
+                       f"{am:.2f} ± {asd:.2f} | {ci(*interval(own))} | {ci(*interval(top))} | "
+                       f"{signed(top)} | {ep:.1f} | |")
+    m, lo, hi = interval(gains)
+    met = m >= 1.0 and lo > 0
+    out += ["", f"**The best distilled student ({VARIANTS.get(best[0], best[0])}, T {best[1]:g}, "
+            f"α {best[2]:g}) against the best label-only student ({VARIANTS.get(best_base, best_base)}): "
+            f"{ci(m, lo, hi).replace('**', '')} points — the goal (≥ +1.0, interval above 0) is "
+            f"{'met' if met else 'not met'}.** Both picked after the fact by their means."]
+    # Ablations, paired per seed at the same T and α.
+    pairs = [("mixup", "mixup-clean", "consistent (cached views) − inconsistent (clean-image targets)"),
+             ("mixup-live", "mixup", "live teacher − cached views"),
+             ("mixup", "jitter", "with mixup − without"),
+             ("mixup-long", "mixup", "long schedule − short")]
+    lines = []
+    for a, b, what in pairs:
+        for key in sorted(k for k in dist if k[0] == a):
+            other = (b, key[1], key[2])
+            if other in dist:
+                d = paired(dist[key], dist[other], seeds)
+                lines.append(f"- {what}, T {key[1]:g} α {key[2]:g}: {ci(*interval(d))} points "
+                             f"({signed(d)}); one sweep {seconds[a]:,.0f} s against {seconds[b]:,.0f} s")
+    if lines:
+        out += ["", "Ablations (distilled students, paired per seed):", ""] + lines
+    out += ["", f"From `docs/results/{name}.json`."]
+    return "\n".join(out)
+
+
+def headline(doc):
+    """The README's bullet."""
+    seeds, best_base, best, gains = summary(doc)
+    m, lo, hi = interval(gains)
+    return (f"- A patient, consistent teacher (Beyer et al. 2022) on all 60,000 labels: the best "
+            f"distilled student ({VARIANTS.get(best[0], best[0])}) against the best label-only one "
+            f"({VARIANTS.get(best_base, best_base)}): {ci(m, lo, hi).replace('**', '')} points, "
+            f"{len(seeds)} seeds.")
+
+
+if __name__ == "__main__":
+    path = pathlib.Path(sys.argv[1])
+    print(table(json.loads(path.read_text()), path.stem))

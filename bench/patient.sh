@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Issue 29: a patient and consistent teacher (Beyer et al., "Knowledge distillation: A good
+# teacher is patient and consistent", CVPR 2022) on all 60,000 Fashion-MNIST training images,
+# the 10,000 test images as validation, for SEEDS (0-4). The teacher is the full-scale one
+# (bench/teacher.sh, runs/full). Per seed, one `distill sweep` per variant; each sweep trains its
+# own label-only baseline with the variant's augmentation and schedule first, and every student
+# of a seed starts from the same initial weights, data order and dropout masks:
+#   plain            no augmentation: the study's baseline, classic distillation
+#   jitter           shift 2 px, rotate 10°, scale ±10 %; targets cached for VIEWS views (consistent)
+#   mixup            jitter and mixup (Beta(1, 1)); targets cached for VIEWS views (consistent)
+#   mixup-clean      the same students, targets for the clean images (inconsistent)
+#   mixup-live       the same, the teacher run on every batch's own view (function matching, live)
+#   mixup-long       as mixup, LONG epochs without early stopping (patient)
+# Distillation in Hinton's form at T ∈ TS with α ∈ AS (α 1: the teacher's targets alone, as in
+# function matching). Writes docs/results/patient.json and regenerates the tables made from it;
+# prints them and how long it took. Re-running skips what OUT already holds. Not part of CI:
+# hours on 2 cores (each variant's cost is in its sweeps' seconds).
+#   LIMIT=2000 EPOCHS=2 LONG=3 SEEDS=0 VIEWS=2 OUT=runs/patient-check NAME=patient-check \
+#     bench/patient.sh    # the same script in a minute, checked
+set -euo pipefail
+cd "$(dirname "$0")/.."
+start=$(date +%s)
+D=data/fashion-mnist
+TEACHER_RUNS=${TEACHER_RUNS:-runs/full}
+OUT=${OUT:-runs/patient}
+NAME=${NAME:-patient}
+SEEDS=${SEEDS:-0 1 2 3 4}
+TS=${TS:-1,4}
+AS=${AS:-1.0}
+LIVE_TS=${LIVE_TS:-1}
+VIEWS=${VIEWS:-10}
+EPOCHS=${EPOCHS:-50}
+LONG=${LONG:-150}
+JITTER=jitter
+MIXUP=jitter,mixup=1
+OUT=$TEACHER_RUNS bench/teacher.sh
+mkdir -p $OUT
+# A copy, so rebuilding the crate while this runs cannot change a run half-way.
+B=$OUT/distill
+[ -x $B ] || cp target/release/distill $B
+variant() {
+  case $1 in
+    plain) echo "--temperatures $TS --lambdas $AS" ;;
+    jitter) echo "--augment $JITTER --targets views=$VIEWS --temperatures $TS --lambdas $AS" ;;
+    mixup) echo "--augment $MIXUP --targets views=$VIEWS --temperatures $TS --lambdas $AS" ;;
+    mixup-clean) echo "--augment $MIXUP --targets clean --temperatures $TS --lambdas $AS" ;;
+    mixup-live) echo "--augment $MIXUP --targets live --temperatures $LIVE_TS --lambdas $AS" ;;
+    mixup-long) echo "--augment $MIXUP --targets views=$VIEWS --temperatures $TS --lambdas $AS --no-early-stopping" ;;
+  esac
+}
+for seed in $SEEDS; do
+  for v in ${VARIANTS:-plain jitter mixup mixup-clean mixup-live mixup-long}; do
+    f=$OUT/$v-seed$seed.json
+    [ -f $f ] && continue
+    s0=$(date +%s)
+    epochs=$EPOCHS; [ $v = mixup-long ] && epochs=$LONG
+    # shellcheck disable=SC2046
+    $B sweep --data $D --teacher $TEACHER_RUNS/teacher --seed $seed --epochs $epochs \
+      ${LIMIT:+--subset $LIMIT} --loss hinton $(variant $v) --out $OUT/$v-seed$seed \
+      2>$OUT/$v-seed$seed.log > $f.tmp
+    mv $f.tmp $f
+    echo "seed $seed $v: $(( $(date +%s) - s0 )) s"
+  done
+done
+echo
+python3 bench/collect.py $NAME $OUT $TEACHER_RUNS/teacher bench/patient.sh \
+  "all ${LIMIT:-60,000} Fashion-MNIST training images, the 10,000 test images as validation; per seed one distill sweep per variant (hinton, T $TS, alpha $AS; $VIEWS cached views; long: $LONG epochs)"
+python3 bench/patient.py docs/results/$NAME.json
+[ $NAME != patient ] || python3 bench/tables.py --only patient,headline-patient > /dev/null
+echo "took $(( $(date +%s) - start )) s in all on $(nproc) cores (runs already in $OUT are not redone)"
