@@ -194,6 +194,11 @@ def main(argv):
     for name in only:
         if name not in seen:
             print(f"note: no document holds the table {name!r}", file=sys.stderr)
+            if "--print" in argv:
+                try:
+                    print(TABLES[name]() + "\n")
+                except SystemExit as e:  # its results file is missing: say which
+                    print(f"note: {e}", file=sys.stderr)
     if check and stale:
         print("stale or hand-edited tables (run python3 bench/tables.py):\n  " + "\n  ".join(stale))
         return 1

@@ -19,7 +19,6 @@ pub mod model;
 mod parallel;
 pub mod presets;
 pub mod protocol;
-#[cfg(feature = "train")]
 pub mod rng;
 pub mod settings;
 pub mod train;

@@ -2,6 +2,7 @@
 //! link reproduces the setup, and `hide=` hides controls for a classroom. Bad values are clamped
 //! and reported, never fatal.
 
+use crate::data::augment::{Augment, TargetsFrom};
 use crate::distill::{DistillConfig, LossForm, Method};
 use crate::train::OptimizerKind;
 use serde::{Deserialize, Serialize};
@@ -77,6 +78,13 @@ pub struct Settings {
     /// FitNets' stage 1: epochs fitting the student's hidden layer to the teacher's (`hints=`).
     #[serde(default = "default_hint_epochs")]
     pub hint_epochs: usize,
+    /// How every student's training images are varied (`augment=`, the CLI's `--augment`).
+    #[serde(default)]
+    pub augment: Augment,
+    /// Under augmentation, where the distilled student's targets come from (`targets=`, the
+    /// CLI's `--targets`).
+    #[serde(default)]
+    pub targets: TargetsFrom,
     /// The presentation view for a projector (`view=present`): only the explorer, the curves
     /// and the results, large, stepped from the keyboard.
     #[serde(default)]
@@ -90,9 +98,9 @@ fn default_hint_epochs() -> usize {
 }
 
 /// The URL keys of the controls, in display order.
-pub const KEYS: [&str; 17] = [
-    "dataset", "method", "epochs", "batch", "lr", "opt", "T", "lambda", "loss", "hints", "subset",
-    "labels", "val", "seed", "sched", "device", "teacher",
+pub const KEYS: [&str; 19] = [
+    "dataset", "method", "epochs", "batch", "lr", "opt", "T", "lambda", "loss", "hints", "augment",
+    "targets", "subset", "labels", "val", "seed", "sched", "device", "teacher",
 ];
 
 /// Parts of the page `hide=` can hide besides the controls (a class that should not switch
@@ -122,6 +130,8 @@ impl Default for Settings {
             pretrained: false,
             method: Method::Distill,
             hint_epochs: default_hint_epochs(),
+            augment: Augment::OFF,
+            targets: TargetsFrom::Clean,
             present: false,
             hide: Vec::new(),
         }
@@ -178,7 +188,7 @@ impl Settings {
             seed: self.seed,
             plateau: self.schedule,
             early_stopping: self.schedule,
-            augment: crate::data::augment::Augment::OFF,
+            augment: self.augment,
         }
     }
 
@@ -213,14 +223,54 @@ impl Settings {
             ObjectiveConfig::labels()
         };
         let by = format!("Distill Lab {} (browser)", env!("CARGO_PKG_VERSION"));
-        RunConfig::new(network, self.train_config(), objective, samples, by)
-            .with_settings(Some(self.to_query()))
+        let mut train = self.train_config();
+        if role == Role::Teacher {
+            // The page varies the students' images, not the teacher's.
+            train.augment = Augment::OFF;
+        }
+        RunConfig::new(network, train, objective, samples, by).with_settings(Some(self.to_query()))
     }
 
     /// The method and its loss written out with these settings' numbers (DML at T = 1, the
     /// paper's form).
     pub fn describe_method(&self) -> String {
         self.method.describe(&self.distill_config(), MUTUAL_T)
+    }
+
+    /// The augmentation in words (`None` without it), with where the distilled student's
+    /// targets come from when the method has a teacher.
+    pub fn describe_augment(&self) -> Option<String> {
+        if self.augment.is_off() {
+            return None;
+        }
+        let a = &self.augment;
+        let mut parts = Vec::new();
+        if a.shift > 0.0 {
+            parts.push(format!("shifted up to {} px", a.shift));
+        }
+        if a.rotate > 0.0 {
+            parts.push(format!("rotated up to {}°", a.rotate));
+        }
+        if a.scale > 0.0 {
+            parts.push(format!("resized up to ±{} %", (a.scale * 100.0).round()));
+        }
+        if a.mixup > 0.0 {
+            parts.push(format!(
+                "mixed with another image (mixup, Beta({0}, {0}))",
+                a.mixup
+            ));
+        }
+        let mut text = format!(
+            "Every student's images are varied at each step: {}",
+            parts.join(", ")
+        );
+        if self.method.needs_teacher() {
+            text.push_str(&format!(
+                "; the distilled student learns from {}",
+                self.targets.describe()
+            ));
+        }
+        Some(text)
     }
 
     /// The learning rate in use.

@@ -22,7 +22,7 @@ pub mod trainer;
 #[cfg(feature = "train")]
 pub use adadelta::AdadeltaConfig;
 #[cfg(feature = "train")]
-pub use cache::{CACHE_BATCH, LogitCache, Targets};
+pub use cache::{CACHE_BATCH, LogitCache, Targets, Teach, Teaching, teach};
 #[cfg(feature = "train")]
 pub use cohort::{Cohort, CohortHooks, Member, fit_cohort};
 #[cfg(feature = "train")]

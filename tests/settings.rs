@@ -316,3 +316,39 @@ fn the_loss_is_written_with_the_numbers_people_typed() {
         "keras: 0.3·CE(y, s) + CE(softmax(t/2.5), softmax(s/2.5)) (no T²)"
     );
 }
+
+#[test]
+fn augmentation_and_its_targets_round_trip_mean_what_the_cli_flags_mean_and_bad_values_warn() {
+    use distill_lab::data::augment::{Augment, TargetsFrom};
+    use distill_lab::protocol::Role;
+    let (s, w) = Settings::from_query("augment=jitter,mixup=1&targets=views=4&seed=3");
+    assert!(w.is_empty(), "{w:?}");
+    // The CLI's `--augment jitter,mixup=1 --targets views=4` parse to the same values.
+    let cli = Augment::parse("jitter,mixup=1").unwrap();
+    assert_eq!(
+        (s.augment, s.targets),
+        (cli, TargetsFrom::parse("views=4").unwrap())
+    );
+    assert_eq!(Settings::from_query(&s.to_query()).0, s);
+    assert!(s.to_query().contains("augment=") && s.to_query().contains("targets=views"));
+    // The students' run configs store it; the teacher's does not (the page never varies it).
+    assert_eq!(s.run_config(Role::Distilled, 10, 100).train.augment, cli);
+    assert_eq!(s.run_config(Role::Baseline, 10, 100).train.augment, cli);
+    assert!(s.run_config(Role::Teacher, 10, 100).train.augment.is_off());
+    let text = s.describe_augment().unwrap();
+    assert!(text.contains("mixup") && text.contains("4 views"), "{text}");
+    assert_eq!(Settings::default().describe_augment(), None);
+    // Hostile values: warned, and nothing is varied.
+    let (bad, w) = Settings::from_query("augment=shift=NaN&targets=views=100000");
+    assert!(bad.augment.is_off() && bad.targets == TargetsFrom::Clean);
+    assert_eq!(w.len(), 2, "{w:?}");
+    assert!(
+        w[0].starts_with("augment:") && w[1].starts_with("targets:"),
+        "{w:?}"
+    );
+    // A run config written before augmentation existed reads back as unvaried.
+    let mut old = s.run_config(Role::Distilled, 10, 100).to_json();
+    old["train"].as_object_mut().unwrap().remove("augment");
+    let back = distill_lab::train::RunConfig::from_json(&old).unwrap();
+    assert!(back.train.augment.is_off());
+}

@@ -22,7 +22,9 @@ test('CPU fallback trains, and a second visit loads from the cache', { timeout: 
       const c = h.curves[role];
       assert.equal(c.epochs.length, 2, `${role}: two epochs`);
       assert.ok(mean(c.steps.slice(-5).map((s) => s.loss)) < mean(c.steps.slice(0, 5).map((s) => s.loss)), `${role} loss falls`);
-      assert.ok(c.epochs[1].val_accuracy > 0.5, `${role} val accuracy ${c.epochs[1].val_accuracy}`);
+      console.log(`# ${role} ${c.epochs[1].val_accuracy}`);
+      // Teacher 0.78, students 0.80–0.81 on 2026-12-04; less a margin.
+      assert.ok(c.epochs[1].val_accuracy > 0.65, `${role} val accuracy ${c.epochs[1].val_accuracy}`);
     }
     const shardsFirst = srv.requests.filter((p) => p.endsWith('.shard')).length;
     assert.equal(shardsFirst, 2, 'one train and one test shard hold this subset');

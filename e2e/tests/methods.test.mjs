@@ -70,7 +70,9 @@ for (const [method, extra, roles] of [['dml', '', ['Baseline', 'Distilled', 'Pee
       const h = await runToEnd(b, srv.url + `?dataset=fashion-mnist&subset=512&val=128&epochs=1&batch=64&device=webgpu&sched=off&method=${method}${extra}`);
       assert.equal(h.device.backend, 'webgpu');
       assert.deepEqual(h.results.map((r) => r.role).sort(), roles);
-      for (const r of h.results) assert.ok(r.val_accuracy > 0.2, `${r.role}: ${r.val_accuracy}`);
+      console.log(`# ${h.results.map((r) => `${r.role} ${r.val_accuracy}`).join(', ')}`);
+      // 0.64–0.90 on SwiftShader on 2026-12-04 (one epoch of 512 images); less a margin.
+      for (const r of h.results) assert.ok(r.val_accuracy > 0.5, `${r.role}: ${r.val_accuracy}`);
     } finally {
       await b.close();
       await srv.close();
@@ -127,6 +129,45 @@ test('a reload during FitNets\' second stage resumes it on the same curve', { ti
     const steps = h.curves.distilled.steps.map((s) => s.step);
     assert.deepEqual(steps, [...steps].sort((a, b) => a - b), 'the steps never go back');
     assert.equal(steps.at(-1), 4 * 32);
+  } finally {
+    await b.close();
+    await srv.close();
+  }
+});
+
+// Issue 29 in the page: every student's images varied (jitter and mixup), the distilled one
+// taught on views the teacher's targets were cached for, from a share link; named in words,
+// kept in the share link and in the students' weights files (not the teacher's).
+test('augmented students learn from targets cached for their views, from a share link', { timeout: 600_000 }, async () => {
+  const { mkdtemp, readFile } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const srv = await serve(DIST);
+  const b = await launch({ webgpu: false });
+  const dir = await mkdtemp(join(tmpdir(), 'distill-lab-augment-'));
+  try {
+    const page = b.page;
+    const h = await runToEnd(b, srv.url + SMALL + '&teacher=pretrained&augment=jitter,mixup=1&targets=views=2');
+    assert.equal(await page.locator('#ctl-augment').inputValue(), 'shift=2,rotate=10,scale=0.1,mixup=1');
+    assert.equal(await page.locator('#ctl-targets').inputValue(), 'views=2');
+    assert.match(await page.locator('#share-link').inputValue(), /augment=shift%3D2,rotate%3D10,scale%3D0.1,mixup%3D1&targets=views%3D2/);
+    assert.match(await page.locator('#loss-in-use').textContent(),
+      /varied at each step: shifted up to 2 px, rotated up to 10°, resized up to ±10 %, mixed with another image \(mixup, Beta\(1, 1\)\); the distilled student learns from the teacher's targets for 2 views of each image, cached once \(consistent\)/);
+    console.log(`# ${h.results.map((r) => `${r.role} ${r.val_accuracy}`).join(', ')}`);
+    // Teacher 0.93, baseline 0.73, distilled 0.76 on 2026-12-04; less a margin.
+    for (const r of h.results) assert.ok(r.val_accuracy > 0.6, `${r.role}: ${r.val_accuracy} (chance 0.1)`);
+    const meta = async (role) => {
+      const [dl] = await Promise.all([page.waitForEvent('download'), page.click(`#download-${role}`)]);
+      const path = join(dir, `${role}.dlw`);
+      await dl.saveAs(path);
+      const bytes = await readFile(path);
+      return JSON.parse(bytes.subarray(12, 12 + bytes.readUInt32LE(8)).toString());
+    };
+    const want = { shift: 2, rotate: 10, scale: 0.1, mixup: 1 };
+    for (const role of ['baseline', 'distilled']) {
+      const a = (await meta(role)).training.train.augment;
+      for (const [k, v] of Object.entries(want)) assert.ok(Math.abs(a[k] - v) < 1e-6, `${role}: ${JSON.stringify(a)}`);
+    }
+    assert.equal((await meta('teacher')).training.train?.augment, undefined, "the teacher's images are never varied");
   } finally {
     await b.close();
     await srv.close();

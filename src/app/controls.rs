@@ -3,6 +3,7 @@
 
 mod number_field;
 
+use crate::data::augment::{Augment, TargetsFrom};
 use crate::distill::LossForm;
 use crate::settings::{self, DevicePref, Settings};
 use crate::train::OptimizerKind;
@@ -80,6 +81,83 @@ fn select(
             </select>
         </label>
     }
+}
+
+/// A `<select>` over `options` (value, text) whose current `value` is always offered, even when a
+/// share link chose one the list does not name.
+fn select_owned(
+    p: &ControlsProps,
+    key: &'static str,
+    label: &str,
+    value: String,
+    mut options: Vec<(String, String)>,
+    apply: fn(&mut Settings, &str),
+) -> Html {
+    if !options.iter().any(|(v, _)| *v == value) {
+        options.push((value.clone(), value.clone()));
+    }
+    let refs: Vec<(&str, &str)> = options
+        .iter()
+        .map(|(v, t)| (v.as_str(), t.as_str()))
+        .collect();
+    select(p, key, label, &value, &refs, apply)
+}
+
+/// How every student's images are varied (`augment=`).
+fn augment_select(p: &ControlsProps) -> Html {
+    let options = [
+        (Augment::OFF, "none (the study)"),
+        (Augment::JITTER, "jitter: shift, rotate, resize"),
+        (
+            Augment {
+                mixup: 1.0,
+                ..Augment::JITTER
+            },
+            "jitter + mixup",
+        ),
+    ];
+    let options = options
+        .iter()
+        .map(|(a, t)| (a.to_string(), t.to_string()))
+        .collect();
+    select_owned(
+        p,
+        "augment",
+        "Augmentation",
+        p.settings.augment.to_string(),
+        options,
+        |s, v| s.augment = Augment::parse(v).unwrap_or_default(),
+    )
+}
+
+/// Where the distilled student's targets come from under augmentation (`targets=`).
+fn targets_select(p: &ControlsProps) -> Html {
+    let options = [
+        (
+            TargetsFrom::Views(4),
+            "teacher on 4 views, cached (consistent)",
+        ),
+        (
+            TargetsFrom::Live,
+            "teacher on every batch (function matching)",
+        ),
+        (
+            TargetsFrom::Clean,
+            "teacher on the unvaried images (inconsistent)",
+        ),
+    ];
+    let options = options
+        .iter()
+        .map(|(t, text)| (t.to_string(), text.to_string()))
+        .collect();
+    select_owned(
+        p,
+        "targets",
+        "Teacher's targets",
+        p.settings.targets.to_string(),
+        options,
+        |s, v| s.targets = TargetsFrom::parse(v).unwrap_or_default(),
+    )
 }
 
 // Over 80 lines: the form's markup, one control per setting.
@@ -174,6 +252,10 @@ pub fn controls(p: &ControlsProps) -> Html {
                 if s.method == crate::distill::Method::FitNets {
                     { number(p, "hints", "FitNets hint epochs", s.hint_epochs.to_string(), "1", f(settings::HINT_EPOCHS), |s, v| s.hint_epochs = v as usize) }
                 }
+                { augment_select(p) }
+                if !s.augment.is_off() && s.method.needs_teacher() {
+                    { targets_select(p) }
+                }
                 { number(p, "subset", "Training samples", s.subset.to_string(), "1000", f(settings::SUBSET), |s, v| s.subset = v as usize) }
                 { number(p, "labels", "…of them labelled (the rest: teacher only)", s.labels.unwrap_or(s.subset).min(s.subset).to_string(), "100",
                     f(settings::LABELS), |s, v| s.labels = ((v as usize) < s.subset).then_some(v as usize)) }
@@ -188,7 +270,8 @@ pub fn controls(p: &ControlsProps) -> Html {
                 { share }
             </div>
             <p class="loss-in-use" id="loss-in-use">{ format!("Loss in use — {}", s.describe_method()) }
-                { s.labelled(s.subset).map(|k| format!(". Only the first {k} of the {} samples are labelled: the baseline learns from those alone, the distilled student also from the teacher's soft targets on all {}.", s.subset, s.subset)).unwrap_or_default() }</p>
+                { s.labelled(s.subset).map(|k| format!(". Only the first {k} of the {} samples are labelled: the baseline learns from those alone, the distilled student also from the teacher's soft targets on all {}.", s.subset, s.subset)).unwrap_or_default() }
+                { s.describe_augment().map(|a| format!(". {a}.")).unwrap_or_default() }</p>
             <div class="buttons">
                 <button id="start" class="primary" disabled={p.running} onclick={Callback::from(move |_| start.emit(()))}>{ "Start" }</button>
                 <button id="pause" disabled={!p.running} onclick={Callback::from(move |_| pause.emit(!paused))}>

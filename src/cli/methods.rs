@@ -5,12 +5,13 @@
 
 use super::fit::{CliHooks, FitPlan, Fitted, norm};
 use super::store::Loaded;
+use crate::data::augment::TargetsFrom;
 use crate::distill::{DistillConfig, Method};
 use crate::model::snapshot::Network;
 use crate::model::{self, HintedStudent, Student, StudentConfig, Teacher, TeacherConfig};
 use crate::train::{
-    self, Cohort, CohortHooks, EpochRecord, EvalResult, LogitCache, Member, Objective, StepMetrics,
-    Targets, TrainConfig, Trainer,
+    self, Cohort, CohortHooks, EpochRecord, EvalResult, Member, Objective, StepMetrics, Teach,
+    Teaching, TrainConfig, Trainer,
 };
 use anyhow::{Context, Result, anyhow, bail};
 use burn::prelude::*;
@@ -30,48 +31,7 @@ pub struct Knobs {
     /// view e mod K — consistent), or `live` (the teacher on each batch's own view at every
     /// step, a fresh view each epoch: Beyer et al.'s function matching).
     #[arg(long, default_value = "clean")]
-    pub targets: TargetsChoice,
-}
-
-/// Where distilled students' targets come from under augmentation (`--targets`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TargetsChoice {
-    Clean,
-    Views(usize),
-    Live,
-}
-
-/// The most views `--targets views=K` caches (K × samples × classes logits in memory).
-pub const MAX_VIEWS: usize = 64;
-
-impl std::str::FromStr for TargetsChoice {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "clean" => Ok(TargetsChoice::Clean),
-            "live" => Ok(TargetsChoice::Live),
-            _ => {
-                let k = s
-                    .strip_prefix("views=")
-                    .and_then(|k| k.parse::<usize>().ok())
-                    .filter(|k| (1..=MAX_VIEWS).contains(k))
-                    .ok_or_else(|| {
-                        format!("{s:?}: expected clean, live or views=K (K from 1 to {MAX_VIEWS})")
-                    })?;
-                Ok(TargetsChoice::Views(k))
-            }
-        }
-    }
-}
-
-impl std::fmt::Display for TargetsChoice {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            TargetsChoice::Clean => f.write_str("clean"),
-            TargetsChoice::Views(k) => write!(f, "views={k}"),
-            TargetsChoice::Live => f.write_str("live"),
-        }
-    }
+    pub targets: TargetsFrom,
 }
 
 /// What a method needs besides the run's config.
@@ -82,30 +42,19 @@ pub(super) struct MethodSpec<'a> {
     pub(super) mutual_t: f32,
     /// FitNets' stage-1 epochs.
     pub(super) hint_epochs: usize,
-    /// The pretrained teacher's outputs, cached once per run or sweep.
-    pub(super) targets: Option<&'a Targets>,
-    /// Function matching: the teacher itself, run on every batch's view.
-    pub(super) live: Option<&'a Teacher>,
+    /// What the pretrained teacher gives: its outputs cached once per run or sweep, or itself.
+    pub(super) teaching: &'a Teaching,
     /// Classic distillation only: the first k samples carry labels (`sweep --labelled`).
     pub(super) labelled: Option<usize>,
 }
 
-/// What a run's students learn from a pretrained teacher: its outputs cached once for a run or
-/// a sweep, or (function matching) the teacher itself.
-#[derive(Default)]
-pub(super) struct Teaching {
-    pub(super) targets: Option<Targets>,
-    pub(super) live: Option<Teacher>,
-}
-
 /// What `methods` need from `teacher` over the first `n` samples, cached once for a run or a
-/// sweep (none of it without a teacher, or for methods that need none). Under augmentation
-/// `choice` says which targets: the clean images' (also FitNets' hints), `views=K` under
-/// `cfg`'s augmentation and seed, or none cached (`live`: the teacher comes back instead).
+/// sweep (nothing without a teacher, or for methods that need none); under augmentation
+/// `from` says which targets ([`train::teach`]).
 pub(super) fn cache_targets(
     teacher: Option<&Network>,
     methods: &[Method],
-    choice: TargetsChoice,
+    from: TargetsFrom,
     cfg: &TrainConfig,
     data: &Loaded,
     n: usize,
@@ -115,50 +64,38 @@ pub(super) fn cache_targets(
         return Ok(Teaching::default());
     };
     let teacher = as_teacher(net)?.valid();
-    let choice = if cfg.augment.is_off() {
-        TargetsChoice::Clean
-    } else {
-        choice
-    };
     // FitNets needs the hint layer; the logits then follow from it (one teacher pass).
     let with_hints = methods.contains(&Method::FitNets);
-    if with_hints && choice != TargetsChoice::Clean {
-        bail!("FitNets with --augment caches its hints on the clean images: use --targets clean");
-    }
-    match choice {
-        TargetsChoice::Live => {
-            eprintln!("function matching: the teacher runs on every batch's view");
-            return Ok(Teaching {
-                targets: None,
-                live: Some(teacher),
-            });
-        }
-        TargetsChoice::Views(k) => {
+    let how = train::teach(
+        teacher,
+        &data.train,
+        n,
+        norm(data),
+        with_hints,
+        from,
+        cfg,
+        device,
+    )
+    .map_err(|e| anyhow!(e))?;
+    Ok(match how {
+        Teach::Live(teacher) => {
             eprintln!(
-                "caching the teacher's logits on {k} views ({}) of {n} training samples...",
+                "function matching: the teacher runs on every batch's view ({})",
                 cfg.augment
             );
-            let cache = LogitCache::new(teacher, &data.train, n, norm(data), false, device)
-                .with_views(cfg.augment, cfg.seed, k);
-            return Ok(Teaching {
+            Teaching {
+                targets: None,
+                live: Some(teacher),
+            }
+        }
+        Teach::Cache(cache) => {
+            let (_, rows) = cache.progress();
+            eprintln!("caching the teacher's outputs: {rows} rows over {n} training samples...");
+            Teaching {
                 targets: Some(cache.finish()),
                 live: None,
-            });
+            }
         }
-        TargetsChoice::Clean => {}
-    }
-    eprintln!(
-        "caching the teacher's {} over {n} training samples...",
-        if with_hints {
-            "hint layer and logits"
-        } else {
-            "logits"
-        }
-    );
-    let cache = LogitCache::new(teacher, &data.train, n, norm(data), with_hints, device);
-    Ok(Teaching {
-        targets: Some(cache.finish()),
-        live: None,
     })
 }
 
@@ -199,8 +136,12 @@ pub(super) fn run(spec: &MethodSpec, cfg: &TrainConfig, plan: &FitPlan) -> Resul
             })
         }
         Method::FitNets => {
-            let (hints, width) = (spec.targets.and_then(|t| t.hints.as_ref()))
-                .context("FitNets needs a pretrained teacher's cached hint layer")?;
+            let (hints, width) = (spec
+                .teaching
+                .targets
+                .as_ref()
+                .and_then(|t| t.hints.as_ref()))
+            .context("FitNets needs a pretrained teacher's cached hint layer")?;
             let hinted = HintedStudent::new(student, *width, &ad);
             let stage1_cfg = TrainConfig {
                 epochs: spec.hint_epochs.max(1),
@@ -282,24 +223,9 @@ pub(super) fn run(spec: &MethodSpec, cfg: &TrainConfig, plan: &FitPlan) -> Resul
 }
 
 fn distill_objective(spec: &MethodSpec) -> Result<Objective> {
-    if let Some(teacher) = spec.live {
-        if spec.labelled.is_some() {
-            bail!("--labelled with function matching (--targets live) is not supported");
-        }
-        return Ok(Objective::Match {
-            config: spec.distill,
-            teacher: teacher.clone(),
-        });
-    }
-    let targets = spec
-        .targets
-        .context("distillation needs a pretrained teacher's cached logits")?;
-    Ok(Objective::Distill {
-        config: spec.distill,
-        teacher_logits: targets.logits.clone(),
-        labelled: spec.labelled,
-        views: targets.views,
-    })
+    (spec.teaching)
+        .objective(spec.distill, spec.labelled)
+        .map_err(|e| anyhow!(e))
 }
 
 fn mutual(spec: &MethodSpec) -> Objective {

@@ -196,7 +196,7 @@ struct Cells<'a> {
     base_plan: &'a FitPlan<'a>,
     cfg: &'a TrainConfig,
     classes: usize,
-    teaching: &'a methods::Teaching,
+    teaching: &'a train::Teaching,
     labelled: Option<usize>,
     /// Samples that carry labels, before any repeat.
     labelled_n: usize,
@@ -229,8 +229,7 @@ impl SweepHooks for Cells<'_> {
             distill,
             mutual_t: knobs.mutual_t,
             hint_epochs: knobs.hint_epochs,
-            targets: self.teaching.targets.as_ref(),
-            live: self.teaching.live.as_ref(),
+            teaching: self.teaching,
             labelled: self.labelled,
         };
         let r = methods::run(&spec, self.cfg, self.plan)?;

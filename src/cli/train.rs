@@ -320,8 +320,7 @@ fn fit_network(
                 .unwrap_or_else(DistillConfig::study),
             mutual_t: k.mutual_t,
             hint_epochs: k.hint_epochs,
-            targets: targets.targets.as_ref(),
-            live: targets.live.as_ref(),
+            teaching: &targets,
             labelled: None,
         };
         let r = methods::run(&spec, cfg, plan)?;

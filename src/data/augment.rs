@@ -124,6 +124,77 @@ impl fmt::Display for Augment {
     }
 }
 
+/// Where distilled students' targets come from when the images are varied (the CLI's
+/// `--targets`, the page's `targets=`). Without augmentation every choice means the same.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum TargetsFrom {
+    /// The teacher on each image itself, cached once: the student sees views the teacher did
+    /// not (inconsistent teaching).
+    #[default]
+    Clean,
+    /// The teacher on K views of every image, cached once; epoch e shows view e mod K
+    /// (consistent).
+    Views(usize),
+    /// The teacher on each batch's own view at every step, a fresh view each epoch (Beyer et
+    /// al.'s function matching: consistent, a teacher pass per step).
+    Live,
+}
+
+/// The most views `views=K` caches (K × samples × classes logits in memory: 64 × 60,000 × 10
+/// floats is 154 MB).
+pub const MAX_VIEWS: usize = 64;
+
+impl TargetsFrom {
+    /// `clean`, `views=K` (K from 1 to [`MAX_VIEWS`]) or `live`.
+    pub fn parse(s: &str) -> Result<TargetsFrom, String> {
+        match s {
+            "clean" => Ok(TargetsFrom::Clean),
+            "live" => Ok(TargetsFrom::Live),
+            _ => s
+                .strip_prefix("views=")
+                .and_then(|k| k.parse::<usize>().ok())
+                .filter(|k| (1..=MAX_VIEWS).contains(k))
+                .map(TargetsFrom::Views)
+                .ok_or_else(|| {
+                    format!("{s:?}: expected clean, live or views=K (K from 1 to {MAX_VIEWS})")
+                }),
+        }
+    }
+
+    /// In words, for the page and the printouts.
+    pub fn describe(&self) -> String {
+        match self {
+            TargetsFrom::Clean => {
+                "the teacher's targets for the unvaried images (inconsistent)".into()
+            }
+            TargetsFrom::Views(k) => format!(
+                "the teacher's targets for {k} views of each image, cached once (consistent)"
+            ),
+            TargetsFrom::Live => {
+                "the teacher run on every batch's own view (function matching)".into()
+            }
+        }
+    }
+}
+
+impl fmt::Display for TargetsFrom {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TargetsFrom::Clean => f.write_str("clean"),
+            TargetsFrom::Views(k) => write!(f, "views={k}"),
+            TargetsFrom::Live => f.write_str("live"),
+        }
+    }
+}
+
+impl std::str::FromStr for TargetsFrom {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        TargetsFrom::parse(s)
+    }
+}
+
 /// One image's geometry in a view: where each output pixel samples the source.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Geometry {

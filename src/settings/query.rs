@@ -163,6 +163,14 @@ impl Settings {
                 "hints" => {
                     s.hint_epochs = clamp_num("hints", &v, HINT_EPOCHS, d.hint_epochs, &mut w)
                 }
+                "augment" => match Augment::parse(&v) {
+                    Ok(a) => s.augment = a,
+                    Err(e) => w.push(format!("augment: {e}; using off")),
+                },
+                "targets" => match TargetsFrom::parse(&v) {
+                    Ok(t) => s.targets = t,
+                    Err(e) => w.push(format!("targets: {e}; using clean")),
+                },
                 "subset" => s.subset = clamp_num("subset", &v, SUBSET, d.subset, &mut w),
                 "labels" => {
                     s.labels = if v.is_empty() || v == "all" {
@@ -253,6 +261,12 @@ impl Settings {
         }
         if self.hint_epochs != d.hint_epochs {
             put("hints", self.hint_epochs.to_string());
+        }
+        if self.augment != d.augment {
+            put("augment", self.augment.to_string());
+        }
+        if self.targets != d.targets {
+            put("targets", self.targets.to_string());
         }
         if self.subset != d.subset {
             put("subset", self.subset.to_string());

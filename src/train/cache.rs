@@ -5,9 +5,11 @@
 //! training set takes the browser a minute or more. Nothing here reads the device.
 
 use super::eval;
+use super::{Objective, TrainConfig};
 use crate::data::Split;
-use crate::data::augment::Augment;
+use crate::data::augment::{Augment, TargetsFrom};
 use crate::data::batch::{self, Norm};
+use crate::distill::DistillConfig;
 use crate::model::{Classifier, Teacher};
 use burn::prelude::*;
 
@@ -129,4 +131,84 @@ impl<'a> LogitCache<'a> {
             }
         }
     }
+}
+
+/// What a pretrained teacher gives a run's students: its outputs cached once, or (function
+/// matching) the teacher itself. The CLI and the worker build it with [`teach`].
+#[derive(Clone, Default)]
+pub struct Teaching {
+    pub targets: Option<Targets>,
+    pub live: Option<Teacher>,
+}
+
+impl Teaching {
+    /// The distillation objective (classic distillation, FitNets' second stage) under `config`;
+    /// `labelled` as in [`Objective::Distill`].
+    pub fn objective(
+        &self,
+        config: DistillConfig,
+        labelled: Option<usize>,
+    ) -> Result<Objective, String> {
+        if let Some(teacher) = &self.live {
+            if labelled.is_some() {
+                return Err("a labelled subset with function matching (live targets) is not supported: use views=K".into());
+            }
+            return Ok(Objective::Match {
+                config,
+                teacher: teacher.clone(),
+            });
+        }
+        let t = (self.targets.as_ref())
+            .ok_or("distillation needs a pretrained teacher's cached logits")?;
+        Ok(Objective::Distill {
+            config,
+            teacher_logits: t.logits.clone(),
+            labelled,
+            views: t.views,
+        })
+    }
+}
+
+/// How a teacher teaches ([`teach`]): a cache to fill a batch at a time, or the teacher itself.
+pub enum Teach<'a> {
+    Cache(LogitCache<'a>),
+    Live(Teacher),
+}
+
+/// How `teacher` (in eval mode, without autodiff) teaches the first `n` samples of `data`
+/// under `cfg`'s augmentation, as `from` says: targets for the images themselves (with
+/// FitNets' hint layer when `with_hints`), for K views under `cfg`'s seed, or live. Without
+/// augmentation, always the images themselves.
+#[allow(clippy::too_many_arguments)]
+pub fn teach<'a>(
+    teacher: Teacher,
+    data: &'a Split,
+    n: usize,
+    norm: Norm,
+    with_hints: bool,
+    from: TargetsFrom,
+    cfg: &TrainConfig,
+    device: &Device,
+) -> Result<Teach<'a>, String> {
+    let from = if cfg.augment.is_off() {
+        TargetsFrom::Clean
+    } else {
+        from
+    };
+    if with_hints && from != TargetsFrom::Clean {
+        return Err("FitNets caches its hints on the unvaried images: use clean targets (or no augmentation)".into());
+    }
+    Ok(match from {
+        TargetsFrom::Live => Teach::Live(teacher),
+        TargetsFrom::Views(k) => Teach::Cache(
+            LogitCache::new(teacher, data, n, norm, false, device).with_views(
+                cfg.augment,
+                cfg.seed,
+                k,
+            ),
+        ),
+        TargetsFrom::Clean => {
+            Teach::Cache(LogitCache::new(teacher, data, n, norm, with_hints, device))
+        }
+    })
 }

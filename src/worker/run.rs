@@ -120,8 +120,8 @@ async fn phases(
     let Some(teacher) = teacher::teacher(&env).await? else {
         return Ok(Phase::Stopped);
     };
-    let Some(targets) = teacher::cache(&env, teacher).await? else {
+    let Some(teaching) = teacher::cache(&env, teacher).await? else {
         return Ok(Phase::Stopped);
     };
-    students::students(&env, targets).await
+    students::students(&env, teaching).await
 }

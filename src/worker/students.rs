@@ -13,11 +13,11 @@ use crate::model::snapshot::{self, Network};
 use crate::model::{self, HintedStudent, Student, StudentConfig};
 use crate::protocol::{FromWorker, Phase, Role};
 use crate::settings;
-use crate::train::{self, FitEnd, FitError, Objective, Targets, TrainConfig, Trainer};
+use crate::train::{self, FitEnd, FitError, Objective, Teaching, TrainConfig, Trainer};
 use burn::prelude::*;
 use std::rc::Rc;
 
-pub async fn students(env: &Env<'_>, targets: Targets) -> Result<Phase, WorkerError> {
+pub async fn students(env: &Env<'_>, teaching: Teaching) -> Result<Phase, WorkerError> {
     let (shared, s, ad, device) = (env.shared, env.settings, &env.ad, &env.device);
     send(shared, FromWorker::Phase(Phase::Students));
     model::seed(ad, s.seed);
@@ -31,12 +31,8 @@ pub async fn students(env: &Env<'_>, targets: Targets) -> Result<Phase, WorkerEr
         Some(k) => Rc::new(train_set.repeated(k, settings::LABELLED_EPOCH)),
         None => train_set.clone(),
     };
-    let distill = Objective::Distill {
-        config: s.distill_config(),
-        teacher_logits: targets.logits,
-        labelled,
-        views: targets.views,
-    };
+    let distill = teaching.objective(s.distill_config(), labelled)?;
+    let hints = teaching.targets.and_then(|t| t.hints);
     let mut baseline = Trainer::new(
         student.clone(),
         cfg.clone(),
@@ -49,14 +45,14 @@ pub async fn students(env: &Env<'_>, targets: Targets) -> Result<Phase, WorkerEr
     resume_student(env, Role::Distilled, &mut distilled, &student, &cfg).await?;
     let mut hb = WebHooks::new(shared.clone(), Role::Baseline, &baseline, device, false);
     let mut hd = WebHooks::new(shared.clone(), Role::Distilled, &distilled, device, false);
-    if s.method == Method::FitNets && targets.hints.is_none() {
+    if s.method == Method::FitNets && hints.is_none() {
         // Resumed in FitNets' stage 2: its curve goes on after the hint stage's epochs.
         let hint_steps = s.hint_epochs * distilled.steps_per_epoch();
         hd = hd.after(s.hint_epochs, hint_steps);
     }
     let (test, norm, opts) = (&*env.test, env.norm, env.opts);
     let distilled_run = async {
-        if let Some((hints, width)) = targets.hints {
+        if let Some((hints, width)) = hints {
             let Some((hinted, steps)) =
                 fitnets_hints(env, student.clone(), width, hints, &cfg).await?
             else {

@@ -14,7 +14,7 @@ use crate::model::snapshot::Network;
 use crate::model::{self, Student, StudentConfig};
 use crate::protocol::{FromWorker, Role, SweepSpec};
 use crate::train::{
-    self, Cell, Control, FitEnd, FitOptions, LogitCache, Objective, SweepHooks, SweepPlan,
+    self, Cell, Control, FitEnd, FitOptions, Objective, SweepHooks, SweepPlan, Teaching,
     TrainConfig, Trainer,
 };
 use burn::prelude::*;
@@ -71,17 +71,26 @@ async fn sweep_inner(shared: &SharedRef, spec: &SweepSpec) -> Result<(), WorkerE
         },
         classes,
     };
-    let cache = LogitCache::new(net, &env.train, n, norm, false, &device);
-    let Some(targets) = teacher::fill(shared, cache, |_, _| {}).await else {
-        return Ok(());
-    };
     let mut cfg = settings.train_config();
     (cfg.epochs, cfg.plateau, cfg.early_stopping) = (spec.epochs, false, false);
+    let how = train::teach(
+        net,
+        &env.train,
+        n,
+        norm,
+        false,
+        settings.targets,
+        &cfg,
+        &device,
+    )?;
+    let Some(teaching) = teacher::teaching(shared, how, |_, _| {}).await else {
+        return Ok(());
+    };
     model::seed(&env.ad, settings.seed);
     let mut cells = Cells {
         init: StudentConfig::new(classes).init(&env.ad),
         cfg,
-        logits: targets.logits,
+        teaching,
         env: &env,
     };
     let plan = SweepPlan {
@@ -99,7 +108,7 @@ async fn sweep_inner(shared: &SharedRef, spec: &SweepSpec) -> Result<(), WorkerE
 struct Cells<'a> {
     init: Student,
     cfg: TrainConfig,
-    logits: Tensor<2>,
+    teaching: Teaching,
     env: &'a Env<'a>,
 }
 
@@ -146,12 +155,7 @@ impl SweepHooks for Cells<'_> {
     }
 
     async fn cell(&mut self, cell: &Cell, _baseline: f32) -> Result<Option<f32>, WorkerError> {
-        let objective = Objective::Distill {
-            config: cell.distill,
-            teacher_logits: self.logits.clone(),
-            labelled: None,
-            views: 0,
-        };
+        let objective = self.teaching.objective(cell.distill, None)?;
         let Some(accuracy) = self.fit(objective).await? else {
             return Ok(None);
         };

@@ -8,11 +8,14 @@ use super::outcome::{check, publish_result};
 use super::state::{Model, SharedRef, send, stopped};
 use super::{explorer, start};
 use crate::checkpoint::RoleState;
+use crate::data::augment::Augment;
 use crate::distill::Method;
 use crate::model::snapshot::{self, Network};
 use crate::model::{self, Teacher, TeacherConfig};
 use crate::protocol::{FromWorker, Phase, Role};
-use crate::train::{self, Control, LogitCache, Objective, Targets, Trainer};
+use crate::train::{
+    self, Control, LogitCache, Objective, Targets, Teach, Teaching, TrainConfig, Trainer,
+};
 use burn::prelude::*;
 
 /// The run's teacher, trained or loaded, in eval mode; `None` if the page said stop.
@@ -21,7 +24,12 @@ pub async fn teacher(env: &Env<'_>) -> Result<Option<Teacher>, WorkerError> {
     send(shared, FromWorker::Phase(Phase::Training(Role::Teacher)));
     model::seed(ad, s.seed);
     let fresh = TeacherConfig::new(env.classes).init(ad);
-    let (cfg, n) = (s.train_config(), env.train.len());
+    // The page varies the students' images, never the teacher's (the CLI's `--augment` can).
+    let cfg = TrainConfig {
+        augment: Augment::OFF,
+        ..s.train_config()
+    };
+    let n = env.train.len();
     let mut teacher = Trainer::new(fresh.clone(), cfg.clone(), Objective::CrossEntropy, n, ad);
     let mut done = false;
     if let Some((record, state)) = start::weights(shared, s, Role::Teacher, env.resume).await? {
@@ -78,17 +86,51 @@ pub async fn teacher(env: &Env<'_>) -> Result<Option<Teacher>, WorkerError> {
     Ok(Some(teacher.model().valid()))
 }
 
-/// The teacher's logits over the training set (and, for FitNets before its stage 2, its hint
-/// layer), posting `Phase::Caching` as it goes. `None` if the page said stop.
-pub async fn cache(env: &Env<'_>, teacher: Teacher) -> Result<Option<Targets>, WorkerError> {
+/// What the teacher gives the students ([`train::teach`]): its logits over the training set
+/// (or over K views of it; for FitNets before its stage 2, its hint layer too), posting
+/// `Phase::Caching` as it goes, or the teacher itself for function matching. `None` if the page
+/// said stop.
+pub async fn cache(env: &Env<'_>, teacher: Teacher) -> Result<Option<Teaching>, WorkerError> {
     let past_hints = env.resume.and_then(|c| c.role(Role::Distilled)).is_some();
-    let with_hints = env.settings.method == Method::FitNets && !past_hints;
+    let s = env.settings;
+    let with_hints = s.method == Method::FitNets && !past_hints;
     let n = env.train.len();
-    let cache = LogitCache::new(teacher, &env.train, n, env.norm, with_hints, &env.device);
+    let how = train::teach(
+        teacher,
+        &env.train,
+        n,
+        env.norm,
+        with_hints,
+        s.targets,
+        &s.train_config(),
+        &env.device,
+    )?;
     let shared = env.shared;
-    send(shared, FromWorker::Phase(Phase::Caching { done: 0, of: n }));
+    if let Teach::Cache(c) = &how {
+        let of = c.progress().1; // n rows, or K · n with views
+        send(shared, FromWorker::Phase(Phase::Caching { done: 0, of }));
+    }
     let progress = |done, of| send(shared, FromWorker::Phase(Phase::Caching { done, of }));
-    Ok(fill(shared, cache, progress).await)
+    Ok(teaching(shared, how, progress).await)
+}
+
+/// [`fill`] a cache, or pass the live teacher on: what the students learn from. `None` if the
+/// page said stop.
+pub async fn teaching(
+    shared: &SharedRef,
+    how: Teach<'_>,
+    progress: impl Fn(usize, usize),
+) -> Option<Teaching> {
+    match how {
+        Teach::Live(teacher) => Some(Teaching {
+            targets: None,
+            live: Some(teacher),
+        }),
+        Teach::Cache(cache) => fill(shared, cache, progress).await.map(|t| Teaching {
+            targets: Some(t),
+            live: None,
+        }),
+    }
 }
 
 /// Run `cache` a batch at a time, letting messages in between (`progress` as slices end): on
