@@ -76,7 +76,8 @@ def full_scale(doc):
     secs = sum(r["seconds"] for l in losses for r in runs[l].values())
     out = [
         f"Teacher CNN (seed 0): **{100 * t['val_acc']:.2f} %** after {t['epochs']} epochs"
-        f"{' (early-stopped)' if t.get('early_stopped') else ''}, {t['seconds']:,.0f} s. "
+        f"{' (early-stopped)' if t.get('early_stopped') else ''}, {t['seconds']:,.0f} s; right on "
+        f"{100 * t['acc']:.2f} % of the training images in its last epoch (under dropout). "
         f"Baseline student: **{bm:.2f} % ± {bsd:.2f}** ({pct(base)}); each seed's baseline was "
         f"trained once per loss form's sweep and "
         + ("matched to the last digit." if twice else "**differed** between them (not deterministic).")

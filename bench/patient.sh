@@ -14,7 +14,9 @@
 # Distillation in Hinton's form at T ∈ TS with α ∈ AS (α 1: the teacher's targets alone, as in
 # function matching). Writes docs/results/patient.json and regenerates the tables made from it;
 # prints them and how long it took. Re-running skips what OUT already holds. Not part of CI:
-# hours on 2 cores (each variant's cost is in its sweeps' seconds).
+# about five hours of one core (the live variant, a teacher pass per step, is half of it); on 2
+# cores run two streams of single-threaded runs (1.6× the throughput of one two-thread run):
+#   RAYON_NUM_THREADS=1 SEEDS="0 1 2" bench/patient.sh & RAYON_NUM_THREADS=1 SEEDS="3 4" bench/patient.sh
 #   LIMIT=2000 EPOCHS=2 LONG=3 SEEDS=0 VIEWS=2 OUT=runs/patient-check NAME=patient-check \
 #     bench/patient.sh    # the same script in a minute, checked
 set -euo pipefail

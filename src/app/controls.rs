@@ -85,14 +85,18 @@ fn select(
 
 /// A `<select>` over `options` (value, text) whose current `value` is always offered, even when a
 /// share link chose one the list does not name.
-fn select_owned(
+fn select_shown<T: std::fmt::Display>(
     p: &ControlsProps,
-    key: &'static str,
-    label: &str,
-    value: String,
-    mut options: Vec<(String, String)>,
+    (key, label): (&'static str, &str),
+    value: &T,
+    options: &[(T, &str)],
     apply: fn(&mut Settings, &str),
 ) -> Html {
+    let value = value.to_string();
+    let mut options: Vec<(String, String)> = options
+        .iter()
+        .map(|(v, t)| (v.to_string(), t.to_string()))
+        .collect();
     if !options.iter().any(|(v, _)| *v == value) {
         options.push((value.clone(), value.clone()));
     }
@@ -105,27 +109,20 @@ fn select_owned(
 
 /// How every student's images are varied (`augment=`).
 fn augment_select(p: &ControlsProps) -> Html {
+    let mixup = Augment {
+        mixup: 1.0,
+        ..Augment::JITTER
+    };
     let options = [
         (Augment::OFF, "none (the study)"),
         (Augment::JITTER, "jitter: shift, rotate, resize"),
-        (
-            Augment {
-                mixup: 1.0,
-                ..Augment::JITTER
-            },
-            "jitter + mixup",
-        ),
+        (mixup, "jitter + mixup"),
     ];
-    let options = options
-        .iter()
-        .map(|(a, t)| (a.to_string(), t.to_string()))
-        .collect();
-    select_owned(
+    select_shown(
         p,
-        "augment",
-        "Augmentation",
-        p.settings.augment.to_string(),
-        options,
+        ("augment", "Augmentation"),
+        &p.settings.augment,
+        &options,
         |s, v| s.augment = Augment::parse(v).unwrap_or_default(),
     )
 }
@@ -146,16 +143,11 @@ fn targets_select(p: &ControlsProps) -> Html {
             "teacher on the unvaried images (inconsistent)",
         ),
     ];
-    let options = options
-        .iter()
-        .map(|(t, text)| (t.to_string(), text.to_string()))
-        .collect();
-    select_owned(
+    select_shown(
         p,
-        "targets",
-        "Teacher's targets",
-        p.settings.targets.to_string(),
-        options,
+        ("targets", "Teacher's targets"),
+        &p.settings.targets,
+        &options,
         |s, v| s.targets = TargetsFrom::parse(v).unwrap_or_default(),
     )
 }
