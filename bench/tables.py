@@ -133,10 +133,10 @@ def beyond_headline():
             iv = interval(gains)
             if key[0] not in by_method or iv > by_method[key[0]]:
                 by_method[key[0]] = iv
-        parts.append(f"with {who}: " + "; ".join(
+        parts.append(f"{who}: " + "; ".join(
             f"{beyond.LABELS[m]} {ci(*iv).replace('**', '')}" for m, iv in sorted(by_method.items())))
-    return ("- Beyond the study, on 10,000 labelled images (best setting of each method, paired gain "
-            "over the baseline in points, 5 seeds): " + ". ".join(parts) + ".")
+    return ("- Beyond the study, on 10,000 labelled images, the best setting of each method (paired "
+            "gain over the baseline in points, 5 seeds) — from " + "; from ".join(parts) + ".")
 
 
 TABLES = {
