@@ -49,11 +49,17 @@ def pct(v):
     return ", ".join(f"{x:.2f}" for x in v)
 
 
+def zeroed(x):
+    """`x`, with what rounds to 0.00 as +0.00 (not −0.00)."""
+    return x if abs(x) >= 0.005 else 0.0
+
+
 def signed(v):
-    return ", ".join(f"{x:+.2f}" for x in v).replace("-", "−")
+    return ", ".join(f"{zeroed(x):+.2f}" for x in v).replace("-", "−")
 
 
 def ci(m, lo, hi):
+    m, lo, hi = zeroed(m), zeroed(lo), zeroed(hi)
     return f"**{m:+.2f}** [{lo:+.2f}, {hi:+.2f}]".replace("-", "−")
 
 
