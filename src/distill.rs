@@ -116,14 +116,16 @@ pub fn cross_entropy(logits: Tensor<2>, targets: Tensor<1, Int>) -> Tensor<1> {
 }
 
 #[cfg(feature = "train")]
-/// mixup's label term: `mean((1 − share) · CE(y, s) + share · CE(other, s))` for each image's
-/// label `y` `[batch]`, the other image's `other` `[batch]` and its share of the view `share`
-/// `[batch]` (Zhang et al. 2018). Returns `[1]`.
+/// mixup's label term: `−mean(w_own · log p_s(y) + w_other · log p_s(other))` for each image's
+/// label `y` `[batch]` and the other image's `other` `[batch]`, weighted `[batch]` by their shares
+/// of the view (`1 − share` and `share`, Zhang et al. 2018) — and by 0 for a sample without a
+/// label. Returns `[1]`.
 pub fn mixed_cross_entropy(
     logits: Tensor<2>,
     y: Tensor<1, Int>,
     other: Tensor<1, Int>,
-    share: Tensor<1>,
+    w_own: Tensor<1>,
+    w_other: Tensor<1>,
 ) -> Tensor<1> {
     let [batch, _] = logits.dims();
     let logp = log_softmax(logits, 1);
@@ -132,8 +134,7 @@ pub fn mixed_cross_entropy(
         .gather(1, y.reshape([batch, 1]))
         .reshape([batch]); // [B]
     let theirs = logp.gather(1, other.reshape([batch, 1])).reshape([batch]); // [B]
-    let keep = share.clone().neg().add_scalar(1.0);
-    (own * keep + theirs * share).mean().neg()
+    (own * w_own + theirs * w_other).mean().neg()
 }
 
 #[cfg(feature = "train")]

@@ -971,3 +971,47 @@ fn cached_views_are_the_views_the_student_sees() {
         "epoch {k}: the cache cycles ({c}), live views are fresh ({l})"
     );
 }
+
+/// With mixup and a labelled subset, the label term counts only images that carry a label — the
+/// view's own and the one mixed in — so with no sample labelled the loss is the soft term alone.
+#[test]
+fn mixup_never_uses_the_labels_of_unlabelled_samples() {
+    let _lock = device_lock();
+    let n = 128;
+    let d = Device::flex().autodiff();
+    let mut cfg = config(1, 64, OptimizerKind::Adadelta, 2);
+    cfg.augment = Augment {
+        mixup: 1.0,
+        ..Augment::OFF
+    };
+    let teacher = Tensor::<2>::random(
+        [n, 10],
+        burn::tensor::Distribution::Normal(0.0, 3.0),
+        &Device::flex(),
+    );
+    let init = student(6);
+    let first_loss = |weight: f32, labelled: Option<usize>| -> f64 {
+        let objective = Objective::Distill {
+            config: DistillConfig {
+                form: LossForm::Hinton,
+                temperature: 2.0,
+                weight,
+            },
+            teacher_logits: teacher.clone(),
+            labelled,
+            views: 0,
+        };
+        let mut t = Trainer::new(init.clone(), cfg.clone(), objective, n, &d);
+        let f = t.forward_next(&fashion().train, NORM).unwrap();
+        t.loss(&f).into_data().iter::<f64>().next().unwrap()
+    };
+    // Hinton's form: (1 − α)·hard + α·T²·KL. Unlabelled throughout: α 0.9's loss is 0.9 × the
+    // soft term, which α 1 (no hard term) gives alone.
+    let (none_labelled, soft_only) = (first_loss(0.9, Some(0)), first_loss(1.0, None));
+    assert!(
+        (none_labelled - 0.9 * soft_only).abs() < 1e-4 * soft_only,
+        "{none_labelled} vs 0.9 × {soft_only}"
+    );
+    // All labelled: the label term is back.
+    assert!((first_loss(0.9, Some(n)) - 0.9 * soft_only).abs() > 1e-2);
+}

@@ -44,8 +44,17 @@ pub fn images(split: &Split, indices: &[usize], norm: Norm, device: &Device) -> 
 pub struct ViewBatch {
     /// `[batch, 784]`, normalised.
     pub images: Tensor<2>,
-    /// mixup: the other image's labels `[batch]` and its share of each view `[batch]`.
-    pub mix: Option<(Tensor<1, Int>, Tensor<1>)>,
+    pub mix: Option<Mix>,
+}
+
+/// mixup's other image in each view of a batch.
+pub struct Mix {
+    /// Its labels `[batch]`.
+    pub labels: Tensor<1, Int>,
+    /// Its sample indices and its share of each view (host-side: the label term's weights
+    /// depend on which samples carry labels).
+    pub partners: Vec<usize>,
+    pub shares: Vec<f32>,
 }
 
 /// View `view` ([`augment::view`] under `seed`, the mixup partner among the first `n`
@@ -63,12 +72,12 @@ pub fn views(
 ) -> ViewBatch {
     let b = indices.len();
     let mut pixels = vec![0.0f32; b * PIXELS];
-    let (mut others, mut shares) = (Vec::with_capacity(b), Vec::with_capacity(b));
+    let (mut partners, mut shares) = (Vec::with_capacity(b), Vec::with_capacity(b));
     for (&i, out) in indices.iter().zip(pixels.chunks_mut(PIXELS)) {
         let v = augment::view(aug, seed, view, i, n);
         augment::render(split, i, &v, out);
         if let Some((other, share, _)) = v.mix {
-            others.push(split.labels[other] as i32);
+            partners.push(other);
             shares.push(share);
         }
         for p in out.iter_mut() {
@@ -76,11 +85,10 @@ pub fn views(
         }
     }
     let images = Tensor::from_data(TensorData::new(pixels, [b, PIXELS]), device);
-    let mix = (aug.mixup > 0.0).then(|| {
-        (
-            Tensor::from_data(TensorData::new(others, [b]), device),
-            Tensor::from_data(TensorData::new(shares, [b]), device),
-        )
+    let mix = (aug.mixup > 0.0).then(|| Mix {
+        labels: labels(split, &partners, device),
+        partners,
+        shares,
     });
     ViewBatch { images, mix }
 }

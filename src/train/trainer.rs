@@ -98,8 +98,8 @@ pub struct Forward {
     pub labels: Tensor<1, Int>,
     pub logits: Tensor<2>,
     guided: Option<Tensor<2>>,
-    /// mixup: the other image's labels `[B]` and its share of each view `[B]`.
-    mix: Option<(Tensor<1, Int>, Tensor<1>)>,
+    /// mixup's other image in each view.
+    mix: Option<batch::Mix>,
     /// Function matching: the teacher's logits on this batch's views `[B, C]`.
     live: Option<Tensor<2>>,
     /// The view shown ([`crate::data::augment::view`]); `None` without augmentation.
@@ -356,21 +356,34 @@ impl<M: Classifier> Trainer<M> {
     pub fn loss(&self, fwd: &Forward) -> Tensor<1> {
         let (logits, y) = (fwd.logits.clone(), fwd.labels.clone());
         let rows = || batch::index_tensor(&fwd.idx, &self.device);
-        // The labels' term: with mixup, each image's label by its share of the view.
-        let hard = || match &fwd.mix {
+        // The labels' term: with mixup, each image's label by its share of the view, and only
+        // for images that carry one (the first `labelled` samples, when not all do).
+        let hard = |labelled: Option<usize>| match &fwd.mix {
             None => cross_entropy(logits.clone(), y.clone()),
-            Some((y2, share)) => {
-                mixed_cross_entropy(logits.clone(), y.clone(), y2.clone(), share.clone())
+            Some(m) => {
+                let on = |i: usize| f32::from(u8::from(labelled.is_none_or(|k| i < k)));
+                let b = fwd.idx.len();
+                let weights =
+                    |w: Vec<f32>| Tensor::from_data(TensorData::new(w, [b]), &self.device);
+                let own = (fwd.idx.iter().zip(&m.shares)).map(|(&i, s)| (1.0 - s) * on(i));
+                let other = (m.partners.iter().zip(&m.shares)).map(|(&p, s)| s * on(p));
+                mixed_cross_entropy(
+                    logits.clone(),
+                    y.clone(),
+                    m.labels.clone(),
+                    weights(own.collect()),
+                    weights(other.collect()),
+                )
             }
         };
         match &self.objective {
-            Objective::CrossEntropy => hard(),
+            Objective::CrossEntropy => hard(None),
             Objective::Match { config, .. } => {
                 let t = fwd
                     .live
                     .clone()
                     .expect("function matching computes the teacher's logits");
-                weigh(config, hard(), logits, t).total
+                weigh(config, hard(None), logits, t).total
             }
             Objective::Mutual { temperature } => mutual_loss(logits, &[], y, *temperature),
             Objective::Hint { teacher_hints } => {
@@ -397,7 +410,7 @@ impl<M: Classifier> Trainer<M> {
                     }
                 };
                 if fwd.mix.is_some() {
-                    return weigh(config, hard(), logits, t).total;
+                    return weigh(config, hard(*labelled), logits, t).total;
                 }
                 match labelled {
                     Some(k) if fwd.idx.iter().any(|&i| i >= *k) => {
