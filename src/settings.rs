@@ -192,6 +192,18 @@ impl Settings {
         }
     }
 
+    /// The teacher CNN's training loop: the students' ([`Settings::train_config`]) with its
+    /// images never varied — except in deep mutual learning with a CNN, where it trains in the
+    /// students' cohort and sees what they see.
+    #[cfg(feature = "train")]
+    pub fn teacher_train_config(&self) -> crate::train::TrainConfig {
+        let mut c = self.train_config();
+        if !self.method.is_mutual() {
+            c.augment = Augment::OFF;
+        }
+        c
+    }
+
     /// The run configuration of `role`'s network in a run of these settings over `samples`
     /// training samples (what its weights file stores).
     #[cfg(feature = "train")]
@@ -223,11 +235,10 @@ impl Settings {
             ObjectiveConfig::labels()
         };
         let by = format!("Distill Lab {} (browser)", env!("CARGO_PKG_VERSION"));
-        let mut train = self.train_config();
-        if role == Role::Teacher {
-            // The page varies the students' images, not the teacher's.
-            train.augment = Augment::OFF;
-        }
+        let train = match role {
+            Role::Teacher => self.teacher_train_config(),
+            _ => self.train_config(),
+        };
         RunConfig::new(network, train, objective, samples, by).with_settings(Some(self.to_query()))
     }
 

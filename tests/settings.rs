@@ -335,6 +335,12 @@ fn augmentation_and_its_targets_round_trip_mean_what_the_cli_flags_mean_and_bad_
     assert_eq!(s.run_config(Role::Distilled, 10, 100).train.augment, cli);
     assert_eq!(s.run_config(Role::Baseline, 10, 100).train.augment, cli);
     assert!(s.run_config(Role::Teacher, 10, 100).train.augment.is_off());
+    // Except a CNN trained in the students' cohort (deep mutual learning): it sees their views.
+    let (m, _) = Settings::from_query("method=dml-cnn&augment=jitter");
+    assert_eq!(
+        m.run_config(Role::Teacher, 10, 100).train.augment,
+        Augment::JITTER
+    );
     let text = s.describe_augment().unwrap();
     assert!(text.contains("mixup") && text.contains("4 views"), "{text}");
     assert_eq!(Settings::default().describe_augment(), None);

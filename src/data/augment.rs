@@ -5,8 +5,10 @@
 //! training set. Hinton et al. (2015) trained their MNIST teacher on jittered images the same way.
 //!
 //! A view is a pure function of (seed, view number, sample index): the teacher's targets for K
-//! views can be cached once and the student shown exactly those views later, natively and in
-//! the browser alike. Nothing here touches a device; pixels stay in 0..=255 units.
+//! views can be cached once and the student shown exactly those views later. Natively and in the
+//! browser the draws are the same; the values computed from them (sin, cos, ln) go through each
+//! platform's math library, which may differ in the last bit. Nothing here touches a device;
+//! pixels stay in 0..=255 units.
 
 use super::prepare::{PIXELS, Split};
 use crate::rng::Rng;
@@ -267,7 +269,8 @@ fn geometry(a: &Augment, rng: &mut Rng) -> Geometry {
 }
 
 /// Sample `index`'s view number `view` under seed `seed`, the other image drawn from the first
-/// `n` samples. The same arguments give the same view on every target.
+/// `n` samples. The same arguments give the same view (up to the last bit of the platform's
+/// math library: see the module's note).
 pub fn view(a: &Augment, seed: u64, view: u64, index: usize, n: usize) -> View {
     let key = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15)
         ^ view.wrapping_mul(0xC2B2_AE3D_27D4_EB4F)

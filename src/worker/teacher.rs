@@ -8,14 +8,11 @@ use super::outcome::{check, publish_result};
 use super::state::{Model, SharedRef, send, stopped};
 use super::{explorer, start};
 use crate::checkpoint::RoleState;
-use crate::data::augment::Augment;
 use crate::distill::Method;
 use crate::model::snapshot::{self, Network};
 use crate::model::{self, Teacher, TeacherConfig};
 use crate::protocol::{FromWorker, Phase, Role};
-use crate::train::{
-    self, Control, LogitCache, Objective, Targets, Teach, Teaching, TrainConfig, Trainer,
-};
+use crate::train::{self, Control, LogitCache, Objective, Targets, Teach, Teaching, Trainer};
 use burn::prelude::*;
 
 /// The run's teacher, trained or loaded, in eval mode; `None` if the page said stop.
@@ -24,11 +21,7 @@ pub async fn teacher(env: &Env<'_>) -> Result<Option<Teacher>, WorkerError> {
     send(shared, FromWorker::Phase(Phase::Training(Role::Teacher)));
     model::seed(ad, s.seed);
     let fresh = TeacherConfig::new(env.classes).init(ad);
-    // The page varies the students' images, never the teacher's (the CLI's `--augment` can).
-    let cfg = TrainConfig {
-        augment: Augment::OFF,
-        ..s.train_config()
-    };
+    let cfg = s.teacher_train_config();
     let n = env.train.len();
     let mut teacher = Trainer::new(fresh.clone(), cfg.clone(), Objective::CrossEntropy, n, ad);
     let mut done = false;
