@@ -137,7 +137,7 @@ test('a reload during FitNets\' second stage resumes it on the same curve', { ti
 
 // Issue 29 in the page: every student's images varied (jitter and mixup), the distilled one
 // taught on views the teacher's targets were cached for, from a share link; named in words,
-// kept in the share link and in the students' weights files (not the teacher's).
+// kept in the share link and in the students' weights files.
 test('augmented students learn from targets cached for their views, from a share link', { timeout: 600_000 }, async () => {
   const { mkdtemp, readFile } = await import('node:fs/promises');
   const { tmpdir } = await import('node:os');
@@ -167,7 +167,6 @@ test('augmented students learn from targets cached for their views, from a share
       const a = (await meta(role)).training.train.augment;
       for (const [k, v] of Object.entries(want)) assert.ok(Math.abs(a[k] - v) < 1e-6, `${role}: ${JSON.stringify(a)}`);
     }
-    assert.equal((await meta('teacher')).training.train?.augment, undefined, "the teacher's images are never varied");
   } finally {
     await b.close();
     await srv.close();
