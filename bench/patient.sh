@@ -10,7 +10,11 @@
 #   mixup            jitter and mixup (Beta(1, 1)); targets cached for VIEWS views (consistent)
 #   mixup-clean      the same students, targets for the clean images (inconsistent)
 #   mixup-live       the same, the teacher run on every batch's own view (function matching, live)
-#   mixup-long       as mixup, LONG epochs without early stopping (patient)
+#   mixup-long       as mixup, LONG epochs without early stopping (the study's plateau schedule
+#                    kept: it cuts the rate tenfold at each flat epoch, so this is the mixup run
+#                    again — kept to show that with numbers)
+#   jitter-patient   as jitter, LONG epochs at a constant rate (no plateau, no early stopping):
+#   mixup-patient    as mixup, likewise — Beyer et al.'s patience
 # Distillation in Hinton's form at T ∈ TS with α ∈ AS (α 1: the teacher's targets alone, as in
 # function matching). Writes docs/results/patient.json and regenerates the tables made from it;
 # prints them and how long it took. Re-running skips what OUT already holds. Not part of CI:
@@ -48,14 +52,16 @@ variant() {
     mixup-clean) echo "--augment $MIXUP --targets clean --temperatures $TS --lambdas $AS" ;;
     mixup-live) echo "--augment $MIXUP --targets live --temperatures $LIVE_TS --lambdas $AS" ;;
     mixup-long) echo "--augment $MIXUP --targets views=$VIEWS --temperatures $TS --lambdas $AS --no-early-stopping" ;;
+    jitter-patient) echo "--augment $JITTER --targets views=$VIEWS --temperatures $TS --lambdas $AS --no-early-stopping --no-plateau" ;;
+    mixup-patient) echo "--augment $MIXUP --targets views=$VIEWS --temperatures $TS --lambdas $AS --no-early-stopping --no-plateau" ;;
   esac
 }
 for seed in $SEEDS; do
-  for v in ${VARIANTS:-plain jitter mixup mixup-clean mixup-live mixup-long}; do
+  for v in ${VARIANTS:-plain jitter mixup mixup-clean mixup-live mixup-long jitter-patient mixup-patient}; do
     f=$OUT/$v-seed$seed.json
     [ -f $f ] && continue
     s0=$(date +%s)
-    epochs=$EPOCHS; [ $v = mixup-long ] && epochs=$LONG
+    epochs=$EPOCHS; case $v in *-long | *-patient) epochs=$LONG ;; esac
     # shellcheck disable=SC2046
     $B sweep --data $D --teacher $TEACHER_RUNS/teacher --seed $seed --epochs $epochs \
       ${LIMIT:+--subset $LIMIT} --loss hinton $(variant $v) --out $OUT/$v-seed$seed \

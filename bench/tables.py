@@ -21,6 +21,7 @@ import sys
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 import beyond  # noqa: E402
 import few_labels  # noqa: E402
+import gpu_report  # noqa: E402
 import paired  # noqa: E402
 import patient  # noqa: E402
 from paired import ci, interval, mean_sd  # noqa: E402
@@ -31,13 +32,14 @@ if "--root" in sys.argv:
     ROOT = pathlib.Path(sys.argv[sys.argv.index("--root") + 1]).resolve()
 RESULTS = ROOT / "docs" / "results"
 # The Markdown files that hold generated tables.
-DOCS = [ROOT / "docs" / "RESULTS.md", ROOT / "README.md"]
+DOCS = [ROOT / "docs" / "RESULTS.md", ROOT / "README.md", ROOT / "docs" / "PERFORMANCE.md"]
 
 
 # The script that writes each results file, for the error when one is missing.
 SCRIPTS = {"lessons": "bench/lessons.sh", "full-scale": "bench/fashion_full.sh",
            "few-labels": "bench/few_labels.sh", "beyond": "bench/beyond.sh",
-           "beyond-strong": "bench/beyond_strong.sh", "patient": "bench/patient.sh"}
+           "beyond-strong": "bench/beyond_strong.sh", "patient": "bench/patient.sh",
+           "gpu-h200": "bench/gpu.sh on an H200 (docs/PERFORMANCE.md)"}
 
 
 def results(name):
@@ -149,6 +151,7 @@ TABLES = {
     "headline-beyond": beyond_headline,
     "patient": lambda: patient.table(results("patient")),
     "headline-patient": lambda: patient.headline(results("patient")),
+    "gpu-h200": lambda: gpu_report.table(results("gpu-h200")),
 }
 # Figures drawn from results files: path under ROOT → (the results file it needs, its text).
 FIGURES = {"docs/few_labels.svg": ("few-labels", lambda: few_labels.svg(results("few-labels")))}

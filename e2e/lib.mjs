@@ -64,16 +64,19 @@ const COMMON = [
   '--disable-sync', '--no-first-run', '--disable-quic', '--disable-dev-shm-usage',
 ];
 const WEBGPU = ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-vulkan=swiftshader', '--use-webgpu-adapter=swiftshader'];
+// The machine's own GPU through Vulkan (bench/gpu.sh with GPU=1): no software adapter forced.
+const REAL_GPU = ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-vulkan=native', '--ignore-gpu-blocklist'];
 
-/** Debian's Chromium, headless, a fresh profile; `webgpu: false` leaves WebGPU off; `args` adds flags. */
-export async function launch({ webgpu = true, args = [] } = {}) {
+/** Debian's Chromium, headless, a fresh profile; `webgpu: false` leaves WebGPU off, `gpu: true`
+ * uses the machine's GPU instead of SwiftShader; `args` adds flags. */
+export async function launch({ webgpu = true, gpu = false, args = [] } = {}) {
   const { mkdtemp } = await import('node:fs/promises');
   const { tmpdir } = await import('node:os');
   const profile = await mkdtemp(join(tmpdir(), 'distill-lab-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     headless: true,
-    args: [...COMMON, ...(webgpu ? WEBGPU : ['--disable-features=WebGPU']), ...args],
+    args: [...COMMON, ...(webgpu ? (gpu ? REAL_GPU : WEBGPU) : ['--disable-features=WebGPU']), ...args],
     viewport: { width: 1280, height: 900 },
   });
   const logs = [];

@@ -101,14 +101,16 @@ pub fn cpu() -> (Device, DeviceInfo) {
 /// A native wgpu device (Vulkan, Metal, DX12 or GL, whichever the machine has).
 #[cfg(all(feature = "wgpu", not(target_arch = "wasm32")))]
 pub fn native_wgpu() -> Result<(Device, DeviceInfo), String> {
-    let device = Device::wgpu_options()
-        .init()
+    let (device, setup) = Device::wgpu_options()
+        .init_with_setup()
         .map_err(|e| format!("no usable GPU adapter for wgpu: {e}"))?;
+    // The adapter's own name and API, so a benchmark's figures say what they were measured on.
+    let adapter = setup.adapter.get_info();
     Ok((
         device,
         DeviceInfo {
             backend: "wgpu".into(),
-            name: "wgpu default adapter".into(),
+            name: format!("{} ({:?}, wgpu)", adapter.name, setup.backend),
             reason: String::new(),
         },
     ))

@@ -2,7 +2,8 @@
 // (webgpu, webgl, wasm) on the same models and batch sizes, one after the other in ONE headless
 // Chromium, on the same adapter. Prints a table and, last, one JSON line with the ratios.
 //   node run.mjs --dist ../../dist [--native native.json] [--out report.json] [--only ours-cpu]
-//                [--js-flags "--no-wasm-dynamic-tiering"]
+//                [--js-flags "--no-wasm-dynamic-tiering"] [--gpu]
+// `--gpu`: the machine's GPU through Vulkan instead of SwiftShader (bench/gpu.sh with GPU=1).
 // `--native` takes the JSON line `distill bench` printed (the Keras comparison), to fold it in.
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { gzipSync } from 'node:zlib';
@@ -21,13 +22,17 @@ const only = arg('--only'); // e.g. "ours" or "tfjs-wasm", for a quick look
 // V8's flags, e.g. "--no-wasm-dynamic-tiering" (every wasm function optimised before it first
 // runs: how the warm-up in src/bench.rs was found to matter).
 const jsFlags = arg('--js-flags');
+const gpu = process.argv.includes('--gpu');
 
 const server = await serve(dist, '/', {
   '/tfjs/': join(here, 'node_modules/@tensorflow') + '/',
   '/bench/': here + '/',
 });
 // ANGLE on SwiftShader gives tfjs's WebGL backend a GL in headless Chromium without a GPU.
-const b = await launch({ args: ['--use-gl=angle', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', ...(jsFlags ? [`--js-flags=${jsFlags}`] : [])] });
+const b = await launch({
+  gpu,
+  args: [...(gpu ? [] : ['--use-gl=angle', '--use-angle=swiftshader', '--enable-unsafe-swiftshader']), ...(jsFlags ? [`--js-flags=${jsFlags}`] : [])],
+});
 const results = {};
 const want = (k) => !only || only.split(',').includes(k);
 

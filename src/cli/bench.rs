@@ -2,6 +2,7 @@
 //! side by side with Keras/TensorFlow on the CPU (the study's own stack) in the same run, and
 //! against the machine's measured matmul peak. Prints figures, never a pass/fail.
 
+mod device_layers;
 mod layers;
 
 use super::train::DeviceChoice;
@@ -29,7 +30,8 @@ pub struct BenchArgs {
     /// Skip the Keras side.
     #[arg(long)]
     pub no_keras: bool,
-    /// Then time the CPU backend's stand-in layers beside the burn layers they replace.
+    /// Then time the CPU backend's stand-in layers beside the burn layers they replace (on a GPU:
+    /// each of burn's layers of the teacher's step, and its share of the step).
     #[arg(long)]
     pub layers: bool,
 }
@@ -174,8 +176,11 @@ pub fn run(args: BenchArgs) -> Result<()> {
         let s = ratios.get("student_kd_vs_keras")?.as_f64()?;
         Some((t.as_f64()? * s).sqrt())
     });
-    if args.layers {
+    if args.layers && info.backend == "cpu" {
         layers::run(b, args.steps);
+    } else if args.layers {
+        let step_ms = 1000.0 * b as f64 / teacher_train;
+        device_layers::run(&device, b, args.steps, step_ms, spec.classes);
     }
     // Last, so the report's last line stays the JSON object.
     println!(

@@ -14,7 +14,7 @@ use std::time::Instant;
 
 /// Mean milliseconds of `f` over `reps` calls after two untimed ones; each call's result is read
 /// back, so the work is done when the clock stops.
-fn ms(reps: usize, f: impl Fn() -> Tensor<1>) -> f64 {
+pub(super) fn ms(reps: usize, f: impl Fn() -> Tensor<1>) -> f64 {
     for _ in 0..2 {
         let _ = f().into_data();
     }
