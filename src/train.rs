@@ -8,6 +8,8 @@ pub mod cache;
 #[cfg(feature = "train")]
 pub mod cohort;
 #[cfg(feature = "train")]
+mod epochs;
+#[cfg(feature = "train")]
 pub mod eval;
 #[cfg(feature = "train")]
 pub mod fit;

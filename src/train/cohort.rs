@@ -1,8 +1,8 @@
 //! Deep mutual learning (Zhang, Xiang, Hospedales & Lu, CVPR 2018): a cohort of networks trained
 //! together from scratch, each on its labels plus the KL divergence from its peers' predictions
-//! on the same batch ([`crate::distill::mutual_loss`]). The loop mirrors [`super::fit`]: one
-//! batch for every member per step, metrics read in batches, a validation pass per member per
-//! epoch, each member's own plateau schedule.
+//! on the same batch ([`crate::distill::mutual_loss`]). The epoch loop is [`super::fit`]'s
+//! ([`super::epochs`]): one batch for every member per step, metrics read in batches, a
+//! validation pass per member per epoch, each member's own plateau schedule.
 //!
 //! The members update together from one forward pass each, their peers' logits detached (the
 //! paper's algorithm 1 updates them in turn, recomputing predictions in between; with two
@@ -10,8 +10,9 @@
 //! its early stopping ends the cohort's run; the others' early-stopping signal is ignored so the
 //! cohort stays whole, and their plateau rule still lowers their learning rates.
 
+use super::epochs::{self, LoopHooks, Stepped};
 use super::eval::EvalResult;
-use super::fit::{Control, EpochRecord, EpochSums, FitEnd, FitError, FitOptions, validate};
+use super::fit::{Control, EpochRecord, FitEnd, FitError, FitOptions};
 use super::trainer::{Forward, StepHandle, StepMetrics, Trainer};
 use crate::data::Split;
 use crate::data::batch::Norm;
@@ -181,7 +182,8 @@ pub trait CohortHooks {
 }
 
 /// Train the cohort until member 0's epochs are done, its early stopping fires, or the hooks
-/// say stop. `device` is the plain (non-autodiff) device, used for validation.
+/// say stop. `device` is the plain (non-autodiff) device, used for validation. The loop is
+/// [`super::epochs::run`], shared with a single network's [`super::fit`].
 pub async fn fit_cohort<H: CohortHooks>(
     cohort: &mut Cohort,
     train: &Split,
@@ -191,44 +193,52 @@ pub async fn fit_cohort<H: CohortHooks>(
     opts: FitOptions,
     hooks: &mut H,
 ) -> Result<FitEnd, FitError> {
-    let k = cohort.members.len();
-    while !cohort.members[0].finished() {
-        let lrs: Vec<f64> = cohort.members.iter().map(Member::lr).collect();
-        let mut pending: Vec<Vec<StepHandle>> = (0..k).map(|_| Vec::new()).collect();
-        let mut sums: Vec<EpochSums> = (0..k).map(|_| EpochSums::default()).collect();
-        while let Some(handles) = cohort.step(train, norm) {
-            for (p, h) in pending.iter_mut().zip(handles) {
-                p.push(h);
-            }
-            if pending[0].len() >= opts.read_every.max(1) || cohort.members[0].epoch_done() {
-                for (m, (p, s)) in pending.iter_mut().zip(&mut sums).enumerate() {
-                    let steps = s.read(p).await?;
-                    hooks.on_steps(m, &steps);
-                }
-            }
-            if hooks.between_steps().await == Control::Stop {
-                return Ok(FitEnd::Stopped);
-            }
-        }
-        let mut stop = false;
-        for m in 0..k {
-            let model = cohort.members[m].network();
-            let epoch = cohort.members[m].epoch();
-            let between = async || hooks.between_steps().await;
-            let Some(eval) = validate(&model, val, norm, device, opts, epoch, between).await?
-            else {
-                return Ok(FitEnd::Stopped);
-            };
-            let member = &mut cohort.members[m];
-            let steps = member.steps_per_epoch();
-            let outcome = member.end_epoch(eval.loss);
-            let record = sums[m].record(member.epoch(), &eval, lrs[m], outcome.lr_reduced, steps);
-            stop |= m == 0 && outcome.stop;
-            hooks.on_epoch(m, &record, &eval, cohort);
-        }
-        if stop {
-            return Ok(FitEnd::EarlyStopped(cohort.members[0].epoch()));
-        }
+    epochs::run(cohort, train, val, norm, device, opts, &mut Many(hooks)).await
+}
+
+/// Member 0 leads: its schedule and early stopping end the cohort's run.
+impl Stepped for Cohort {
+    type Net = Network;
+    fn count(&self) -> usize {
+        self.members.len()
     }
-    Ok(FitEnd::Finished)
+    fn finished(&self) -> bool {
+        self.members[0].finished()
+    }
+    fn epoch_done(&self) -> bool {
+        self.members[0].epoch_done()
+    }
+    fn lr(&self, m: usize) -> f64 {
+        self.members[m].lr()
+    }
+    fn epoch(&self, m: usize) -> usize {
+        self.members[m].epoch()
+    }
+    fn steps_per_epoch(&self, m: usize) -> usize {
+        self.members[m].steps_per_epoch()
+    }
+    fn step(&mut self, train: &Split, norm: Norm) -> Option<Vec<StepHandle>> {
+        Cohort::step(self, train, norm)
+    }
+    fn network(&self, m: usize) -> Network {
+        self.members[m].network()
+    }
+    fn end_epoch(&mut self, m: usize, val_loss: f32) -> super::EpochOutcome {
+        self.members[m].end_epoch(val_loss)
+    }
+}
+
+/// [`CohortHooks`] as the shared loop's hooks.
+struct Many<'a, H>(&'a mut H);
+
+impl<H: CohortHooks> LoopHooks<Cohort> for Many<'_, H> {
+    async fn between_steps(&mut self) -> Control {
+        self.0.between_steps().await
+    }
+    fn on_steps(&mut self, m: usize, steps: &[StepMetrics]) {
+        self.0.on_steps(m, steps)
+    }
+    fn on_epoch(&mut self, m: usize, record: &EpochRecord, eval: &EvalResult, c: &Cohort) {
+        self.0.on_epoch(m, record, eval, c)
+    }
 }

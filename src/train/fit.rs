@@ -2,6 +2,8 @@
 //! the schedule, NaN detection. The shell supplies [`FitHooks`]: the CLI draws progress bars,
 //! the browser worker yields to the event loop, honours pause and stop, and posts metrics.
 
+use super::EpochOutcome;
+use super::epochs::{self, LoopHooks, Stepped};
 use super::eval::{EvalResult, Evaluation};
 use super::trainer::{StepHandle, StepMetrics, Trainer, read_steps};
 use crate::data::Split;
@@ -90,7 +92,8 @@ pub trait FitHooks<M: Classifier> {
 }
 
 /// Train until the configured epochs are done, early stopping fires, or the hooks say stop.
-/// `device` is the plain (non-autodiff) device, used for validation.
+/// `device` is the plain (non-autodiff) device, used for validation. The loop itself is
+/// [`super::epochs::run`], shared with the mutual-learning cohort.
 pub async fn fit<M: Classifier, H: FitHooks<M>>(
     trainer: &mut Trainer<M>,
     train: &Split,
@@ -100,35 +103,54 @@ pub async fn fit<M: Classifier, H: FitHooks<M>>(
     opts: FitOptions,
     hooks: &mut H,
 ) -> Result<FitEnd, FitError> {
-    while !trainer.finished() {
-        let lr = trainer.lr();
-        let (mut pending, mut sums) = (Vec::new(), EpochSums::default());
-        while let Some(handle) = trainer.step(train, norm) {
-            pending.push(handle);
-            if pending.len() >= opts.read_every.max(1) || trainer.epoch_done() {
-                let steps = sums.read(&mut pending).await?;
-                hooks.on_steps(&steps);
-            }
-            if hooks.between_steps().await == Control::Stop {
-                return Ok(FitEnd::Stopped);
-            }
-        }
-        let model = trainer.model().valid();
-        let between = async || hooks.between_steps().await;
-        let Some(eval) =
-            validate(&model, val, norm, device, opts, trainer.epoch(), between).await?
-        else {
-            return Ok(FitEnd::Stopped);
-        };
-        let steps = trainer.steps_per_epoch();
-        let outcome = trainer.end_epoch(eval.loss);
-        let record = sums.record(trainer.epoch(), &eval, lr, outcome.lr_reduced, steps);
-        hooks.on_epoch(&record, &eval, trainer);
-        if outcome.stop {
-            return Ok(FitEnd::EarlyStopped(trainer.epoch()));
-        }
+    epochs::run(trainer, train, val, norm, device, opts, &mut One(hooks)).await
+}
+
+/// One trainer is a loop of one network.
+impl<M: Classifier> Stepped for Trainer<M> {
+    type Net = M;
+    fn count(&self) -> usize {
+        1
     }
-    Ok(FitEnd::Finished)
+    fn finished(&self) -> bool {
+        Trainer::finished(self)
+    }
+    fn epoch_done(&self) -> bool {
+        Trainer::epoch_done(self)
+    }
+    fn lr(&self, _: usize) -> f64 {
+        Trainer::lr(self)
+    }
+    fn epoch(&self, _: usize) -> usize {
+        Trainer::epoch(self)
+    }
+    fn steps_per_epoch(&self, _: usize) -> usize {
+        Trainer::steps_per_epoch(self)
+    }
+    fn step(&mut self, train: &Split, norm: Norm) -> Option<Vec<StepHandle>> {
+        Trainer::step(self, train, norm).map(|h| vec![h])
+    }
+    fn network(&self, _: usize) -> M {
+        self.model().valid()
+    }
+    fn end_epoch(&mut self, _: usize, val_loss: f32) -> EpochOutcome {
+        Trainer::end_epoch(self, val_loss)
+    }
+}
+
+/// [`FitHooks`] as the shared loop's hooks (network 0 is the only one).
+struct One<'a, H>(&'a mut H);
+
+impl<M: Classifier, H: FitHooks<M>> LoopHooks<Trainer<M>> for One<'_, H> {
+    async fn between_steps(&mut self) -> Control {
+        self.0.between_steps().await
+    }
+    fn on_steps(&mut self, _: usize, steps: &[StepMetrics]) {
+        self.0.on_steps(steps)
+    }
+    fn on_epoch(&mut self, _: usize, record: &EpochRecord, eval: &EvalResult, t: &Trainer<M>) {
+        self.0.on_epoch(record, eval, t)
+    }
 }
 
 /// One epoch's training metrics as they are read.
