@@ -20,11 +20,13 @@ D=data/fashion-mnist
 TEACHER_RUNS=${TEACHER_RUNS:-runs/full}
 OUT=${OUT:-runs/few}
 NS=${NS:-250 500 1000 2000 5000 60000}
-SEEDS=${SEEDS:-0 1 2}
+SEEDS=${SEEDS:-0 1 2 3 4}
 AS=${AS:-0.5,0.9}
 OUT=$TEACHER_RUNS bench/teacher.sh
-B=target/release/distill
 mkdir -p $OUT
+# A copy, so rebuilding the crate while this runs cannot change a run half-way.
+B=$OUT/distill
+[ -x $B ] || cp target/release/distill $B
 for n in $NS; do
   for seed in $SEEDS; do
     for kind in same whole; do

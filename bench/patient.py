@@ -21,7 +21,9 @@ VARIANTS = {
     "mixup": "jitter + mixup, cached views",
     "mixup-clean": "jitter + mixup, clean-image targets (inconsistent)",
     "mixup-live": "jitter + mixup, live teacher (function matching)",
-    "mixup-long": "jitter + mixup, cached views, long schedule",
+    "mixup-long": "jitter + mixup, cached views, long schedule (plateau decay kept)",
+    "jitter-patient": "jitter, cached views, long at a constant rate (patient)",
+    "mixup-patient": "jitter + mixup, cached views, long at a constant rate (patient)",
 }
 
 
@@ -108,7 +110,9 @@ def table(doc, name="patient"):
     pairs = [("mixup", "mixup-clean", "consistent (cached views) − inconsistent (clean-image targets)"),
              ("mixup-live", "mixup", "live teacher − cached views"),
              ("mixup", "jitter", "with mixup − without"),
-             ("mixup-long", "mixup", "long schedule − short")]
+             ("mixup-long", "mixup", "long schedule − short"),
+             ("mixup-patient", "mixup", "patient (long, constant rate) − short"),
+             ("jitter-patient", "jitter", "patient (long, constant rate) − short, jitter only")]
     lines = []
     for a, b, what in pairs:
         for key in sorted(k for k in dist if k[0] == a):
