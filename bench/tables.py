@@ -24,6 +24,7 @@ import few_labels  # noqa: E402
 import gpu_report  # noqa: E402
 import paired  # noqa: E402
 import patient  # noqa: E402
+import perf  # noqa: E402
 from paired import ci, interval, mean_sd  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -39,7 +40,7 @@ DOCS = [ROOT / "docs" / "RESULTS.md", ROOT / "README.md", ROOT / "docs" / "PERFO
 SCRIPTS = {"lessons": "bench/lessons.sh", "full-scale": "bench/fashion_full.sh",
            "few-labels": "bench/few_labels.sh", "beyond": "bench/beyond.sh",
            "beyond-strong": "bench/beyond_strong.sh", "patient": "bench/patient.sh",
-           "gpu-h200": "bench/gpu.sh on an H200 (docs/PERFORMANCE.md)"}
+           "gpu-h200": "bench/gpu.sh on an H200 (docs/PERFORMANCE.md)", "bench": "cargo xtask bench"}
 
 
 def results(name):
@@ -152,6 +153,7 @@ TABLES = {
     "patient": lambda: patient.table(results("patient")),
     "headline-patient": lambda: patient.headline(results("patient")),
     "gpu-h200": lambda: gpu_report.table(results("gpu-h200")),
+    **{name: (lambda f=f: f(results("bench"))) for name, f in perf.TABLES.items()},
 }
 # Figures drawn from results files: path under ROOT → (the results file it needs, its text).
 FIGURES = {"docs/few_labels.svg": ("few-labels", lambda: few_labels.svg(results("few-labels")))}

@@ -139,8 +139,9 @@ pub fn run(args: BenchArgs) -> Result<()> {
             "teacher_infer",
         ),
     ];
-    let mut ratios = serde_json::Map::new();
+    let (mut ratios, mut fractions) = (serde_json::Map::new(), serde_json::Map::new());
     for (name, ours_sps, fwd, passes, key) in rows {
+        fractions.insert(key.into(), json!(f.peak_fraction(ours_sps, fwd, passes)));
         let theirs = kv(key);
         let ratio = theirs.map(|t| ours_sps / t);
         println!(
@@ -176,8 +177,9 @@ pub fn run(args: BenchArgs) -> Result<()> {
         let s = ratios.get("student_kd_vs_keras")?.as_f64()?;
         Some((t.as_f64()? * s).sqrt())
     });
+    let mut layer_rows = Vec::new();
     if args.layers && info.backend == "cpu" {
-        layers::run(b, args.steps);
+        layer_rows = layers::run(b, args.steps);
     } else if args.layers {
         let step_ms = 1000.0 * b as f64 / teacher_train;
         device_layers::run(&device, b, args.steps, step_ms, spec.classes);
@@ -185,7 +187,12 @@ pub fn run(args: BenchArgs) -> Result<()> {
     // Last, so the report's last line stays the JSON object.
     println!(
         "{}",
-        json!({ "ours": ours, "keras": k, "ratios": ratios, "native_vs_keras": native_vs_keras, "first_step_s": first_step })
+        json!({
+            "ours": ours, "keras": k, "ratios": ratios, "native_vs_keras": native_vs_keras,
+            "first_step_s": first_step, "peak_fraction": fractions, "batch": b, "steps": args.steps,
+            "threads": rayon::current_num_threads(), "layers": layer_rows,
+            "fwd_flops": { "teacher": TEACHER_FWD_FLOPS, "student": STUDENT_FWD_FLOPS },
+        })
     );
     Ok(())
 }

@@ -481,6 +481,25 @@ pub fn bench(args: &[String]) -> Result<()> {
         c.args(["--only", &only]);
     }
     run_logged(&mut c, "browser bench")?;
+    // A whole release run is what docs/PERFORMANCE.md's tables are generated from.
+    if !debug && value(args, "--only").is_none() {
+        run(
+            cmd("python3").current_dir(&root).args([
+                "bench/perf.py",
+                "collect",
+                "target/bench/browser.json",
+            ]),
+            "could not write docs/results/bench.json",
+        )?;
+        run(
+            cmd("python3").current_dir(&root).args([
+                "bench/tables.py",
+                "--only",
+                "bench-native,bench-layers,bench-browser,bench-downloads,bench-summary,bench-goals,bench-headline",
+            ]),
+            "could not regenerate docs/PERFORMANCE.md's tables",
+        )?;
+    }
     Ok(())
 }
 

@@ -26,7 +26,9 @@ pub(super) fn ms(reps: usize, f: impl Fn() -> Tensor<1>) -> f64 {
 }
 
 // Over 80 lines: each stand-in timed beside burn's layers, in the order printed.
-pub fn run(batch: usize, reps: usize) {
+/// Prints the table and returns its rows as `{layer, burn_ms, stand_in_ms}` for the bench's
+/// JSON line (docs/PERFORMANCE.md's table is generated from it).
+pub fn run(batch: usize, reps: usize) -> Vec<serde_json::Value> {
     let plain = Device::flex();
     let ad = plain.clone().autodiff();
     let b = batch;
@@ -114,10 +116,13 @@ pub fn run(batch: usize, reps: usize) {
         "\n{:<40} {:>12} {:>12} {:>9}",
         "CPU layer, ms per call", "burn's layer", "stand-in", "speed-up"
     );
-    for (name, burn_ms, ours_ms) in rows {
-        println!(
-            "{name:<40} {burn_ms:>12.2} {ours_ms:>12.2} {:>8.1}x",
-            burn_ms / ours_ms
-        );
-    }
+    rows.into_iter()
+        .map(|(name, burn_ms, ours_ms)| {
+            println!(
+                "{name:<40} {burn_ms:>12.2} {ours_ms:>12.2} {:>8.1}x",
+                burn_ms / ours_ms
+            );
+            serde_json::json!({ "layer": name, "burn_ms": burn_ms, "stand_in_ms": ours_ms })
+        })
+        .collect()
 }
