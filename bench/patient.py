@@ -22,6 +22,7 @@ VARIANTS = {
     "mixup-clean": "jitter + mixup, clean-image targets (inconsistent)",
     "mixup-live": "jitter + mixup, live teacher (function matching)",
     "mixup-long": "jitter + mixup, cached views, long schedule (plateau decay kept)",
+    "plain-patient": "no augmentation, long at a constant rate",
     "jitter-patient": "jitter, cached views, long at a constant rate (patient)",
     "mixup-patient": "jitter + mixup, cached views, long at a constant rate (patient)",
 }
@@ -112,7 +113,8 @@ def table(doc, name="patient"):
              ("mixup", "jitter", "with mixup − without"),
              ("mixup-long", "mixup", "long schedule − short"),
              ("mixup-patient", "mixup", "patient (long, constant rate) − short"),
-             ("jitter-patient", "jitter", "patient (long, constant rate) − short, jitter only")]
+             ("jitter-patient", "jitter", "patient (long, constant rate) − short, jitter only"),
+             ("plain-patient", "plain", "long at a constant rate − the study's schedule, no views")]
     lines = []
     for a, b, what in pairs:
         for key in sorted(k for k in dist if k[0] == a):

@@ -13,6 +13,8 @@
 #   mixup-long       as mixup, LONG epochs without early stopping (the study's plateau schedule
 #                    kept: it cuts the rate tenfold at each flat epoch, so this is the mixup run
 #                    again — kept to show that with numbers)
+#   plain-patient    no augmentation, LONG epochs at a constant rate (no plateau, no early
+#                    stopping): patience without views, to tell the two apart
 #   jitter-patient   as jitter, LONG epochs at a constant rate (no plateau, no early stopping):
 #   mixup-patient    as mixup, likewise — Beyer et al.'s patience
 # Distillation in Hinton's form at T ∈ TS with α ∈ AS (α 1: the teacher's targets alone, as in
@@ -52,12 +54,13 @@ variant() {
     mixup-clean) echo "--augment $MIXUP --targets clean --temperatures $TS --lambdas $AS" ;;
     mixup-live) echo "--augment $MIXUP --targets live --temperatures $LIVE_TS --lambdas $AS" ;;
     mixup-long) echo "--augment $MIXUP --targets views=$VIEWS --temperatures $TS --lambdas $AS --no-early-stopping" ;;
+    plain-patient) echo "--temperatures $TS --lambdas $AS --no-early-stopping --no-plateau" ;;
     jitter-patient) echo "--augment $JITTER --targets views=$VIEWS --temperatures $TS --lambdas $AS --no-early-stopping --no-plateau" ;;
     mixup-patient) echo "--augment $MIXUP --targets views=$VIEWS --temperatures $TS --lambdas $AS --no-early-stopping --no-plateau" ;;
   esac
 }
 for seed in $SEEDS; do
-  for v in ${VARIANTS:-plain jitter mixup mixup-clean mixup-live mixup-long jitter-patient mixup-patient}; do
+  for v in ${VARIANTS:-plain jitter mixup mixup-clean mixup-live mixup-long plain-patient jitter-patient mixup-patient}; do
     f=$OUT/$v-seed$seed.json
     [ -f $f ] && continue
     s0=$(date +%s)
