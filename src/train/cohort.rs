@@ -10,9 +10,10 @@
 //! its early stopping ends the cohort's run; the others' early-stopping signal is ignored so the
 //! cohort stays whole, and their plateau rule still lowers their learning rates.
 
+use super::EpochRecord;
 use super::epochs::{self, LoopHooks, Stepped};
+use super::epochs::{Control, FitEnd, FitError, FitOptions};
 use super::eval::EvalResult;
-use super::fit::{Control, EpochRecord, FitEnd, FitError, FitOptions};
 use super::trainer::{Forward, StepHandle, StepMetrics, Trainer};
 use crate::data::Split;
 use crate::data::batch::Norm;

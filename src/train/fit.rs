@@ -1,81 +1,18 @@
-//! The training loop both shells run: steps, batched metric reads, a validation pass per epoch,
-//! the schedule, NaN detection. The shell supplies [`FitHooks`]: the CLI draws progress bars,
-//! the browser worker yields to the event loop, honours pause and stop, and posts metrics.
+//! Training one network, as both shells run it: the shared epoch loop ([`super::epochs`]:
+//! steps, batched metric reads, a validation pass per epoch, the schedule, NaN detection) over
+//! one [`Trainer`]. The shell supplies [`FitHooks`]: the CLI draws progress bars, the browser
+//! worker yields to the event loop, honours pause and stop, and posts metrics.
 
 use super::EpochOutcome;
+pub use super::EpochRecord;
 use super::epochs::{self, LoopHooks, Stepped};
-use super::eval::{EvalResult, Evaluation};
-use super::trainer::{StepHandle, StepMetrics, Trainer, read_steps};
+pub use super::epochs::{Control, FitEnd, FitError, FitOptions};
+use super::eval::EvalResult;
+use super::trainer::{StepHandle, StepMetrics, Trainer};
 use crate::data::Split;
 use crate::data::batch::Norm;
 use crate::model::Classifier;
 use burn::prelude::*;
-
-/// How the loop reads and validates.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct FitOptions {
-    /// Read step metrics every this many steps (one device round trip for all of them).
-    pub read_every: usize,
-    /// Validate on the first this many validation samples.
-    pub val_count: usize,
-    /// Batch size for the validation pass (inference only, so larger than training's).
-    pub eval_batch: usize,
-}
-
-pub use super::EpochRecord;
-
-/// What the shell wants after a step.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Control {
-    Continue,
-    Stop,
-}
-
-/// How a fit ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FitEnd {
-    /// All epochs ran.
-    Finished,
-    /// Early stopping ended the run after this many epochs.
-    EarlyStopped(usize),
-    /// The shell asked to stop.
-    Stopped,
-}
-
-/// Why a fit failed.
-#[derive(Debug, Clone, PartialEq)]
-pub enum FitError {
-    /// The loss became NaN or infinite.
-    NonFinite {
-        epoch: usize,
-        step: usize,
-        loss: f32,
-    },
-    /// The validation loss became NaN or infinite (the model's outputs overflowed).
-    NonFiniteValidation { epoch: usize, loss: f32 },
-    /// A device read failed (on the web: the GPU device was lost).
-    Device(String),
-}
-
-impl std::fmt::Display for FitError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            FitError::NonFinite { epoch, step, loss } => write!(
-                f,
-                "the loss became {loss} at step {step} (epoch {}); training stopped. Lower the learning rate or the temperature and start again",
-                epoch + 1
-            ),
-            FitError::NonFiniteValidation { epoch, loss } => write!(
-                f,
-                "the validation loss became {loss} after epoch {}; training stopped before it reached the schedule. Lower the learning rate and start again",
-                epoch + 1
-            ),
-            FitError::Device(e) => write!(f, "{e}"),
-        }
-    }
-}
-
-impl std::error::Error for FitError {}
 
 /// The shell's side of the loop.
 #[allow(async_fn_in_trait)] // The futures are awaited where they are made; no Send needed.
@@ -151,86 +88,4 @@ impl<M: Classifier, H: FitHooks<M>> LoopHooks<Trainer<M>> for One<'_, H> {
     fn on_epoch(&mut self, _: usize, record: &EpochRecord, eval: &EvalResult, t: &Trainer<M>) {
         self.0.on_epoch(record, eval, t)
     }
-}
-
-/// One epoch's training metrics as they are read.
-#[derive(Default)]
-pub(crate) struct EpochSums {
-    loss: f64,
-    correct: f64,
-    seen: usize,
-}
-
-impl EpochSums {
-    /// Read the `pending` steps (one device round trip), fail on a non-finite loss, add them up.
-    pub(crate) async fn read(
-        &mut self,
-        pending: &mut Vec<StepHandle>,
-    ) -> Result<Vec<StepMetrics>, FitError> {
-        let steps = read_steps(pending).await.map_err(FitError::Device)?;
-        pending.clear();
-        if let Some(bad) = steps.iter().find(|s| !s.loss.is_finite()) {
-            return Err(FitError::NonFinite {
-                epoch: bad.epoch,
-                step: bad.step,
-                loss: bad.loss,
-            });
-        }
-        for s in &steps {
-            self.loss += s.loss as f64 * s.samples as f64;
-            self.correct += s.accuracy as f64 * s.samples as f64;
-            self.seen += s.samples;
-        }
-        Ok(steps)
-    }
-
-    /// The record of the epoch that ended as the `epoch`-th, validated as `eval`.
-    pub(crate) fn record(
-        &self,
-        epoch: usize,
-        eval: &EvalResult,
-        lr: f64,
-        lr_reduced: bool,
-        steps: usize,
-    ) -> EpochRecord {
-        let seen = self.seen.max(1) as f64;
-        EpochRecord {
-            epoch,
-            loss: (self.loss / seen) as f32,
-            accuracy: (self.correct / seen) as f32,
-            val_loss: eval.loss,
-            val_accuracy: eval.accuracy,
-            lr,
-            lr_reduced,
-            steps,
-        }
-    }
-}
-
-/// Validate `model` a batch at a time, awaiting `between` after each batch as between steps;
-/// `None` if it said stop. A non-finite loss is an error.
-pub(crate) async fn validate<M: Classifier>(
-    model: &M,
-    val: &Split,
-    norm: Norm,
-    device: &Device,
-    opts: FitOptions,
-    epoch: usize,
-    mut between: impl AsyncFnMut() -> Control,
-) -> Result<Option<EvalResult>, FitError> {
-    let mut eval =
-        Evaluation::new(val, opts.val_count, opts.eval_batch, device).map_err(FitError::Device)?;
-    while eval.step(model, val, norm, device) {
-        if between().await == Control::Stop {
-            return Ok(None);
-        }
-    }
-    let eval = eval.finish(val).await.map_err(FitError::Device)?;
-    if !eval.loss.is_finite() {
-        return Err(FitError::NonFiniteValidation {
-            epoch,
-            loss: eval.loss,
-        });
-    }
-    Ok(Some(eval))
 }
