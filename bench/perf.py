@@ -29,6 +29,10 @@ def _n(v, d=1):
     return "—" if v is None else f"{v:,.{d}f}"
 
 
+def _times(v):
+    return "—" if v is None else f"{v:.2f}×"
+
+
 def _pct(sps, fwd, passes, peak):
     return "" if not (sps and peak) else f" ({100 * sps * fwd * passes / 1e9 / peak:.2f} %)"
 
@@ -145,10 +149,10 @@ def goals(r):
     rows = [
         ("teacher step ≥ 1.5× tfjs's best backend", s.get("ours_best_teacher_vs_tfjs"), 1.5,
          f"the page's default {_n(max(cpu.get('teacher_train') or 0, gw.get('teacher_train') or 0))} vs "
-         f"{_n(best('teacher_train'))}; WebGPU forced {_n(s.get('teacher_vs_tfjs'), 2)}×"),
+         f"{_n(best('teacher_train'))}; WebGPU forced {_times(s.get('teacher_vs_tfjs'))}"),
         ("student KD step ≥ 1.5× tfjs's best", s.get("ours_best_student_vs_tfjs"), 1.5,
          f"default {_n(max(cpu.get('student_kd') or 0, gw.get('student_kd') or 0))} vs {_n(best('student_kd'))}; "
-         f"WebGPU forced {_n(s.get('student_vs_tfjs'), 2)}×"),
+         f"WebGPU forced {_times(s.get('student_vs_tfjs'))}"),
         ("CPU fallback ≥ 1.0× tfjs-wasm (training)", s.get("cpu_vs_tfjs_wasm"), 1.0,
          "geometric mean of the student ratio to tfjs-wasm and the teacher ratio to tfjs-cpu (tfjs-wasm cannot train a convolution)"),
         ("native ≥ 1.0× Keras/TF CPU", r["native"].get("native_vs_keras"), 1.0,
@@ -156,13 +160,13 @@ def goals(r):
     ]
     lines = ["| goal | measured | this run | met? |", "| --- | ---: | --- | --- |"]
     for goal, v, t, how in rows:
-        lines.append(f"| {goal} | {_n(v, 2)}× | {how} | {yes(v, t)} |")
+        lines.append(f"| {goal} | {_times(v)} | {how} | {yes(v, t)} |")
     fs = s.get("first_step_s")
     lines.append(f"| first step ≤ 5 s on SwiftShader (WebGPU) | {_n(fs, 2)} s | of which compiling "
                  f"{_n(s.get('first_step_compile_s'), 2)} s; the CPU backend's {_n(s.get('cpu_first_step_s'), 2)} s | "
                  f"{'—' if fs is None else ('yes' if fs <= 5 else 'no')} |")
     lines.append(f"| WebGPU student step ≥ 1.0× tfjs-webgpu on the same adapter | "
-                 f"{_n(ratio(gw.get('student_kd'), ok('tfjs-webgpu').get('student_kd')), 2)}× | "
+                 f"{_times(ratio(gw.get('student_kd'), ok('tfjs-webgpu').get('student_kd')))} | "
                  f"{_n(gw.get('student_kd'))} vs {_n(ok('tfjs-webgpu').get('student_kd'))} samples/s | "
                  f"{yes(ratio(gw.get('student_kd'), ok('tfjs-webgpu').get('student_kd')), 1.0)} |")
     return "\n".join(lines)
@@ -172,7 +176,7 @@ def headline(r):
     """The README's speed bullets, from the same run (and the GPU check's file, if any)."""
     s, n = r["summary"], r["native"]
     k = n.get("keras") or {}
-    x = lambda v: _n(v, 2) + "×"
+    x = _times
     lines = [
         f"- In the browser on this 2-core machine (WebGPU only on SwiftShader), the page's default device "
         f"— the CPU backend, wasm with SIMD — trains the teacher {x(s.get('ours_best_teacher_vs_tfjs'))} and "
