@@ -21,10 +21,12 @@ import sys
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 import beyond  # noqa: E402
 import few_labels  # noqa: E402
+import fuzz  # noqa: E402
 import gpu_report  # noqa: E402
 import paired  # noqa: E402
 import patient  # noqa: E402
 import perf  # noqa: E402
+import perf_log  # noqa: E402
 from paired import ci, interval, mean_sd  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -33,14 +35,17 @@ if "--root" in sys.argv:
     ROOT = pathlib.Path(sys.argv[sys.argv.index("--root") + 1]).resolve()
 RESULTS = ROOT / "docs" / "results"
 # The Markdown files that hold generated tables.
-DOCS = [ROOT / "docs" / "RESULTS.md", ROOT / "README.md", ROOT / "docs" / "PERFORMANCE.md"]
+DOCS = [ROOT / "docs" / "RESULTS.md", ROOT / "README.md", ROOT / "docs" / "PERFORMANCE.md",
+        ROOT / "docs" / "RELIABILITY.md"]
 
 
 # The script that writes each results file, for the error when one is missing.
 SCRIPTS = {"lessons": "bench/lessons.sh", "full-scale": "bench/fashion_full.sh",
            "few-labels": "bench/few_labels.sh", "beyond": "bench/beyond.sh",
            "beyond-strong": "bench/beyond_strong.sh", "patient": "bench/patient.sh",
-           "gpu-h200": "bench/gpu.sh on an H200 (docs/PERFORMANCE.md)", "bench": "cargo xtask bench"}
+           "gpu-h200": "bench/gpu.sh on an H200 (docs/PERFORMANCE.md)", "bench": "cargo xtask bench",
+           "fuzz": "cargo xtask fuzz --libfuzzer",
+           "perf-log": "nothing: a dated log, kept as measured (bench/perf_log.py)"}
 
 
 def results(name):
@@ -153,7 +158,10 @@ TABLES = {
     "patient": lambda: patient.table(results("patient")),
     "headline-patient": lambda: patient.headline(results("patient")),
     "gpu-h200": lambda: gpu_report.table(results("gpu-h200")),
+    "fuzz": lambda: fuzz.table(results("fuzz")),
+    "fuzz-summary": lambda: fuzz.summary(results("fuzz")),
     **{name: (lambda f=f: f(results("bench"))) for name, f in perf.TABLES.items()},
+    **{name: (lambda n=name: perf_log.table(results("perf-log"), n)) for name in perf_log.TABLES},
 }
 # Figures drawn from results files: path under ROOT → (the results file it needs, its text).
 FIGURES = {"docs/few_labels.svg": ("few-labels", lambda: few_labels.svg(results("few-labels")))}

@@ -28,13 +28,15 @@ usage: cargo xtask <command>
         then `distill bench` against Keras and the browser bench against TensorFlow.js in one
         headless Chromium; figures (never pass/fail), the last line one JSON object of ratios;
         reports in target/bench/ (--debug: a debug build of the app, quicker to build)
-  fuzz  [--secs N] [--libfuzzer [--runs N] [--only idx,zip,...]]
+  fuzz  [--secs N] [--libfuzzer [--runs N] [--only idx,zip,...] [--note TEXT]]
         every parser on mutated real files for N seconds each (default 60), in release:
         executions per second and totals, no panic, no parse allocating over 256 MB
         (tests/parser_properties.rs; a short pass of the same runs in `test`); --libfuzzer:
         the coverage-guided targets in fuzz/ instead (idx, zip, mat, shard, manifest, settings,
         checkpoint, dlw), a table of runs, runs/s and peak memory, over 256 MB a failure
-        (--runs: N inputs each instead of N seconds; --only: some targets)
+        (--runs: N inputs each instead of N seconds; --only: some targets); the campaign is
+        appended to docs/results/fuzz.json (--note: what else ran meanwhile) and
+        docs/RELIABILITY.md's fuzzing tables are regenerated from it
   setup [--release]
         install the toolchain only (--release: also wasm-opt, for release builds)
   csp   [DIR]

@@ -531,7 +531,9 @@ pub fn fuzz(args: &[String]) -> Result<()> {
                 FUZZ_TARGETS.join(", ")
             ));
         }
-        return libfuzzer(&budget, &targets);
+        let command = format!("cargo xtask fuzz {}", args.join(" "));
+        let note = value(args, "--note").unwrap_or_default();
+        return libfuzzer(&budget, &targets, &command, &note);
     }
     say(&format!(
         "each parser for {secs} s on mutated real files (release build)"
@@ -567,9 +569,10 @@ const FUZZ_TARGETS: [&str; 8] = [
 const FUZZ_BURN: [&str; 1] = ["dlw"];
 
 /// Build fuzz/ with sanitizer coverage (what cargo-fuzz passes, less AddressSanitizer, so the
-/// stable toolchain does), write the seed corpora from real files, run each target `secs`
-/// seconds, and print runs, runs/s and the corpus each ended with.
-fn libfuzzer(budget: &str, targets: &[&str]) -> Result<()> {
+/// stable toolchain does), write the seed corpora from real files, run each target within
+/// `budget`, print runs, runs/s and peak memory, and record the campaign: `bench/fuzz.py
+/// collect` appends it to docs/results/fuzz.json and regenerates docs/RELIABILITY.md's tables.
+fn libfuzzer(budget: &str, targets: &[&str], command: &str, note: &str) -> Result<()> {
     let root = root();
     let host = "x86_64-unknown-linux-gnu";
     let target = root.join("target/fuzz");
@@ -644,7 +647,8 @@ fn libfuzzer(budget: &str, targets: &[&str]) -> Result<()> {
         // libFuzzer cuts inputs to 1 MiB unless told: the `.dlw` target's whole-student seed
         // (1.6 MB) must stay whole for a record to load.
         let max_len = if t == "dlw" { 2 << 20 } else { 1 << 20 };
-        let lines = run_logged(
+        let target_started = Instant::now();
+        let outcome = run_logged(
             cmd(&bin(t).to_string_lossy()).args([
                 format!("-max_len={max_len}"),
                 corpus.join(t).to_string_lossy().into_owned(),
@@ -658,24 +662,143 @@ fn libfuzzer(budget: &str, targets: &[&str]) -> Result<()> {
                 "libFuzzer on {t}: a crash, a timeout or over 256 MB (the input is in {})",
                 artifacts.display()
             ),
-        )?;
+        );
+        let lines = match outcome {
+            Ok(lines) => lines,
+            Err(e) => {
+                // A failing campaign is recorded too (the target that failed, and why), then
+                // reported.
+                rows.push(FuzzRow {
+                    failed: Some(e.clone()),
+                    ..FuzzRow::new(t, max_len, target_started)
+                });
+                record_campaign(command, note, started, &rows)?;
+                return Err(e);
+            }
+        };
         let stat = |name: &str| {
             lines
                 .iter()
                 .find_map(|l| l.strip_prefix(name).map(|v| v.trim().to_string()))
                 .unwrap_or_default()
         };
-        rows.push((
-            t,
-            stat("stat::number_of_executed_units:"),
-            stat("stat::average_exec_per_sec:"),
-            stat("stat::peak_rss_mb:"),
-        ));
+        // The last status line: `#N DONE cov: E ft: F corp: C/SIZE ...` (edges covered, inputs
+        // kept).
+        let done = lines.iter().rev().find(|l| l.contains(" DONE ")).cloned();
+        let after = |key: &str| {
+            let rest = done.as_deref()?.split(key).nth(1)?;
+            rest.split(|c: char| !c.is_ascii_digit())
+                .find(|p| !p.is_empty())
+                .map(str::to_string)
+        };
+        rows.push(FuzzRow {
+            runs: stat("stat::number_of_executed_units:"),
+            per_s: stat("stat::average_exec_per_sec:"),
+            rss_mb: stat("stat::peak_rss_mb:"),
+            edges: after("cov:"),
+            corpus: after("corp:"),
+            ..FuzzRow::new(t, max_len, target_started)
+        });
     }
     eprintln!("\n| target | runs | runs/s | peak RSS (MB) |\n| --- | ---: | ---: | ---: |");
-    for (t, runs, per_s, rss) in rows {
-        eprintln!("| {t} | {runs} | {per_s} | {rss} |");
+    for r in &rows {
+        eprintln!("| {} | {} | {} | {} |", r.target, r.runs, r.per_s, r.rss_mb);
     }
     eprintln!("({} s in all)", started.elapsed().as_secs());
-    Ok(())
+    record_campaign(command, note, started, &rows)
+}
+
+/// Append the campaign to docs/results/fuzz.json (`bench/fuzz.py collect`, which also
+/// regenerates docs/RELIABILITY.md's fuzzing tables from it).
+fn record_campaign(command: &str, note: &str, started: Instant, rows: &[FuzzRow]) -> Result<()> {
+    let json = campaign_json(command, note, started.elapsed().as_secs(), rows);
+    let record = target_dir().join("fuzz-campaign.json");
+    std::fs::write(&record, json).map_err(|e| format!("{}: {e}", record.display()))?;
+    run(
+        cmd("python3").current_dir(root()).args([
+            "bench/fuzz.py",
+            "collect",
+            &record.to_string_lossy(),
+        ]),
+        "could not record the campaign in docs/results/fuzz.json",
+    )
+}
+
+/// One target's run in a libFuzzer campaign, as libFuzzer's final stats state it.
+struct FuzzRow<'a> {
+    target: &'a str,
+    runs: String,
+    per_s: String,
+    rss_mb: String,
+    edges: Option<String>,
+    corpus: Option<String>,
+    max_len: u32,
+    seconds: u64,
+    /// Why the target stopped the campaign (a crash, a timeout, over the memory limit).
+    failed: Option<String>,
+}
+
+impl<'a> FuzzRow<'a> {
+    /// A row with no stats yet, timed from `started`.
+    fn new(target: &'a str, max_len: u32, started: Instant) -> Self {
+        FuzzRow {
+            target,
+            runs: String::new(),
+            per_s: String::new(),
+            rss_mb: String::new(),
+            edges: None,
+            corpus: None,
+            max_len,
+            seconds: started.elapsed().as_secs(),
+            failed: None,
+        }
+    }
+}
+
+/// The campaign as JSON for `bench/fuzz.py collect` (which adds the date and the machine). The
+/// xtask has no dependencies, so the object is written by hand: numbers from libFuzzer's own
+/// output (digits only, else null) and two strings escaped.
+fn campaign_json(command: &str, note: &str, seconds: u64, rows: &[FuzzRow]) -> String {
+    let num = |v: Option<&str>| match v {
+        Some(d) if !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()) => d.to_string(),
+        _ => "null".into(),
+    };
+    let text = |s: &str| {
+        let mut out = String::from("\"");
+        for c in s.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+                c => out.push(c),
+            }
+        }
+        out + "\""
+    };
+    let targets: Vec<String> = rows
+        .iter()
+        .map(|r| {
+            format!(
+                "{{\"target\": {}, \"runs\": {}, \"runs_per_s\": {}, \"peak_rss_mb\": {}, \
+                 \"edges\": {}, \"corpus\": {}, \"max_len\": {}, \"seconds\": {}, \
+                 \"failed\": {}}}",
+                text(r.target),
+                num(Some(&r.runs)),
+                num(Some(&r.per_s)),
+                num(Some(&r.rss_mb)),
+                num(r.edges.as_deref()),
+                num(r.corpus.as_deref()),
+                r.max_len,
+                r.seconds,
+                r.failed.as_deref().map_or("null".into(), &text)
+            )
+        })
+        .collect();
+    format!(
+        "{{\"command\": {}, \"note\": {}, \"seconds\": {seconds}, \"rss_limit_mb\": 256, \
+         \"timeout_s\": 10, \"targets\": [{}]}}\n",
+        text(command),
+        text(note),
+        targets.join(", ")
+    )
 }
