@@ -25,6 +25,7 @@ VARIANTS = {
     "plain-patient": "no augmentation, long at a constant rate",
     "jitter-patient": "jitter, cached views, long at a constant rate (patient)",
     "mixup-patient": "jitter + mixup, cached views, long at a constant rate (patient)",
+    "shift-patient": "shift ≤ 1 px only, cached views, long at a constant rate (patient)",
 }
 
 

@@ -17,6 +17,8 @@
 #                    stopping): patience without views, to tell the two apart
 #   jitter-patient   as jitter, LONG epochs at a constant rate (no plateau, no early stopping):
 #   mixup-patient    as mixup, likewise — Beyer et al.'s patience
+#   shift-patient    shift by up to 1 px only (views the MLP can still fit), cached views, LONG
+#                    epochs at a constant rate
 # Distillation in Hinton's form at T ∈ TS with α ∈ AS (α 1: the teacher's targets alone, as in
 # function matching). Writes docs/results/patient.json and regenerates the tables made from it;
 # prints them and how long it took. Re-running skips what OUT already holds. Not part of CI:
@@ -57,10 +59,11 @@ variant() {
     plain-patient) echo "--temperatures $TS --lambdas $AS --no-early-stopping --no-plateau" ;;
     jitter-patient) echo "--augment $JITTER --targets views=$VIEWS --temperatures $TS --lambdas $AS --no-early-stopping --no-plateau" ;;
     mixup-patient) echo "--augment $MIXUP --targets views=$VIEWS --temperatures $TS --lambdas $AS --no-early-stopping --no-plateau" ;;
+    shift-patient) echo "--augment shift=1 --targets views=$VIEWS --temperatures $TS --lambdas $AS --no-early-stopping --no-plateau" ;;
   esac
 }
 for seed in $SEEDS; do
-  for v in ${VARIANTS:-plain jitter mixup mixup-clean mixup-live mixup-long plain-patient jitter-patient mixup-patient}; do
+  for v in ${VARIANTS:-plain jitter mixup mixup-clean mixup-live mixup-long plain-patient jitter-patient mixup-patient shift-patient}; do
     f=$OUT/$v-seed$seed.json
     [ -f $f ] && continue
     s0=$(date +%s)
