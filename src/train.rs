@@ -16,6 +16,8 @@ pub mod fit;
 pub mod role;
 #[cfg(feature = "train")]
 pub mod run_config;
+#[cfg(feature = "train")]
+pub mod runner;
 pub mod schedule;
 pub mod sweep;
 #[cfg(feature = "train")]
@@ -34,6 +36,11 @@ pub use fit::{Control, FitEnd, FitError, FitHooks, FitOptions, fit};
 pub use role::{PerRole, Role};
 #[cfg(feature = "train")]
 pub use run_config::{NetworkConfig, ObjectiveConfig, RUN_CONFIG_VERSION, RunConfig};
+#[cfg(feature = "train")]
+pub use runner::{
+    Event, Fitted, RunHooks, Sets, Stage, StudentsRun, StudentsSpec, Taught, run_students,
+    run_teacher,
+};
 pub use schedule::{EpochOutcome, Schedule};
 pub use sweep::{Cell, SweepHooks, SweepPlan, Swept, sweep};
 #[cfg(feature = "train")]

@@ -1,7 +1,7 @@
 //! The training worker: owns the device, the models, the shards and the trainers. The page
 //! talks to it only through [`crate::protocol`] messages; this file routes each one. Modules
 //! import downwards only: `web`, `idb`, `data`, `error` → `state` → `backend`, `explorer`,
-//! `checkpoints` → `hooks` → `outcome`, `start` → `load` → `teacher`, `students`, `mutual` →
+//! `checkpoints` → `hooks` → `outcome`, `start` → `load` → `shell` → `teacher`, `students` →
 //! `run`, `sweep`, `bench`, `files` → this file.
 
 mod backend;
@@ -14,9 +14,9 @@ mod files;
 mod hooks;
 mod idb;
 mod load;
-mod mutual;
 mod outcome;
 mod run;
+mod shell;
 mod start;
 mod state;
 mod students;

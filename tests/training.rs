@@ -1015,3 +1015,101 @@ fn mixup_never_uses_the_labels_of_unlabelled_samples() {
     // All labelled: the label term is back.
     assert!((first_loss(0.9, Some(n)) - 0.9 * soft_only).abs() > 1e-2);
 }
+
+/// The core's runner ([`train::run_students`], what the CLI and the page both call) seeds its
+/// networks as `model::seed` does; its baseline and a deep-mutual-learning student start from
+/// the same weights, the peer from weights of its own.
+#[test]
+fn the_runner_starts_its_students_from_one_seed() {
+    use distill_lab::distill::Method;
+    use distill_lab::train::{Event, RunHooks, Sets, Stage, StudentsSpec, Taught, Teaching};
+    struct Quiet;
+    impl RunHooks for Quiet {
+        type Error = String;
+        type Fit = Record;
+        type Cohort = NoCohort;
+        async fn start<M: Classifier>(
+            &mut self,
+            _: train::Role,
+            t: Trainer<M>,
+        ) -> Result<Trainer<M>, String> {
+            Ok(t)
+        }
+        fn fit<M: Classifier>(&mut self, _: train::Role, _: &Trainer<M>, _: Stage) -> Record {
+            Record::default()
+        }
+        fn cohort(&mut self, _: [train::Role; 2], _: (usize, usize)) -> NoCohort {
+            NoCohort
+        }
+        fn event(&mut self, _: Event) {}
+    }
+    struct NoCohort;
+    impl train::CohortHooks for NoCohort {}
+    let _lock = device_lock();
+    let set = fashion();
+    let device = Device::flex();
+    let sets = Sets {
+        train: &set.train,
+        baseline_train: &set.train,
+        test: &set.test,
+        norm: NORM,
+        device: &device,
+        opts: FitOptions {
+            read_every: 5,
+            val_count: 200,
+            eval_batch: 200,
+        },
+    };
+    // No epochs: the networks as the runner built them. Fixed inputs, not drawn from the
+    // generator the seeds reset (burn draws a parameter's initial values when first used).
+    let pixels: Vec<f32> = (0..8 * 784)
+        .map(|i| (i * 37 % 101) as f32 / 101.0)
+        .collect();
+    let images = Tensor::<2>::from_data(TensorData::new(pixels, [8, 784]), &device);
+    let out = |m: &Student| m.valid().logits(images.clone()).into_data();
+    let spec = |method| StudentsSpec {
+        classes: 10,
+        cfg: config(0, 64, OptimizerKind::Adadelta, 11),
+        baseline: true,
+        method,
+        distill: DistillConfig::study(),
+        hint_epochs: 1,
+        mutual_t: 1.0,
+        labelled: None,
+    };
+    let run = |method| {
+        pollster::block_on(train::run_students(
+            &spec(method),
+            &sets,
+            &Teaching::default(),
+            &mut Quiet,
+        ))
+        .unwrap()
+    };
+    let alone = run(None);
+    assert!(alone.taught.is_none());
+    let alone = out(alone.baseline.unwrap().trainer.model());
+    assert_eq!(
+        alone,
+        out(&student(11)),
+        "the runner seeds as model::seed does"
+    );
+    assert_ne!(alone, out(&student(12)), "another seed, other weights");
+    let dml = run(Some(Method::MutualStudents));
+    let baseline = out(dml.baseline.unwrap().trainer.model());
+    let Some(Taught::Cohort { cohort, .. }) = dml.taught else {
+        panic!("deep mutual learning runs a cohort");
+    };
+    let [own, peer] = <[train::Member; 2]>::try_from(cohort.into_members())
+        .ok()
+        .unwrap();
+    let (train::Member::Student(own), train::Member::Student(peer)) = (own, peer) else {
+        panic!("a cohort of two students");
+    };
+    let (own, peer) = (out(own.model()), out(peer.model()));
+    assert_eq!(
+        own, baseline,
+        "the method's student starts from the baseline's weights"
+    );
+    assert_ne!(peer, own, "the peer starts from weights of its own");
+}

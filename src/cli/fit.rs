@@ -5,10 +5,8 @@ use super::store::Loaded;
 use crate::data::batch::Norm;
 use crate::model::Classifier;
 use crate::train::{
-    self, EpochRecord, EvalResult, FitEnd, FitHooks, FitOptions, Objective, StepMetrics,
-    TrainConfig, Trainer,
+    EpochRecord, EvalResult, FitEnd, FitHooks, FitOptions, Sets, StepMetrics, Trainer,
 };
-use anyhow::Result;
 use burn::prelude::*;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::time::Instant;
@@ -111,40 +109,23 @@ pub(super) struct FitPlan<'a> {
 }
 
 impl FitPlan<'_> {
+    /// The sets the core's runners fit on: the plan's data, all of it for every student.
+    pub(super) fn sets(&self) -> Sets<'_> {
+        Sets {
+            train: &self.data.train,
+            baseline_train: &self.data.train,
+            test: &self.data.test,
+            norm: norm(self.data),
+            device: self.device,
+            opts: self.opts(),
+        }
+    }
+
     pub(super) fn opts(&self) -> FitOptions {
         FitOptions {
             read_every: 20,
             val_count: self.val_n,
             eval_batch: 1024,
         }
-    }
-
-    /// Fit `model` (on the autodiff device) to `objective`, with progress under `label`.
-    pub(super) fn fit<M: Classifier>(
-        &self,
-        model: M,
-        cfg: TrainConfig,
-        objective: Objective,
-        label: &str,
-    ) -> Result<Fitted<M>> {
-        let ad = self.device.clone().autodiff();
-        let mut trainer = Trainer::new(model, cfg, objective, self.n, &ad);
-        let mut hooks = CliHooks::new(label, trainer.steps_per_epoch(), self.quiet);
-        let end = pollster::block_on(train::fit(
-            &mut trainer,
-            &self.data.train,
-            &self.data.test,
-            norm(self.data),
-            self.device,
-            self.opts(),
-            &mut hooks,
-        ))?;
-        hooks.bar.finish_and_clear();
-        Ok(Fitted {
-            model: trainer.into_model(),
-            history: hooks.history,
-            end,
-            seconds: hooks.started.elapsed().as_secs_f64(),
-        })
     }
 }

@@ -8,10 +8,10 @@ use super::store::Loaded;
 use crate::data::augment::TargetsFrom;
 use crate::distill::{DistillConfig, Method};
 use crate::model::snapshot::Network;
-use crate::model::{self, HintedStudent, Student, StudentConfig, Teacher, TeacherConfig};
+use crate::model::{Classifier, Student, Teacher};
 use crate::train::{
-    self, Cohort, CohortHooks, EpochRecord, EvalResult, Member, Objective, StepMetrics, Teach,
-    Teaching, TrainConfig, Trainer,
+    self, Cohort, CohortHooks, EpochRecord, EvalResult, Event, FitEnd, FitError, Member, Role,
+    RunHooks, Stage, StepMetrics, StudentsSpec, Taught, Teach, Teaching, TrainConfig, Trainer,
 };
 use anyhow::{Context, Result, anyhow, bail};
 use burn::prelude::*;
@@ -116,95 +116,55 @@ pub fn as_teacher(net: &Network) -> Result<&Teacher> {
     }
 }
 
-/// Train the student by `spec.method` as `plan` says.
-// Over 80 lines: one arm per method, each building and fitting its networks.
+/// Train the student by `spec.method` as `plan` says (the core's [`train::run_students`],
+/// without a baseline: `sweep` fits its baseline once, `train` fits only the student).
 pub(super) fn run(spec: &MethodSpec, cfg: &TrainConfig, plan: &FitPlan) -> Result<MethodRun> {
-    let (data, n, device) = (plan.data, plan.n, plan.device);
-    let ad = device.clone().autodiff();
-    let classes = data.manifest.num_classes();
-    model::seed(&ad, cfg.seed);
-    let student = StudentConfig::new(classes).init(&ad);
-    let label = spec.method.name();
-    match spec.method {
-        Method::Distill => {
-            let objective = distill_objective(spec)?;
-            let f = plan.fit(student, cfg.clone(), objective, label)?;
+    let students = StudentsSpec {
+        classes: plan.data.manifest.num_classes(),
+        cfg: cfg.clone(),
+        baseline: false,
+        method: Some(spec.method),
+        distill: spec.distill,
+        hint_epochs: spec.hint_epochs,
+        mutual_t: spec.mutual_t,
+        labelled: spec.labelled,
+    };
+    let mut hooks = CliRun {
+        label: spec.method.name(),
+        quiet: plan.quiet,
+    };
+    let r = pollster::block_on(train::run_students(
+        &students,
+        &plan.sets(),
+        spec.teaching,
+        &mut hooks,
+    ))
+    .map_err(|e| anyhow!(e))?;
+    match r.taught.context("the method's student did not run")? {
+        Taught::Student { student, hints } => {
+            let stage1 = match hints {
+                Some((end, h)) => {
+                    end?;
+                    h.bar.finish_and_clear();
+                    h.history
+                }
+                None => Vec::new(),
+            };
             Ok(MethodRun {
-                student: f,
+                student: fitted(student)?,
                 peer_acc: None,
-                stage1: Vec::new(),
+                stage1,
             })
         }
-        Method::FitNets => {
-            let (hints, width) = (spec
-                .teaching
-                .targets
-                .as_ref()
-                .and_then(|t| t.hints.as_ref()))
-            .context("FitNets needs a pretrained teacher's cached hint layer")?;
-            let hinted = HintedStudent::new(student, *width, &ad);
-            let stage1_cfg = TrainConfig {
-                epochs: spec.hint_epochs.max(1),
-                plateau: false,
-                early_stopping: false,
-                ..cfg.clone()
-            };
-            let hint = Objective::Hint {
-                teacher_hints: hints.clone(),
-            };
-            let s1 = plan.fit(hinted, stage1_cfg, hint, "fitnets hints")?;
-            let student = s1.model.into_student();
-            let objective = distill_objective(spec)?;
-            let f = plan.fit(student, cfg.clone(), objective, label)?;
-            Ok(MethodRun {
-                student: f,
-                peer_acc: None,
-                stage1: s1.history,
-            })
-        }
-        Method::MutualStudents | Method::MutualTeacher => {
-            let peer_seed = cfg.seed.wrapping_add(train::cohort::PEER_SEED_OFFSET);
-            model::seed(&ad, peer_seed);
-            let own = Trainer::new(student, cfg.clone(), mutual(spec), n, &ad);
-            let peer = if spec.method == Method::MutualTeacher {
-                let cnn = TeacherConfig::new(classes).init(&ad);
-                Member::Teacher(
-                    Trainer::new(cnn, cfg.clone(), mutual(spec), n, &ad).with_mask_seed(peer_seed),
-                )
-            } else {
-                let mlp = StudentConfig::new(classes).init(&ad);
-                Member::Student(
-                    Trainer::new(mlp, cfg.clone(), mutual(spec), n, &ad).with_mask_seed(peer_seed),
-                )
-            };
-            let mut cohort = Cohort::new(vec![Member::Student(own), peer], spec.mutual_t)
-                .map_err(|e| anyhow!(e))?;
-            let spe = cohort.members()[0].steps_per_epoch();
-            let mut hooks = CohortCli {
-                members: vec![
-                    CliHooks::new(label, spe, plan.quiet),
-                    CliHooks::new(&format!("{label} peer"), spe, true),
-                ],
-            };
-            let opts = plan.opts();
-            let end = pollster::block_on(train::fit_cohort(
-                &mut cohort,
-                &data.train,
-                &data.test,
-                norm(data),
-                device,
-                opts,
-                &mut hooks,
-            ))?;
-            let mut members = cohort.into_members().into_iter();
-            let Some(Member::Student(own)) = members.next() else {
+        Taught::Cohort {
+            cohort, end, hooks, ..
+        } => {
+            let end = end?;
+            let Some(Member::Student(own)) = cohort.into_members().into_iter().next() else {
                 bail!("the cohort lost its members");
             };
-            let mut hooks = hooks.members.into_iter();
-            let (h0, h1) = (
-                hooks.next().context("member 0's hooks")?,
-                hooks.next().context("member 1's hooks")?,
-            );
+            let [h0, h1] = <[CliHooks; 2]>::try_from(hooks.members)
+                .map_err(|_| anyhow!("the cohort's hooks are not two"))?;
             h0.bar.finish_and_clear();
             let peer_acc = h1.history.last().map(|r| r.val_accuracy).unwrap_or(0.0);
             let student = Fitted {
@@ -222,20 +182,129 @@ pub(super) fn run(spec: &MethodSpec, cfg: &TrainConfig, plan: &FitPlan) -> Resul
     }
 }
 
-fn distill_objective(spec: &MethodSpec) -> Result<Objective> {
-    (spec.teaching)
-        .objective(spec.distill, spec.labelled)
-        .map_err(|e| anyhow!(e))
+/// The label-only baseline as `plan` says (the core's [`train::run_students`] with no method).
+pub(super) fn baseline(
+    classes: usize,
+    cfg: &TrainConfig,
+    plan: &FitPlan,
+) -> Result<Fitted<Student>> {
+    let students = StudentsSpec {
+        classes,
+        cfg: cfg.clone(),
+        baseline: true,
+        method: None,
+        distill: DistillConfig::study(),
+        hint_epochs: 0,
+        mutual_t: 1.0,
+        labelled: None,
+    };
+    let mut hooks = CliRun {
+        label: "baseline",
+        quiet: plan.quiet,
+    };
+    let none = Teaching::default();
+    let r = pollster::block_on(train::run_students(
+        &students,
+        &plan.sets(),
+        &none,
+        &mut hooks,
+    ))
+    .map_err(|e| anyhow!(e))?;
+    fitted(r.baseline.context("the baseline did not run")?)
 }
 
-fn mutual(spec: &MethodSpec) -> Objective {
-    Objective::Mutual {
-        temperature: spec.mutual_t,
+/// The teacher CNN as `plan` says (the core's [`train::run_teacher`]).
+pub(super) fn teacher(
+    classes: usize,
+    cfg: &TrainConfig,
+    plan: &FitPlan,
+) -> Result<Fitted<Teacher>> {
+    let mut hooks = CliRun {
+        label: "teacher",
+        quiet: plan.quiet,
+    };
+    let (trainer, fitted) =
+        pollster::block_on(train::run_teacher(classes, cfg, &plan.sets(), &mut hooks))
+            .map_err(|e| anyhow!(e))?;
+    let (end, hooks) = fitted.context("the teacher did not train")?;
+    fitted_cli(trainer, end, hooks)
+}
+
+/// A core fit as the CLI reports it.
+pub(super) fn fitted<M: Classifier>(f: train::Fitted<M, CliHooks>) -> Result<Fitted<M>> {
+    fitted_cli(f.trainer, f.end, f.hooks)
+}
+
+fn fitted_cli<M: Classifier>(
+    trainer: Trainer<M>,
+    end: std::result::Result<FitEnd, FitError>,
+    hooks: CliHooks,
+) -> Result<Fitted<M>> {
+    let end = end?;
+    hooks.bar.finish_and_clear();
+    Ok(Fitted {
+        model: trainer.into_model(),
+        history: hooks.history,
+        end,
+        seconds: hooks.started.elapsed().as_secs_f64(),
+    })
+}
+
+/// The CLI's side of [`train::run_students`]: fresh networks, a progress bar and epoch lines
+/// per fit under `label` (the peer's hidden).
+pub(super) struct CliRun {
+    pub(super) label: &'static str,
+    pub(super) quiet: bool,
+}
+
+impl RunHooks for CliRun {
+    type Error = String;
+    type Fit = CliHooks;
+    type Cohort = CohortCli;
+
+    async fn start<M: Classifier>(&mut self, _: Role, t: Trainer<M>) -> Result<Trainer<M>, String> {
+        Ok(t)
+    }
+
+    fn fit<M: Classifier>(&mut self, role: Role, t: &Trainer<M>, stage: Stage) -> CliHooks {
+        let label = match (role, stage) {
+            (Role::Baseline, _) => "baseline",
+            (_, Stage::Hints) => "fitnets hints",
+            _ => self.label,
+        };
+        CliHooks::new(label, t.steps_per_epoch(), self.quiet)
+    }
+
+    fn cohort(&mut self, _: [Role; 2], (_, steps): (usize, usize)) -> CohortCli {
+        let label = self.label;
+        CohortCli {
+            members: vec![
+                CliHooks::new(label, steps, self.quiet),
+                CliHooks::new(&format!("{label} peer"), steps, true),
+            ],
+        }
+    }
+
+    fn event(&mut self, event: Event) {
+        if self.quiet {
+            return;
+        }
+        match event {
+            Event::HintStage { epochs } => {
+                eprintln!("FitNets stage 1: {epochs} epochs fitting the teacher's hint layer")
+            }
+            Event::SecondStage { loss } => {
+                eprintln!("FitNets stage 2: distillation from the hinted weights ({loss})")
+            }
+            Event::MutualUsesAllLabels => {
+                eprintln!("deep mutual learning uses every sample labelled")
+            }
+        }
     }
 }
 
 /// Progress and epoch lines per cohort member (the peer's bar hidden).
-struct CohortCli {
+pub(super) struct CohortCli {
     members: Vec<CliHooks>,
 }
 

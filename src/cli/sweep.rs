@@ -6,10 +6,10 @@ use super::methods;
 use super::store::{Loaded, write_atomic};
 use super::train::{Common, load_network, pick_device, train_config};
 use crate::distill::{LossForm, Method};
-use crate::model::{self, Arch, StudentConfig};
+use crate::model::Arch;
 use crate::presets::{PRESETS, Preset};
 use crate::settings;
-use crate::train::{self, Cell, Objective, SweepHooks, SweepPlan, Swept, TrainConfig};
+use crate::train::{self, Cell, SweepHooks, SweepPlan, Swept, TrainConfig};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use serde_json::json;
@@ -209,11 +209,7 @@ impl SweepHooks for Cells<'_> {
     type Error = anyhow::Error;
 
     async fn baseline(&mut self) -> Result<Option<f32>> {
-        let ad = self.plan.device.clone().autodiff();
-        model::seed(&ad, self.cfg.seed);
-        let init = StudentConfig::new(self.classes).init(&ad);
-        let base =
-            (self.base_plan).fit(init, self.cfg.clone(), Objective::CrossEntropy, "baseline")?;
+        let base = methods::baseline(self.classes, self.cfg, self.base_plan)?;
         let acc = base.history.last().map_or(0.0, |r| r.val_accuracy);
         self.baseline_epochs = base.history.len();
         let (labelled_n, base_n) = (self.labelled_n, self.base_plan.n);

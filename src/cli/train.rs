@@ -9,10 +9,9 @@ use crate::data::subset::subset_notes;
 use crate::device::{self, DeviceInfo};
 use crate::distill::{DistillConfig, LossForm, Method};
 use crate::model::snapshot::{self, Network, WeightsMeta};
-use crate::model::{self, Arch, StudentConfig, TeacherConfig};
+use crate::model::{Arch, StudentConfig, TeacherConfig};
 use crate::train::{
-    EpochRecord, FitEnd, NetworkConfig, Objective, ObjectiveConfig, OptimizerKind, RunConfig,
-    TrainConfig,
+    EpochRecord, FitEnd, NetworkConfig, ObjectiveConfig, OptimizerKind, RunConfig, TrainConfig,
 };
 use anyhow::{Context, Result, bail};
 use burn::prelude::*;
@@ -292,8 +291,6 @@ fn fit_network(
     plan: &FitPlan,
 ) -> Result<(Network, Vec<EpochRecord>, FitEnd, f64)> {
     let (cfg, device) = (&config.train, plan.device);
-    let ad = device.clone().autodiff();
-    model::seed(&ad, cfg.seed);
     if let Some(method) = config.objective.method {
         let teacher = match (&args.teacher, method.needs_teacher()) {
             (_, false) => None,
@@ -330,18 +327,13 @@ fn fit_network(
         let f = r.student;
         return Ok((Network::Student(f.model), f.history, f.end, f.seconds));
     }
-    let label = if args.model == ModelChoice::Cnn {
-        "teacher"
-    } else {
-        "baseline"
-    };
     Ok(match &config.network {
         NetworkConfig::Teacher(nc) => {
-            let f = plan.fit(nc.init(&ad), cfg.clone(), Objective::CrossEntropy, label)?;
+            let f = methods::teacher(nc.classes, cfg, plan)?;
             (Network::Teacher(f.model), f.history, f.end, f.seconds)
         }
         NetworkConfig::Student(nc) => {
-            let f = plan.fit(nc.init(&ad), cfg.clone(), Objective::CrossEntropy, label)?;
+            let f = methods::baseline(nc.classes, cfg, plan)?;
             (Network::Student(f.model), f.history, f.end, f.seconds)
         }
     })

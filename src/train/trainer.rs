@@ -180,6 +180,8 @@ pub struct Trainer<M: Classifier> {
     /// Seeds the dropout masks (the config's seed unless a cohort peer needs masks of its own
     /// while it sees the same data order).
     mask_seed: u64,
+    /// Needs no more training though epochs remain ([`Trainer::stop_here`]).
+    stopped: bool,
 }
 
 impl<M: Classifier> Trainer<M> {
@@ -210,12 +212,20 @@ impl<M: Classifier> Trainer<M> {
             cursor: 0,
             epoch: 0,
             step: 0,
+            stopped: false,
         }
     }
 
     /// Draw dropout masks from `seed` rather than the config's (whose data order stays).
     pub fn with_mask_seed(mut self, seed: u64) -> Self {
         self.mask_seed = seed;
+        self
+    }
+
+    /// The same trainer around `model` instead (weights restored or carried over from another
+    /// stage), before its first step: the optimizer has no state yet to lose.
+    pub fn with_model(mut self, model: M) -> Self {
+        self.model = model;
         self
     }
 
@@ -278,7 +288,13 @@ impl<M: Classifier> Trainer<M> {
 
     /// All epochs run (the schedule may stop earlier: see [`Trainer::end_epoch`]).
     pub fn finished(&self) -> bool {
-        self.epoch >= self.config.epochs
+        self.stopped || self.epoch >= self.config.epochs
+    }
+
+    /// Count the network as trained where it stands: a loaded one, or a restored one whose
+    /// schedule had already stopped it.
+    pub fn stop_here(&mut self) {
+        self.stopped = true;
     }
 
     /// One optimisation step on the next batch of the epoch; `None` once the epoch is done.

@@ -10,7 +10,7 @@ use crate::data::subset::subset_notes;
 use crate::data::{Manifest, Split, SplitKind};
 use crate::protocol::{FromWorker, Phase, Thumb};
 use crate::settings::{DevicePref, Settings};
-use crate::train::FitOptions;
+use crate::train::{FitOptions, Sets};
 use burn::prelude::*;
 use std::rc::Rc;
 
@@ -22,14 +22,27 @@ pub struct Env<'a> {
     pub shared: &'a SharedRef,
     pub settings: &'a Settings,
     pub resume: Option<&'a Checkpoint>,
-    /// The plain device (validation, the explorer) and its autodiff twin (training).
+    /// The plain device (validation, the explorer; the core trains on its autodiff twin).
     pub device: Device,
-    pub ad: Device,
     pub train: Rc<Split>,
     pub test: Rc<Split>,
     pub norm: Norm,
     pub opts: FitOptions,
     pub classes: usize,
+}
+
+impl<'a> Env<'a> {
+    /// The sets the core's runner fits on: the run's, the baseline on `baseline_train`.
+    pub fn sets<'s>(&'s self, baseline_train: &'s Split) -> Sets<'s> {
+        Sets {
+            train: &self.train,
+            baseline_train,
+            test: &self.test,
+            norm: self.norm,
+            device: &self.device,
+            opts: self.opts,
+        }
+    }
 }
 
 /// Pick the device (the CPU if `force_cpu`), load the data, and set up the run's checkpoint
@@ -99,7 +112,6 @@ pub async fn load<'a>(
         shared,
         settings: s,
         resume,
-        ad: device.clone().autodiff(),
         device,
         train,
         test,

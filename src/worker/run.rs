@@ -5,10 +5,11 @@
 
 use super::error::WorkerError;
 use super::state::{SharedRef, end, send};
-use super::{checkpoints, load, mutual, students, teacher, web};
+use super::{checkpoints, load, students, teacher, web};
 use crate::checkpoint::Checkpoint;
 use crate::protocol::{FromWorker, Phase};
 use crate::settings::Settings;
+use crate::train::Teaching;
 
 /// Start a run (fresh, or from `resume`) and say how it ended.
 pub async fn run(
@@ -115,7 +116,8 @@ async fn phases(
 ) -> Result<Phase, WorkerError> {
     let env = load::load(shared, s, resume, force_cpu).await?;
     if s.method.is_mutual() {
-        return mutual::mutual(&env).await;
+        // Deep mutual learning trains its cohort from scratch: no teacher to train or cache.
+        return students::students(&env, Teaching::default()).await;
     }
     let Some(teacher) = teacher::teacher(&env).await? else {
         return Ok(Phase::Stopped);

@@ -5,12 +5,10 @@ use super::error::WorkerError;
 use super::state::SharedRef;
 use super::web;
 use crate::checkpoint::{Checkpoint, RoleState};
+use crate::model::Arch;
 use crate::model::snapshot;
-use crate::model::{Arch, Classifier};
 use crate::protocol::Role;
 use crate::settings::Settings;
-use crate::train::Trainer;
-use burn::prelude::*;
 
 /// Weights for `role` that the run should start from, and that role's saved state: the
 /// checkpoint's, an uploaded file's, or (teacher) the published pretrained one.
@@ -41,27 +39,4 @@ pub async fn weights(
         return Ok(Some((record, None)));
     }
     Ok(None)
-}
-
-/// `fresh` with the weights the checkpoint holds for `role`, and that role's saved state.
-pub fn resumed<M: Module>(
-    resume: Option<&Checkpoint>,
-    role: Role,
-    fresh: M,
-) -> Result<(M, Option<RoleState>), WorkerError> {
-    match resume.and_then(|c| c.role(role)) {
-        Some((state, record)) => {
-            let m = snapshot::load_record(role.key(), fresh, record.to_vec())?;
-            Ok((m, Some(state.clone())))
-        }
-        None => Ok((fresh, None)),
-    }
-}
-
-/// `t` continued from a checkpoint's `state`, if there is one.
-pub fn restored<M: Classifier>(state: Option<RoleState>, mut t: Trainer<M>) -> Trainer<M> {
-    if let Some(st) = state {
-        t.restore(st.epoch, st.lr, st.schedule);
-    }
-    t
 }

@@ -3,19 +3,17 @@
 //! finishes. The teacher's logits are cached once, yielding as a run's cache does.
 
 use super::error::WorkerError;
-use super::hooks::{EVAL_BATCH, WebHooks, yield_and_check};
+use super::hooks::{EVAL_BATCH, yield_and_check};
 use super::load::Env;
+use super::shell::PageRun;
 use super::state::{SharedRef, end, say_error, send};
 use super::teacher;
 use crate::data::Split;
-use crate::data::batch::Norm;
-use crate::distill::Method;
+use crate::distill::{DistillConfig, Method};
 use crate::model::snapshot::Network;
-use crate::model::{self, Student, StudentConfig};
 use crate::protocol::{FromWorker, Role, SweepSpec};
 use crate::train::{
-    self, Cell, Control, FitEnd, FitOptions, Objective, SweepHooks, SweepPlan, Teaching,
-    TrainConfig, Trainer,
+    self, Cell, Control, FitEnd, FitOptions, StudentsSpec, SweepHooks, SweepPlan, Taught, Teaching,
 };
 use burn::prelude::*;
 use std::rc::Rc;
@@ -59,7 +57,6 @@ async fn sweep_inner(shared: &SharedRef, spec: &SweepSpec) -> Result<(), WorkerE
         shared,
         settings: &settings,
         resume: None,
-        ad: device.clone().autodiff(),
         device: device.clone(),
         train: Rc::new(train_set.repeated(n, n)),
         test: test.clone(),
@@ -86,10 +83,17 @@ async fn sweep_inner(shared: &SharedRef, spec: &SweepSpec) -> Result<(), WorkerE
     let Some(teaching) = teacher::teaching(shared, how, |_, _| {}).await else {
         return Ok(());
     };
-    model::seed(&env.ad, settings.seed);
     let mut cells = Cells {
-        init: StudentConfig::new(classes).init(&env.ad),
-        cfg,
+        spec: StudentsSpec {
+            classes,
+            cfg,
+            baseline: false,
+            method: None,
+            distill: settings.distill_config(),
+            hint_epochs: settings.hint_epochs,
+            mutual_t: crate::settings::MUTUAL_T,
+            labelled: None,
+        },
         teaching,
         env: &env,
     };
@@ -104,42 +108,39 @@ async fn sweep_inner(shared: &SharedRef, spec: &SweepSpec) -> Result<(), WorkerE
     Ok(())
 }
 
-/// The page's side of [`train::sweep`]: every student from the same initial weights.
+/// The page's side of [`train::sweep`]: every student by [`train::run_students`], so from the
+/// same seeded initial weights, data order and masks.
 struct Cells<'a> {
-    init: Student,
-    cfg: TrainConfig,
+    spec: StudentsSpec,
     teaching: Teaching,
     env: &'a Env<'a>,
 }
 
 impl Cells<'_> {
-    /// Train a student by `objective` quietly; its validation accuracy, `None` if stopped.
-    async fn fit(&self, objective: Objective) -> Result<Option<f32>, WorkerError> {
+    /// The baseline (`distill: None`) or a distilled student under `distill`, trained quietly;
+    /// its validation accuracy, `None` if stopped.
+    async fn fit(&self, distill: Option<DistillConfig>) -> Result<Option<f32>, WorkerError> {
         let env = self.env;
-        let (train_set, test): (&Split, &Split) = (&env.train, &env.test);
-        let (ad, device, norm): (&Device, &Device, Norm) = (&env.ad, &env.device, env.norm);
-        let mut t = Trainer::new(
-            self.init.clone(),
-            self.cfg.clone(),
-            objective,
-            train_set.len(),
-            ad,
-        );
-        let mut hooks = WebHooks::new(env.shared.clone(), Role::Distilled, &t, device, true);
-        let end = train::fit(&mut t, train_set, test, norm, device, env.opts, &mut hooks).await?;
-        if end == FitEnd::Stopped {
+        let spec = StudentsSpec {
+            baseline: distill.is_none(),
+            method: distill.map(|_| Method::Distill),
+            distill: distill.unwrap_or(self.spec.distill),
+            ..self.spec.clone()
+        };
+        let (sets, mut hooks) = (env.sets(&env.train), PageRun::quiet(env));
+        let run = train::run_students(&spec, &sets, &self.teaching, &mut hooks).await?;
+        let fitted = match (run.baseline, run.taught) {
+            (Some(b), _) => b,
+            (None, Some(Taught::Student { student, .. })) => student,
+            _ => return Ok(None),
+        };
+        if fitted.end? == FitEnd::Stopped {
             return Ok(None);
         }
-        let r = train::evaluate(
-            &t.model().valid(),
-            test,
-            test.len(),
-            norm,
-            EVAL_BATCH,
-            device,
-        )
-        .await?;
-        Ok(Some(r.accuracy))
+        let test: &Split = &env.test;
+        let model = fitted.trainer.model().valid();
+        let r = train::evaluate(&model, test, test.len(), env.norm, EVAL_BATCH, &env.device);
+        Ok(Some(r.await?.accuracy))
     }
 }
 
@@ -147,7 +148,7 @@ impl SweepHooks for Cells<'_> {
     type Error = WorkerError;
 
     async fn baseline(&mut self) -> Result<Option<f32>, WorkerError> {
-        let acc = self.fit(Objective::CrossEntropy).await?;
+        let acc = self.fit(None).await?;
         if let Some(a) = acc {
             send(self.env.shared, FromWorker::SweepBaseline(a));
         }
@@ -155,8 +156,7 @@ impl SweepHooks for Cells<'_> {
     }
 
     async fn cell(&mut self, cell: &Cell, _baseline: f32) -> Result<Option<f32>, WorkerError> {
-        let objective = self.teaching.objective(cell.distill, None)?;
-        let Some(accuracy) = self.fit(objective).await? else {
+        let Some(accuracy) = self.fit(Some(cell.distill)).await? else {
             return Ok(None);
         };
         let (temperature, lambda) = (cell.distill.temperature, cell.distill.weight);

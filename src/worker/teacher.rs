@@ -2,71 +2,31 @@
 //! server), then cache its outputs over the training set once, as the study does.
 
 use super::error::WorkerError;
-use super::hooks::{Slice, WebHooks};
+use super::explorer;
+use super::hooks::Slice;
 use super::load::Env;
 use super::outcome::{check, publish_result};
+use super::shell::PageRun;
 use super::state::{Model, SharedRef, send, stopped};
-use super::{explorer, start};
-use crate::checkpoint::RoleState;
 use crate::distill::Method;
-use crate::model::snapshot::{self, Network};
-use crate::model::{self, Teacher, TeacherConfig};
+use crate::model::Teacher;
+use crate::model::snapshot::Network;
 use crate::protocol::{FromWorker, Phase, Role};
-use crate::train::{self, Control, LogitCache, Objective, Targets, Teach, Teaching, Trainer};
+use crate::train::{self, Control, LogitCache, Targets, Teach, Teaching};
 use burn::prelude::*;
 
-/// The run's teacher, trained or loaded, in eval mode; `None` if the page said stop.
+/// The run's teacher, trained or loaded (the core's [`train::run_teacher`] with the page's
+/// hooks), in eval mode; `None` if the page said stop.
 pub async fn teacher(env: &Env<'_>) -> Result<Option<Teacher>, WorkerError> {
-    let (shared, s, ad) = (env.shared, env.settings, &env.ad);
+    let (shared, s) = (env.shared, env.settings);
     send(shared, FromWorker::Phase(Phase::Training(Role::Teacher)));
-    model::seed(ad, s.seed);
-    let fresh = TeacherConfig::new(env.classes).init(ad);
-    let cfg = s.teacher_train_config();
-    let n = env.train.len();
-    let mut teacher = Trainer::new(fresh.clone(), cfg.clone(), Objective::CrossEntropy, n, ad);
-    let mut done = false;
-    if let Some((record, state)) = start::weights(shared, s, Role::Teacher, env.resume).await? {
-        let loaded: Teacher = snapshot::load_record("teacher", fresh, record.clone())?;
-        teacher = Trainer::new(loaded, cfg, Objective::CrossEntropy, n, ad);
-        match &state {
-            Some(st) => {
-                teacher.restore(st.epoch, st.lr, st.schedule.clone());
-                done = st.done;
-            }
-            None => {
-                done = true;
-                let st = RoleState {
-                    role: Role::Teacher,
-                    epoch: 0,
-                    lr: s.lr(),
-                    schedule: teacher.schedule().clone(),
-                    done: true,
-                    record_len: 0,
-                    config: s.run_config(Role::Teacher, env.classes, n).to_json(),
-                };
-                if let Some(c) = shared.borrow_mut().ckpt.as_mut() {
-                    c.set_role(st, record);
-                }
-                let notice = "Using the loaded teacher: its training is skipped.";
-                send(shared, FromWorker::Notice(notice.into()));
-            }
-        }
-    }
-    if !done {
-        let mut hooks = WebHooks::new(shared.clone(), Role::Teacher, &teacher, &env.device, false);
-        let (train, test, device) = (&*env.train, &*env.test, &env.device);
-        let end = train::fit(
-            &mut teacher,
-            train,
-            test,
-            env.norm,
-            device,
-            env.opts,
-            &mut hooks,
-        );
-        if !check(shared, Role::Teacher, end.await)? || stopped(shared) {
-            return Ok(None);
-        }
+    let (cfg, sets) = (s.teacher_train_config(), env.sets(&env.train));
+    let (teacher, fitted) =
+        train::run_teacher(env.classes, &cfg, &sets, &mut PageRun::new(env)).await?;
+    if let Some((end, _)) = fitted
+        && (!check(shared, Role::Teacher, end)? || stopped(shared))
+    {
+        return Ok(None);
     }
     let eval: Network = teacher.model().valid().into();
     shared.borrow_mut().set_model(Model {
