@@ -11,6 +11,7 @@ pub mod source;
 pub mod store;
 pub mod sweep;
 pub mod train;
+pub mod weights;
 
 use clap::{Parser, Subcommand};
 

@@ -13,12 +13,16 @@ mod epochs;
 pub mod eval;
 #[cfg(feature = "train")]
 pub mod fit;
+#[cfg(feature = "train")]
+mod objective;
 pub mod role;
 #[cfg(feature = "train")]
 pub mod run_config;
 #[cfg(feature = "train")]
 pub mod runner;
 pub mod schedule;
+#[cfg(feature = "train")]
+mod step_metrics;
 pub mod sweep;
 #[cfg(feature = "train")]
 pub mod trainer;

@@ -1,6 +1,7 @@
 //! The source's modules import downwards only: inside each folder of `src/`, the `use super::…`
 //! edges between sibling files form no cycle, and neither do the `crate::…` edges between the
-//! top-level modules of `src/` (a cycle is where the next reader gets lost).
+//! top-level modules of `src/` (a cycle is where the next reader gets lost). And the source
+//! stays in small pieces: no file over 400 lines, no function over 80 without a one-line reason.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -227,4 +228,87 @@ fn the_cycle_finder_finds_a_cycle() {
     let mut acyclic = graph.clone();
     acyclic.insert("c".into(), BTreeSet::new());
     assert_eq!(cycle(&acyclic), None);
+}
+
+/// Every `.rs` file under `src/`.
+fn source_files() -> Vec<std::path::PathBuf> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut dirs = vec![src];
+    let mut files = Vec::new();
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else if p.extension().is_some_and(|e| e == "rs") {
+                files.push(p);
+            }
+        }
+    }
+    files
+}
+
+/// Functions of `source` longer than `max` lines (from `fn` to the `}` at its indentation)
+/// with no "Over 80" reason in the three lines above them: (name, lines).
+fn long_functions(source: &str, max: usize) -> Vec<(String, usize)> {
+    let lines: Vec<&str> = source.lines().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let l = lines[i];
+        let indent = &l[..l.len() - l.trim_start().len()];
+        let head = l.trim_start();
+        let head = head.strip_prefix("pub(crate) ").unwrap_or(head);
+        let head = head.strip_prefix("pub(super) ").unwrap_or(head);
+        let head = head.strip_prefix("pub ").unwrap_or(head);
+        let head = head.strip_prefix("async ").unwrap_or(head);
+        if let Some(rest) = head.strip_prefix("fn ") {
+            let close = format!("{indent}}}");
+            let end = (i + 1..lines.len()).find(|&j| lines[j] == close);
+            if let Some(end) = end {
+                let n = end - i + 1;
+                let reason = lines[i.saturating_sub(3)..i]
+                    .iter()
+                    .any(|p| p.contains("Over 80"));
+                if n > max && !reason {
+                    let name: String = rest
+                        .chars()
+                        .take_while(|c| c.is_alphanumeric() || *c == '_')
+                        .collect();
+                    out.push((name, n));
+                }
+                i = end;
+            }
+        }
+        i += 1;
+    }
+    out
+}
+
+#[test]
+fn source_files_and_functions_stay_short() {
+    let mut long = Vec::new();
+    for f in source_files() {
+        let text = std::fs::read_to_string(&f).unwrap();
+        let n = text.lines().count();
+        if n > 400 {
+            long.push(format!("{}: {n} lines (at most 400)", f.display()));
+        }
+        for (name, n) in long_functions(&text, 80) {
+            long.push(format!(
+                "{}: fn {name} is {n} lines (at most 80, or a one-line \"Over 80 lines: why\" above it)",
+                f.display()
+            ));
+        }
+    }
+    assert!(long.is_empty(), "{}", long.join("\n"));
+}
+
+#[test]
+fn the_length_check_sees_a_long_function_and_its_reason() {
+    let body = "    x();\n".repeat(85);
+    let plain = format!("fn f() {{\n{body}}}\n");
+    assert_eq!(long_functions(&plain, 80), [("f".to_string(), 87)]);
+    let why = format!("// Over 80 lines: a table.\npub async fn f() {{\n{body}}}\n");
+    assert!(long_functions(&why, 80).is_empty());
 }

@@ -2,7 +2,8 @@
 
 use super::fit::norm;
 use super::store::{self};
-use super::train::{DeviceChoice, load_network, pick_device};
+use super::train::{DeviceChoice, pick_device};
+use super::weights::load_network;
 use crate::model::snapshot;
 use crate::train::{self};
 use anyhow::Result;

@@ -223,6 +223,8 @@ impl RangeRead for HttpRange {
 
 /// Download `url` to `dest`, resuming a `dest.part` left by an interrupted run when the server
 /// allows it. Returns the final path.
+// Over 80 lines: the request, each answer's checks (status, range, size) before a byte is
+// written, and the bounded copy, in the order a download meets them.
 pub fn download(agent: &Agent, url: &str, dest: &Path) -> Result<PathBuf> {
     if dest.exists() {
         return Ok(dest.to_path_buf());

@@ -4,7 +4,8 @@
 use super::fit::{FitPlan, norm};
 use super::methods;
 use super::store::{Loaded, write_atomic};
-use super::train::{Common, load_network, pick_device, train_config};
+use super::train::{Common, pick_device, train_config};
+use super::weights::load_network;
 use crate::distill::{LossForm, Method};
 use crate::model::Arch;
 use crate::presets::{PRESETS, Preset};
@@ -85,6 +86,8 @@ fn with_preset(mut args: SweepArgs) -> Result<SweepArgs> {
     Ok(args)
 }
 
+// Over 80 lines: the shell's steps in order (data, teacher, its cache, the core's sweep, the
+// outputs); the networks are built and trained by the core.
 pub fn sweep(args: SweepArgs) -> Result<()> {
     let started = Instant::now();
     let args = with_preset(args)?;

@@ -4,6 +4,7 @@
 use super::fit::FitPlan;
 use super::methods;
 use super::store::{self, Loaded, write_atomic};
+use super::weights::{WEIGHTS_FILE, load_network};
 use crate::data::augment::Augment;
 use crate::data::subset::subset_notes;
 use crate::device::{self, DeviceInfo};
@@ -17,7 +18,7 @@ use anyhow::{Context, Result, bail};
 use burn::prelude::*;
 use clap::{Args, ValueEnum};
 use serde_json::json;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ModelChoice {
@@ -118,8 +119,6 @@ pub struct TrainArgs {
     pub publish: Option<PathBuf>,
 }
 
-pub const WEIGHTS_FILE: &str = "weights.dlw";
-
 pub(super) fn pick_device(choice: DeviceChoice) -> Result<(Device, DeviceInfo)> {
     match choice {
         DeviceChoice::Cpu => Ok(device::cpu()),
@@ -130,41 +129,6 @@ pub(super) fn pick_device(choice: DeviceChoice) -> Result<(Device, DeviceInfo)> 
             "this build has no GPU support; rebuild with `cargo build --release --features wgpu`"
         ),
     }
-}
-
-fn weights_path(p: &Path) -> PathBuf {
-    if p.is_dir() {
-        p.join(WEIGHTS_FILE)
-    } else {
-        p.to_path_buf()
-    }
-}
-
-/// Read a weights file and check it is a `arch` for this dataset, before anything is written.
-pub fn read_weights(
-    path: &Path,
-    arch: Option<Arch>,
-    data: &Loaded,
-) -> Result<(WeightsMeta, Vec<u8>)> {
-    let path = weights_path(path);
-    let name = path.display().to_string();
-    let bytes = std::fs::read(&path).with_context(|| format!("cannot read weights {name}"))?;
-    let (meta, record) = snapshot::decode(&name, &bytes)?;
-    let arch = arch.unwrap_or(meta.arch);
-    meta.check(&name, arch, &data.manifest.dataset, &data.manifest.classes)?;
-    Ok((meta, record))
-}
-
-pub(super) fn load_network(
-    path: &Path,
-    arch: Option<Arch>,
-    data: &Loaded,
-    device: &Device,
-) -> Result<(WeightsMeta, Network)> {
-    let (meta, record) = read_weights(path, arch, data)?;
-    let net = snapshot::network_from_meta(&meta, device)?;
-    let net = net.load(&weights_path(path).display().to_string(), record)?;
-    Ok((meta, net))
 }
 
 impl Common {

@@ -91,6 +91,7 @@ impl Manifest {
     /// (never a path: the CLI joins them onto the folder, the worker onto a URL), each listed
     /// once, holding at least one sample and at most [`MAX_INFLATED`] bytes, with a sha256 of
     /// 64 hex digits, in order and contiguous from 0 to the split's size (checked arithmetic).
+    // Over 80 lines: one check per rule the doc above lists, in that order.
     fn check(&self) -> Result<(), String> {
         if self.format != FORMAT {
             return Err(format!(

@@ -4,19 +4,20 @@
 
 use super::OptimizerKind;
 use super::adadelta::AdadeltaConfig;
+pub use super::objective::Objective;
 use super::schedule::{EpochOutcome, Schedule};
+pub use super::step_metrics::{StepHandle, StepMetrics, read_steps};
 use crate::data::Split;
 use crate::data::augment::Augment;
 use crate::data::batch::{self, Norm};
 use crate::distill::{
-    DistillConfig, cross_entropy, distill_loss, distill_loss_partly_labelled, hint_loss,
-    mixed_cross_entropy, mutual_loss, weigh,
+    cross_entropy, distill_loss, distill_loss_partly_labelled, hint_loss, mixed_cross_entropy,
+    mutual_loss, weigh,
 };
-use crate::model::{Classifier, Teacher, dropout};
+use crate::model::{Classifier, dropout};
 use crate::rng::epoch_order;
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
-use burn::tensor::Transaction;
 use serde::{Deserialize, Serialize};
 
 /// How to train: the study's `train.py` flags.
@@ -53,43 +54,6 @@ impl TrainConfig {
     }
 }
 
-/// What the model is fit to. (The tensor variant is a handle; boxing it would buy nothing.)
-#[allow(clippy::large_enum_variant)]
-#[derive(Clone)]
-pub enum Objective {
-    /// Cross-entropy against the labels (teacher, baseline student).
-    CrossEntropy,
-    /// Distillation against cached teacher logits. `views` 0: `[n_train, classes]`, row i for
-    /// sample i's own image (with augmentation on, the student sees views the teacher did not:
-    /// the *inconsistent* teaching Beyer et al. 2022 compare against). `views` K ≥ 1: `[K ·
-    /// n_train, classes]`, row k·n + i for view k of sample i ([`crate::data::augment::view`]
-    /// under the trainer's seed), and epoch e shows the student view e mod K — the teacher's
-    /// targets for exactly what the student sees, cached once (*consistent*).
-    /// `labelled`: `None` when every sample's label is used; `Some(k)` when only samples
-    /// `0..k` carry labels and the rest are an unlabelled transfer set (soft term only).
-    Distill {
-        config: DistillConfig,
-        teacher_logits: Tensor<2>,
-        labelled: Option<usize>,
-        views: usize,
-    },
-    /// Function matching (Beyer et al. 2022): the teacher (in eval mode, on the device without
-    /// autodiff) runs on each batch's own view, a fresh one every epoch, and the student
-    /// matches its outputs under `config`'s loss. Consistent by construction; costs a teacher
-    /// forward pass per step.
-    Match {
-        config: DistillConfig,
-        teacher: Teacher,
-    },
-    /// FitNets' stage 1: the model's regressed guided layer ([`Classifier::guided`]) against
-    /// cached teacher hint-layer outputs `[n_train, hint]`, row i for sample i.
-    Hint { teacher_hints: Tensor<2> },
-    /// Deep mutual learning at `temperature`: the loss needs the cohort's other members'
-    /// logits for the same batch, so [`super::cohort`] drives these trainers; a lone trainer
-    /// with this objective learns from the labels alone.
-    Mutual { temperature: f32 },
-}
-
 /// One step's forward pass, before its loss: the batch's sample indices, labels `[B]` and
 /// logits `[B, C]` (on the autodiff graph), and for FitNets' stage 1 the regressed guided layer.
 pub struct Forward {
@@ -111,56 +75,6 @@ impl Forward {
     pub fn indices(&self) -> &[usize] {
         &self.idx
     }
-}
-
-/// One step's metrics, still on the device.
-#[derive(Clone)]
-pub struct StepHandle {
-    pub epoch: usize,
-    pub step: usize,
-    pub samples: usize,
-    loss: Tensor<1>,
-    correct: Tensor<1, Int>,
-}
-
-/// One step's metrics, read.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct StepMetrics {
-    pub epoch: usize,
-    pub step: usize,
-    pub samples: usize,
-    pub loss: f32,
-    pub accuracy: f32,
-}
-
-/// Read many steps' metrics in one transaction (one device sync for all of them).
-pub async fn read_steps(handles: &[StepHandle]) -> Result<Vec<StepMetrics>, String> {
-    if handles.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut tx = Transaction::default();
-    for h in handles {
-        tx = tx.register(h.loss.clone()).register(h.correct.clone());
-    }
-    let data = tx
-        .execute_async()
-        .await
-        .map_err(|e| format!("reading step metrics from the device failed: {e:?}"))?;
-    Ok(handles
-        .iter()
-        .zip(data.chunks(2))
-        .map(|(h, d)| {
-            let loss = d[0].iter::<f64>().next().unwrap_or(f64::NAN) as f32;
-            let correct = d[1].iter::<f64>().next().unwrap_or(0.0) as f32;
-            StepMetrics {
-                epoch: h.epoch,
-                step: h.step,
-                samples: h.samples,
-                loss,
-                accuracy: correct / h.samples as f32,
-            }
-        })
-        .collect())
 }
 
 pub struct Trainer<M: Classifier> {
