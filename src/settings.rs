@@ -192,6 +192,23 @@ impl Settings {
         }
     }
 
+    /// The students of a run of these settings over `n` training samples of `classes` classes:
+    /// the core runner's input ([`crate::train::run_students`]), as `distill sweep` with the
+    /// same settings builds it.
+    #[cfg(feature = "train")]
+    pub fn students_spec(&self, classes: usize, n: usize) -> crate::train::StudentsSpec {
+        crate::train::StudentsSpec {
+            classes,
+            cfg: self.train_config(),
+            baseline: true,
+            method: Some(self.method),
+            distill: self.distill_config(),
+            hint_epochs: self.hint_epochs,
+            mutual_t: MUTUAL_T,
+            labelled: self.labelled(n),
+        }
+    }
+
     /// The teacher CNN's training loop: the students' ([`Settings::train_config`]) with its
     /// images never varied — except in deep mutual learning with a CNN, where it trains in the
     /// students' cohort and sees what they see.

@@ -358,3 +358,41 @@ fn augmentation_and_its_targets_round_trip_mean_what_the_cli_flags_mean_and_bad_
     let back = distill_lab::train::RunConfig::from_json(&old).unwrap();
     assert!(back.train.augment.is_off());
 }
+
+/// One run, two ways in: every lesson's share link (with a seed added) and `distill sweep
+/// --preset KEY --seed N` convert into the same students for the core runner — loop, method,
+/// loss, labels — so the page's run and the CLI's are the same experiment.
+#[test]
+fn a_lessons_share_link_and_its_cli_flags_give_the_same_students() {
+    use clap::Parser;
+    use distill_lab::cli::sweep::{SweepArgs, preset_students};
+    use distill_lab::presets::PRESETS;
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        sweep: SweepArgs,
+    }
+    for p in PRESETS {
+        let (page, warnings) = Settings::from_query(&format!("{}&seed=5", p.query));
+        assert!(warnings.is_empty(), "{}: {warnings:?}", p.key);
+        let n = page.subset;
+        let data = format!("data/{}", page.dataset);
+        let cli = Cli::try_parse_from([
+            "sweep", "--data", &data, "--preset", p.key, "--seed", "5", "--out", "unused",
+        ])
+        .unwrap();
+        let cli = preset_students(cli.sweep, 26, n).unwrap();
+        assert_eq!(cli, page.students_spec(26, n), "lesson {}", p.key);
+    }
+    // It can fail: another seed is another run.
+    let quick = &PRESETS[0];
+    let other = Settings::from_query(&format!("{}&seed=6", quick.query)).0;
+    let cli = Cli::try_parse_from([
+        "sweep", "--data", "d", "--preset", quick.key, "--seed", "5", "--out", "u",
+    ])
+    .unwrap();
+    assert_ne!(
+        preset_students(cli.sweep, 26, other.subset).unwrap(),
+        other.students_spec(26, other.subset)
+    );
+}

@@ -6,7 +6,7 @@
 use super::fit::{CliHooks, FitPlan, Fitted, norm};
 use super::store::Loaded;
 use crate::data::augment::TargetsFrom;
-use crate::distill::{DistillConfig, Method};
+use crate::distill::Method;
 use crate::model::snapshot::Network;
 use crate::model::{Classifier, Student, Teacher};
 use crate::train::{
@@ -32,20 +32,6 @@ pub struct Knobs {
     /// step, a fresh view each epoch: Beyer et al.'s function matching).
     #[arg(long, default_value = "clean")]
     pub targets: TargetsFrom,
-}
-
-/// What a method needs besides the run's config.
-pub(super) struct MethodSpec<'a> {
-    pub(super) method: Method,
-    pub(super) distill: DistillConfig,
-    /// DML's temperature (1: the paper's).
-    pub(super) mutual_t: f32,
-    /// FitNets' stage-1 epochs.
-    pub(super) hint_epochs: usize,
-    /// What the pretrained teacher gives: its outputs cached once per run or sweep, or itself.
-    pub(super) teaching: &'a Teaching,
-    /// Classic distillation only: the first k samples carry labels (`sweep --labelled`).
-    pub(super) labelled: Option<usize>,
 }
 
 /// What `methods` need from `teacher` over the first `n` samples, cached once for a run or a
@@ -116,27 +102,26 @@ pub fn as_teacher(net: &Network) -> Result<&Teacher> {
     }
 }
 
-/// Train the student by `spec.method` as `plan` says (the core's [`train::run_students`],
-/// without a baseline: `sweep` fits its baseline once, `train` fits only the student).
-pub(super) fn run(spec: &MethodSpec, cfg: &TrainConfig, plan: &FitPlan) -> Result<MethodRun> {
+/// Train the student `students` asks for (its method; no baseline: `sweep` fits its baseline
+/// once, `train` only the student) from `teaching`, as `plan` says ([`train::run_students`]).
+pub(super) fn run(
+    students: &StudentsSpec,
+    teaching: &Teaching,
+    plan: &FitPlan,
+) -> Result<MethodRun> {
+    let method = students.method.context("no method to run")?;
     let students = StudentsSpec {
-        classes: plan.data.manifest.num_classes(),
-        cfg: cfg.clone(),
         baseline: false,
-        method: Some(spec.method),
-        distill: spec.distill,
-        hint_epochs: spec.hint_epochs,
-        mutual_t: spec.mutual_t,
-        labelled: spec.labelled,
+        ..students.clone()
     };
     let mut hooks = CliRun {
-        label: spec.method.name(),
+        label: method.name(),
         quiet: plan.quiet,
     };
     let r = pollster::block_on(train::run_students(
         &students,
         &plan.sets(),
-        spec.teaching,
+        teaching,
         &mut hooks,
     ))
     .map_err(|e| anyhow!(e))?;
@@ -182,21 +167,12 @@ pub(super) fn run(spec: &MethodSpec, cfg: &TrainConfig, plan: &FitPlan) -> Resul
     }
 }
 
-/// The label-only baseline as `plan` says (the core's [`train::run_students`] with no method).
-pub(super) fn baseline(
-    classes: usize,
-    cfg: &TrainConfig,
-    plan: &FitPlan,
-) -> Result<Fitted<Student>> {
+/// The label-only baseline of `students` as `plan` says ([`train::run_students`], no method).
+pub(super) fn baseline(students: &StudentsSpec, plan: &FitPlan) -> Result<Fitted<Student>> {
     let students = StudentsSpec {
-        classes,
-        cfg: cfg.clone(),
         baseline: true,
         method: None,
-        distill: DistillConfig::study(),
-        hint_epochs: 0,
-        mutual_t: 1.0,
-        labelled: None,
+        ..students.clone()
     };
     let mut hooks = CliRun {
         label: "baseline",

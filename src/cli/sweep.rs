@@ -6,11 +6,11 @@ use super::methods;
 use super::store::{Loaded, write_atomic};
 use super::train::{Common, pick_device, train_config};
 use super::weights::load_network;
-use crate::distill::{LossForm, Method};
+use crate::distill::{DistillConfig, LossForm, Method};
 use crate::model::Arch;
 use crate::presets::{PRESETS, Preset};
 use crate::settings;
-use crate::train::{self, Cell, SweepHooks, SweepPlan, Swept, TrainConfig};
+use crate::train::{self, Cell, StudentsSpec, SweepHooks, SweepPlan, Swept};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use serde_json::json;
@@ -86,13 +86,40 @@ fn with_preset(mut args: SweepArgs) -> Result<SweepArgs> {
     Ok(args)
 }
 
+/// The students of this sweep over `n` training samples of `classes` classes, its first
+/// method, T and λ in place (each cell replaces them): what the page's settings give for the same
+/// run ([`crate::settings::Settings::students_spec`]; `args` after [`with_preset`]).
+pub fn students_spec(args: &SweepArgs, classes: usize, n: usize) -> StudentsSpec {
+    let k = &args.knobs;
+    StudentsSpec {
+        classes,
+        cfg: train_config(&args.common),
+        baseline: true,
+        method: args.methods.first().copied(),
+        distill: DistillConfig {
+            form: args.loss,
+            temperature: args.temperatures.first().copied().unwrap_or(1.0),
+            weight: args.lambdas.first().copied().unwrap_or(0.5),
+        },
+        hint_epochs: k.hint_epochs,
+        mutual_t: k.mutual_t,
+        labelled: args.labelled.map(|k| k.min(n)),
+    }
+}
+
+/// `distill sweep --preset KEY …`'s students, as [`sweep`] runs them (for the test that a
+/// lesson's share link and its CLI flags mean the same run).
+pub fn preset_students(args: SweepArgs, classes: usize, n: usize) -> Result<StudentsSpec> {
+    Ok(students_spec(&with_preset(args)?, classes, n))
+}
+
 // Over 80 lines: the shell's steps in order (data, teacher, its cache, the core's sweep, the
 // outputs); the networks are built and trained by the core.
 pub fn sweep(args: SweepArgs) -> Result<()> {
     let started = Instant::now();
     let args = with_preset(args)?;
     let c = &args.common;
-    let (data, own_base, labelled, labelled_n) = sweep_data(&args)?;
+    let (data, own_base, labelled_n) = sweep_data(&args)?;
     let base_data = own_base.as_ref().unwrap_or(&data);
     let (n, val_n) = (data.train.len(), data.test.len());
     let base_n = base_data.train.len();
@@ -121,14 +148,14 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
         ),
         None => None,
     };
-    let classes = data.manifest.num_classes();
-    let cfg = train_config(c);
+    let students = students_spec(&args, data.manifest.num_classes(), n);
+    let cfg = &students.cfg;
     // Once for the whole sweep.
     let teaching = methods::cache_targets(
         teacher.as_ref(),
         &args.methods,
         args.knobs.targets,
-        &cfg,
+        cfg,
         &data,
         n,
         &device,
@@ -156,10 +183,8 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
         args: &args,
         plan: &plan,
         base_plan: &base_plan,
-        cfg: &cfg,
-        classes,
+        students: &students,
         teaching: &teaching,
-        labelled,
         labelled_n,
         baseline_epochs: 0,
         csv: String::from("loss,temperature,lambda,val_acc,gain,epochs,method\n"),
@@ -197,10 +222,9 @@ struct Cells<'a> {
     args: &'a SweepArgs,
     plan: &'a FitPlan<'a>,
     base_plan: &'a FitPlan<'a>,
-    cfg: &'a TrainConfig,
-    classes: usize,
+    /// Every cell's students, its method and loss replaced.
+    students: &'a StudentsSpec,
     teaching: &'a train::Teaching,
-    labelled: Option<usize>,
     /// Samples that carry labels, before any repeat.
     labelled_n: usize,
     baseline_epochs: usize,
@@ -212,7 +236,7 @@ impl SweepHooks for Cells<'_> {
     type Error = anyhow::Error;
 
     async fn baseline(&mut self) -> Result<Option<f32>> {
-        let base = methods::baseline(self.classes, self.cfg, self.base_plan)?;
+        let base = methods::baseline(self.students, self.base_plan)?;
         let acc = base.history.last().map_or(0.0, |r| r.val_accuracy);
         self.baseline_epochs = base.history.len();
         let (labelled_n, base_n) = (self.labelled_n, self.base_plan.n);
@@ -223,15 +247,12 @@ impl SweepHooks for Cells<'_> {
     async fn cell(&mut self, cell: &Cell, base_acc: f32) -> Result<Option<f32>> {
         let (method, distill) = (cell.method, cell.distill);
         let (t, l, knobs) = (distill.temperature, distill.weight, &self.args.knobs);
-        let spec = methods::MethodSpec {
-            method,
+        let students = StudentsSpec {
+            method: Some(method),
             distill,
-            mutual_t: knobs.mutual_t,
-            hint_epochs: knobs.hint_epochs,
-            teaching: self.teaching,
-            labelled: self.labelled,
+            ..self.students.clone()
         };
-        let r = methods::run(&spec, self.cfg, self.plan)?;
+        let r = methods::run(&students, self.teaching, self.plan)?;
         let f = &r.student;
         let acc = f.history.last().map_or(0.0, |r| r.val_accuracy);
         eprintln!(
@@ -272,9 +293,9 @@ fn print_grid(args: &SweepArgs, swept: &Swept) {
 }
 
 /// The sweep's data: the set every student sees, the baseline's own set when only some samples
-/// carry labels (`--labelled`: those samples, repeated), which are labelled (`--labelled`), and
-/// how many samples carry labels before any repeat.
-fn sweep_data(args: &SweepArgs) -> Result<(Loaded, Option<Loaded>, Option<usize>, usize)> {
+/// carry labels (`--labelled`: those samples, repeated), and how many samples carry labels
+/// before any repeat.
+fn sweep_data(args: &SweepArgs) -> Result<(Loaded, Option<Loaded>, usize)> {
     let c = &args.common;
     let mut data = c.load()?;
     if args.labelled == Some(0) {
@@ -299,5 +320,5 @@ fn sweep_data(args: &SweepArgs) -> Result<(Loaded, Option<Loaded>, Option<usize>
         dir: data.dir.clone(),
         manifest: data.manifest.clone(),
     });
-    Ok((data, own_base, labelled, labelled_n))
+    Ok((data, own_base, labelled_n))
 }

@@ -12,7 +12,8 @@ use crate::distill::{DistillConfig, LossForm, Method};
 use crate::model::snapshot::{self, Network, WeightsMeta};
 use crate::model::{Arch, StudentConfig, TeacherConfig};
 use crate::train::{
-    EpochRecord, FitEnd, NetworkConfig, ObjectiveConfig, OptimizerKind, RunConfig, TrainConfig,
+    EpochRecord, FitEnd, NetworkConfig, ObjectiveConfig, OptimizerKind, RunConfig, StudentsSpec,
+    TrainConfig,
 };
 use anyhow::{Context, Result, bail};
 use burn::prelude::*;
@@ -247,6 +248,22 @@ fn run_config(args: &TrainArgs, classes: usize, samples: usize) -> RunConfig {
     RunConfig::new(network, train_config(&args.common), objective, samples, by)
 }
 
+/// The students `args` ask for, `config` being their run's (`distill train` fits one of them:
+/// the baseline, or the method's student).
+fn students_spec(args: &TrainArgs, config: &RunConfig, classes: usize) -> StudentsSpec {
+    let k = &args.knobs;
+    StudentsSpec {
+        classes,
+        cfg: config.train.clone(),
+        baseline: config.objective.method.is_none(),
+        method: config.objective.method,
+        distill: (config.objective.distill).unwrap_or_else(DistillConfig::study),
+        hint_epochs: k.hint_epochs,
+        mutual_t: k.mutual_t,
+        labelled: None,
+    }
+}
+
 /// Train the network `config` describes as `plan` says (a student by its method, from the
 /// teacher in `args`): the network, its epochs, how it ended and the seconds it took.
 fn fit_network(
@@ -272,19 +289,8 @@ fn fit_network(
             plan.n,
             device,
         )?;
-        let k = &args.knobs;
-        let spec = methods::MethodSpec {
-            method,
-            distill: config
-                .objective
-                .distill
-                .unwrap_or_else(DistillConfig::study),
-            mutual_t: k.mutual_t,
-            hint_epochs: k.hint_epochs,
-            teaching: &targets,
-            labelled: None,
-        };
-        let r = methods::run(&spec, cfg, plan)?;
+        let students = students_spec(args, config, plan.data.manifest.num_classes());
+        let r = methods::run(&students, &targets, plan)?;
         if let Some(acc) = r.peer_acc {
             eprintln!("the cohort's peer reached {acc:.4}");
         }
@@ -297,7 +303,7 @@ fn fit_network(
             (Network::Teacher(f.model), f.history, f.end, f.seconds)
         }
         NetworkConfig::Student(nc) => {
-            let f = methods::baseline(nc.classes, cfg, plan)?;
+            let f = methods::baseline(&students_spec(args, config, nc.classes), plan)?;
             (Network::Student(f.model), f.history, f.end, f.seconds)
         }
     })

@@ -18,9 +18,11 @@ use crate::model::{
     self, Classifier, HintedStudent, Student, StudentConfig, Teacher, TeacherConfig,
 };
 use burn::prelude::*;
+use serde::{Deserialize, Serialize};
 
-/// Which students to train, and how.
-#[derive(Debug, Clone)]
+/// Which students to train, and how: what the page's settings (`Settings::students_spec`) and
+/// the CLI's flags (`distill sweep`, `distill train`) both convert into.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StudentsSpec {
     pub classes: usize,
     /// The baseline's loop; every student's, but for FitNets' hint stage.

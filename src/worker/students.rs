@@ -12,7 +12,7 @@ use super::state::send;
 use crate::model::snapshot::Network;
 use crate::protocol::{FromWorker, Phase, Role};
 use crate::settings;
-use crate::train::{self, StudentsRun, StudentsSpec, Taught, Teaching};
+use crate::train::{self, StudentsRun, Taught, Teaching};
 use burn::prelude::*;
 use std::rc::Rc;
 
@@ -29,16 +29,7 @@ pub async fn students(env: &Env<'_>, teaching: Teaching) -> Result<Phase, Worker
         Some(k) if !mutual => Rc::new(env.train.repeated(k, settings::LABELLED_EPOCH)),
         _ => env.train.clone(),
     };
-    let spec = StudentsSpec {
-        classes: env.classes,
-        cfg: s.train_config(),
-        baseline: true,
-        method: Some(s.method),
-        distill: s.distill_config(),
-        hint_epochs: s.hint_epochs,
-        mutual_t: settings::MUTUAL_T,
-        labelled,
-    };
+    let spec = s.students_spec(env.classes, n);
     let sets = env.sets(&base_set);
     let run = train::run_students(&spec, &sets, &teaching, &mut PageRun::new(env)).await?;
     let (finished, ok) = outcome(env, run)?;
