@@ -45,10 +45,8 @@ def _n(v):
 
 def _budget(c):
     """The campaign's budget and targets, from its command."""
-    words = c["command"].split()
-    keep = [w for w in words[3:] if w not in ("--libfuzzer",)]
-    note = [w for i, w in enumerate(keep) if w != "--note" and (i == 0 or keep[i - 1] != "--note")]
-    return "`" + " ".join(note) + "`" if note else "defaults"
+    keep = [w for w in c["command"].split()[3:] if w != "--libfuzzer"]
+    return "`" + " ".join(keep) + "`" if keep else "defaults"
 
 
 def table(doc):

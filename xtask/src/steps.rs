@@ -531,7 +531,18 @@ pub fn fuzz(args: &[String]) -> Result<()> {
                 FUZZ_TARGETS.join(", ")
             ));
         }
-        let command = format!("cargo xtask fuzz {}", args.join(" "));
+        // The command as run, less the note (recorded apart).
+        let mut shown = Vec::new();
+        let mut it = args.iter();
+        while let Some(a) = it.next() {
+            match a.as_str() {
+                "--note" => {
+                    it.next();
+                }
+                _ => shown.push(a.as_str()),
+            }
+        }
+        let command = format!("cargo xtask fuzz {}", shown.join(" "));
         let note = value(args, "--note").unwrap_or_default();
         return libfuzzer(&budget, &targets, &command, &note);
     }
@@ -684,7 +695,9 @@ fn libfuzzer(budget: &str, targets: &[&str], command: &str, note: &str) -> Resul
         };
         // The last status line: `#N DONE cov: E ft: F corp: C/SIZE ...` (edges covered, inputs
         // kept).
-        let done = lines.iter().rev().find(|l| l.contains(" DONE ")).cloned();
+        let done = (lines.iter().rev())
+            .find(|l| l.contains("DONE") && l.contains("cov:"))
+            .cloned();
         let after = |key: &str| {
             let rest = done.as_deref()?.split(key).nth(1)?;
             rest.split(|c: char| !c.is_ascii_digit())
