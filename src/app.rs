@@ -55,24 +55,47 @@ fn register_service_worker() {
     }
 }
 
-// Over 80 lines: the page's markup, one tree per view, with each panel's props in it.
 #[function_component(App)]
 pub fn app() -> Html {
     renders::panel("app");
     let state = use_reducer(|| State::from_query(&location_query()));
+    let link = use_worker_link(&state);
+    let datasets = use_datasets();
+    use_effect_with(state.settings.clone(), set_location_query);
+    let cb = callbacks::use_callbacks(&state, &link);
+    let running = matches!(
+        state.run.phase,
+        Phase::Loading | Phase::Training(_) | Phase::Caching { .. } | Phase::Students
+    );
+    use_present_keys(&state, &cb);
+    let panels = Panels::of(&state, &cb);
+    if state.settings.present {
+        present_view(&state, &cb, panels, running)
+    } else {
+        lab_view(&state, &cb, panels, running, &datasets)
+    }
+}
+
+/// The link to the training worker, connected once the page is up (and the service worker
+/// registered).
+#[hook]
+fn use_worker_link(state: &UseReducerHandle<State>) -> link::LinkRef {
     let link: link::LinkRef = {
         let dispatch = state.dispatcher();
         use_mut_ref(move || link::Link::new(dispatch))
     };
-    {
-        let (link, pref) = (link.clone(), state.settings.device);
-        use_effect_with((), move |_| {
-            let bench = crate::settings::bench_request(&location_query());
-            spawn_local(async move { link::connect(&link, pref, bench).await });
-            register_service_worker();
-        });
-    }
-    // The datasets on this server, for the dataset picker (a text field until known).
+    let (l, pref) = (link.clone(), state.settings.device);
+    use_effect_with((), move |_| {
+        let bench = crate::settings::bench_request(&location_query());
+        spawn_local(async move { link::connect(&l, pref, bench).await });
+        register_service_worker();
+    });
+    link
+}
+
+/// The datasets on this server, for the dataset picker (a text field until known).
+#[hook]
+fn use_datasets() -> UseStateHandle<Option<Vec<String>>> {
     let datasets = use_state(|| None::<Vec<String>>);
     {
         let datasets = datasets.clone();
@@ -80,20 +103,19 @@ pub fn app() -> Html {
             spawn_local(async move { datasets.set(lessons::datasets_here().await) });
         });
     }
-    use_effect_with(state.settings.clone(), set_location_query);
-    let cb = callbacks::use_callbacks(&state, &link);
-    let running = matches!(
-        state.phase,
-        Phase::Loading | Phase::Training(_) | Phase::Caching { .. } | Phase::Students
-    );
-    // The presentation view's keys: T through the explorer's temperatures, the sample through
-    // the grid.
+    datasets
+}
+
+/// The presentation view's keys: T through the explorer's temperatures, the sample through the
+/// grid.
+#[hook]
+fn use_present_keys(state: &UseReducerHandle<State>, cb: &callbacks::Callbacks) {
     let on_key = {
         let (d, select) = (state.dispatcher(), cb.select.clone());
         let (t, thumbs, selected) = (
-            state.explorer_t,
-            state.thumbs.clone(),
-            state.selected.clone(),
+            state.explorer.t,
+            state.run.thumbs.clone(),
+            state.explorer.selected.clone(),
         );
         Callback::from(move |k: present::Key| match k {
             present::Key::Temperature(up) => d.dispatch(Action::ExplorerT(present::step_t(t, up))),
@@ -105,88 +127,118 @@ pub fn app() -> Html {
         })
     };
     present::use_keys(state.settings.present, on_key);
-    let set_present = |on: bool| {
-        let edit = cb.on_settings.clone();
-        Callback::from(move |_| edit.emit(std::rc::Rc::new(move |s: &mut Settings| s.present = on)))
-    };
-    let s = &*state;
-    // Each panel gets only what it shows (`Rc`'d where it is large), so a step of training
-    // renders the curves and not the explorer, the confusion matrix or the controls.
-    let messages = html! {
-        <messages::Messages warnings={s.warnings.clone()} checkpoint={s.checkpoint.clone()} crashed={s.crashed}
-            errors={s.errors.clone()} notices={s.notices.clone()}
-            on_dismiss={cb.on_dismiss.clone()} on_checkpoint={cb.on_checkpoint.clone()} on_restart={cb.on_restart.clone()} />
-    };
-    let explorer = html! {
-        <explorer::Explorer thumbs={s.thumbs.clone()} images={s.images.clone()} selected={s.selected.clone()}
-            classes={s.classes.clone()} logits={s.logits.clone()} t={s.explorer_t} method={s.settings.method}
-            on_select={cb.on_select.clone()} on_temperature={cb.on_temperature.clone()} on_refresh={cb.on_refresh.clone()} />
-    };
-    let curves = html! {
-        <charts::Curves curves={s.curves.clone()} phase={s.phase} paused={s.paused} method={s.settings.method} batch={s.settings.batch} />
-    };
-    let results = html! {
-        <results::Results results={s.results.clone()} finished={s.finished.clone()} settings={s.settings.clone()}
-            curves={s.curves.clone()} device={s.device.clone()} dataset={s.dataset.clone()} classes={s.classes.clone()} />
-    };
-    if s.settings.present {
-        let (start, pause) = (cb.on_start.clone(), cb.on_pause.clone());
-        let paused = s.paused;
-        return html! {
-            <div class="page present">
-                <header class="top">
-                    <h1>{ "Distill Lab" }</h1>
-                    <p class="keys" id="present-keys">{ "Keys: ↑ ↓ temperature (1, 2, 5, 10, 20) · ← → sample" }</p>
-                    <div class="buttons">
-                        <button id="start" class="primary" disabled={running} onclick={Callback::from(move |_| start.emit(()))}>{ "Start" }</button>
-                        <button id="pause" disabled={!running} onclick={Callback::from(move |_| pause.emit(!paused))}>{ if paused { "Resume" } else { "Pause" } }</button>
-                        <button id="leave-present" onclick={set_present(false)}>{ "Back to the lab" }</button>
-                    </div>
-                </header>
-                <main>{ messages }{ explorer }{ curves }{ results }</main>
-            </div>
-        };
+}
+
+/// Into or out of the presentation view.
+fn set_present(cb: &callbacks::Callbacks, on: bool) -> Callback<MouseEvent> {
+    let edit = cb.on_settings.clone();
+    Callback::from(move |_| edit.emit(std::rc::Rc::new(move |s: &mut Settings| s.present = on)))
+}
+
+/// The panels both views show. Each gets only what it shows (`Rc`'d where it is large), so a
+/// step of training renders the curves and not the explorer, the confusion matrix or the
+/// controls.
+struct Panels {
+    messages: Html,
+    explorer: Html,
+    curves: Html,
+    results: Html,
+}
+
+impl Panels {
+    fn of(s: &State, cb: &callbacks::Callbacks) -> Panels {
+        let (run, ex) = (&s.run, &s.explorer);
+        Panels {
+            messages: html! {
+                <messages::Messages warnings={run.warnings.clone()} checkpoint={run.checkpoint.clone()} crashed={run.crashed}
+                    errors={run.errors.clone()} notices={run.notices.clone()}
+                    on_dismiss={cb.on_dismiss.clone()} on_checkpoint={cb.on_checkpoint.clone()} on_restart={cb.on_restart.clone()} />
+            },
+            explorer: html! {
+                <explorer::Explorer thumbs={run.thumbs.clone()} images={ex.images.clone()} selected={ex.selected.clone()}
+                    classes={run.classes.clone()} logits={run.logits.clone()} t={ex.t} method={s.settings.method}
+                    on_select={cb.on_select.clone()} on_temperature={cb.on_temperature.clone()} on_refresh={cb.on_refresh.clone()} />
+            },
+            curves: html! {
+                <charts::Curves curves={run.curves.clone()} phase={run.phase} paused={run.paused} method={s.settings.method} batch={s.settings.batch} />
+            },
+            results: html! {
+                <results::Results results={run.results.clone()} finished={s.finished.clone()} settings={s.settings.clone()}
+                    curves={run.curves.clone()} device={run.device.clone()} dataset={run.dataset.clone()} classes={run.classes.clone()} />
+            },
+        }
     }
-    let teacher_ready = s.has_model(Role::Teacher) && !running && s.phase != Phase::Idle;
-    let busy = running || s.sweep.running;
+}
+
+/// The presentation view: the run's controls in the header, the four panels below.
+fn present_view(s: &State, cb: &callbacks::Callbacks, p: Panels, running: bool) -> Html {
+    let (start, pause) = (cb.on_start.clone(), cb.on_pause.clone());
+    let paused = s.run.paused;
+    html! {
+        <div class="page present">
+            <header class="top">
+                <h1>{ "Distill Lab" }</h1>
+                <p class="keys" id="present-keys">{ "Keys: ↑ ↓ temperature (1, 2, 5, 10, 20) · ← → sample" }</p>
+                <div class="buttons">
+                    <button id="start" class="primary" disabled={running} onclick={Callback::from(move |_| start.emit(()))}>{ "Start" }</button>
+                    <button id="pause" disabled={!running} onclick={Callback::from(move |_| pause.emit(!paused))}>{ if paused { "Resume" } else { "Pause" } }</button>
+                    <button id="leave-present" onclick={set_present(cb, false)}>{ "Back to the lab" }</button>
+                </div>
+            </header>
+            <main>{ p.messages }{ p.explorer }{ p.curves }{ p.results }</main>
+        </div>
+    }
+}
+
+/// The lab: the lessons, the controls and every panel, in page order.
+fn lab_view(
+    s: &State,
+    cb: &callbacks::Callbacks,
+    p: Panels,
+    running: bool,
+    datasets: &UseStateHandle<Option<Vec<String>>>,
+) -> Html {
+    let teacher_ready = s.has_model(Role::Teacher) && !running && s.run.phase != Phase::Idle;
+    let busy = running || s.run.sweep.running;
     let has_model = Role::ALL.map(|r| s.has_model(r));
+    let run = &s.run;
     html! {
         <div class="page">
             <header class="top">
                 <h1>{ "Distill Lab" }</h1>
                 <p class="tagline">{ "Watch a teacher CNN's knowledge flow into a small student MLP, in your browser." }</p>
-                <messages::DeviceBadge device={s.device.clone()} />
-                <button id="present" onclick={set_present(true)}>{ "Presentation view (for a projector)" }</button>
+                <messages::DeviceBadge device={run.device.clone()} />
+                <button id="present" onclick={set_present(cb, true)}>{ "Presentation view (for a projector)" }</button>
             </header>
             <main>
-            { messages }
+            { p.messages }
             <lessons::Lessons settings={s.settings.clone()} running={busy} on_change={cb.on_settings.clone()} />
             <controls::Controls
                 settings={s.settings.clone()}
-                datasets={(*datasets).clone()}
+                datasets={(**datasets).clone()}
                 running={busy}
-                paused={s.paused}
+                paused={run.paused}
                 on_change={cb.on_settings.clone()}
                 on_start={cb.on_start.clone()}
                 on_pause={cb.on_pause.clone()}
                 on_stop={cb.on_stop.clone()}
             />
-            <loading::Loading shards={s.shards.clone()} shards_total={s.shards_total} bytes_total={s.bytes_total}
-                dataset={s.dataset.clone()} phase={s.phase} />
-            { curves }
-            { results }
-            { explorer }
-            <draw::DrawPad drawn={s.drawn.clone()} classes={s.classes.clone()} t={s.explorer_t}
+            <loading::Loading shards={run.shards.clone()} shards_total={run.shards_total} bytes_total={run.bytes_total}
+                dataset={run.dataset.clone()} phase={run.phase} />
+            { p.curves }
+            { p.results }
+            { p.explorer }
+            <draw::DrawPad drawn={run.drawn.clone()} classes={run.classes.clone()} t={s.explorer.t}
                 have_models={has_model.iter().any(|&h| h)} dataset={s.settings.dataset.clone()}
                 on_input={cb.on_draw.clone()} on_published={cb.on_published.clone()} />
-            <confusion::Confusion classes={s.classes.clone()} predictions={s.predictions.clone()}
-                val_labels={s.val_labels.clone()} on_pick={cb.select.clone()} />
-            <sweep::SweepPanel sweep={s.sweep.clone()} subset={s.settings.subset} loss={s.settings.loss}
+            <confusion::Confusion classes={run.classes.clone()} predictions={run.predictions.clone()}
+                val_labels={run.val_labels.clone()} on_pick={cb.select.clone()} />
+            <sweep::SweepPanel sweep={run.sweep.clone()} subset={s.settings.subset} loss={s.settings.loss}
                 can_run={teacher_ready} on_run={cb.on_sweep.clone()} on_stop={cb.on_stop.clone()} />
             <models::Models settings={s.settings.clone()} has_model={has_model} imported={s.imported.clone()}
                 running={running} on_export={cb.on_export.clone()} on_import={cb.on_import.clone()}
                 on_settings={cb.on_settings.clone()} />
-            <speed::Speed bench={s.bench.clone()} bench_running={s.bench_running} can_run={!busy} on_run={cb.on_bench.clone()} />
+            <speed::Speed bench={run.bench.clone()} bench_running={run.bench_running} can_run={!busy} on_run={cb.on_bench.clone()} />
             </main>
             <footer>
                 { "The study: Keras on EMNIST letters; teacher 94.4 %, student alone 91.6 %, distilled 92.2 % (T = 10, λ = 0.5). " }

@@ -34,8 +34,8 @@ pub struct Callbacks {
     pub on_restart: Callback<()>,
 }
 
-// Over 80 lines: a few lines per callback, side by side so each one's deps can be read
-// against what it captures; splitting it would only spread them out.
+/// Every callback of the page, made by a hook per concern (the run, the explorer, the files)
+/// plus the few that only dispatch.
 #[hook]
 pub fn use_callbacks(state: &UseReducerHandle<State>, link: &LinkRef) -> Callbacks {
     let d = state.dispatcher();
@@ -43,6 +43,60 @@ pub fn use_callbacks(state: &UseReducerHandle<State>, link: &LinkRef) -> Callbac
         let d = d.clone();
         use_callback((), move |e: Edit, _| d.dispatch(Action::Edit(e)))
     };
+    let on_dismiss = {
+        let d = d.clone();
+        use_callback((), move |i: usize, _| d.dispatch(Action::Dismiss(i)))
+    };
+    let on_sweep = {
+        let (d, link) = (d.clone(), link.clone());
+        use_callback((), move |spec: SweepSpec, _| {
+            d.dispatch(Action::SweepStarted);
+            link::send(&link, ToWorker::Sweep(spec));
+        })
+    };
+    let on_bench = {
+        let (d, link) = (d.clone(), link.clone());
+        use_callback((), move |cpu: bool, _| {
+            d.dispatch(Action::BenchStarted);
+            link::bench(&link, cpu);
+        })
+    };
+    let run = use_run_callbacks(state, link);
+    let ex = use_explorer_callbacks(state, link);
+    let files = use_file_callbacks(state, link);
+    Callbacks {
+        on_settings,
+        on_start: run.on_start,
+        on_pause: run.on_pause,
+        on_stop: run.on_stop,
+        select: ex.select,
+        on_select: ex.on_select,
+        on_refresh: ex.on_refresh,
+        on_temperature: ex.on_temperature,
+        on_dismiss,
+        on_draw: ex.on_draw,
+        on_export: files.on_export,
+        on_import: files.on_import,
+        on_published: files.on_published,
+        on_sweep,
+        on_bench,
+        on_checkpoint: run.on_checkpoint,
+        on_restart: run.on_restart,
+    }
+}
+
+/// Start, pause, stop, resume a saved run, restart a dead worker.
+struct RunCallbacks {
+    on_start: Callback<()>,
+    on_pause: Callback<bool>,
+    on_stop: Callback<()>,
+    on_checkpoint: Callback<bool>,
+    on_restart: Callback<()>,
+}
+
+#[hook]
+fn use_run_callbacks(state: &UseReducerHandle<State>, link: &LinkRef) -> RunCallbacks {
+    let d = state.dispatcher();
     let on_start = {
         let (d, link) = (d.clone(), link.clone());
         use_callback(state.settings.clone(), move |_: (), s: &Settings| {
@@ -70,6 +124,54 @@ pub fn use_callbacks(state: &UseReducerHandle<State>, link: &LinkRef) -> Callbac
         let link = link.clone();
         use_callback((), move |_: (), _| link::send(&link, ToWorker::Stop))
     };
+    let on_checkpoint = {
+        let (d, link) = (d.clone(), link.clone());
+        let saved = state.run.checkpoint.as_ref().map(|c| c.query.clone());
+        use_callback(saved, move |resume: bool, saved: &Option<String>| {
+            d.dispatch(Action::CheckpointHandled);
+            if !resume {
+                link::send(&link, ToWorker::DiscardCheckpoint);
+                return;
+            }
+            // The saved run's own Device setting decides the bundle.
+            let pref =
+                (saved.as_deref()).map_or(DevicePref::Auto, |q| Settings::from_query(q).0.device);
+            let link = link.clone();
+            let msgs = vec![ToWorker::ResumeFromCheckpoint { cpu: false }];
+            spawn_local(async move { link::send_with(&link, pref, msgs).await });
+        })
+    };
+    // The worker died (a lost GPU device ends in a panic): a CPU worker goes on from the
+    // checkpoint of the last completed epoch.
+    let on_restart = {
+        let (d, link) = (d.clone(), link.clone());
+        use_callback((), move |_: (), _| {
+            d.dispatch(Action::WorkerRestarted);
+            link::respawn(&link, link::Bundle::Cpu);
+            link::send(&link, ToWorker::ResumeFromCheckpoint { cpu: true });
+        })
+    };
+    RunCallbacks {
+        on_start,
+        on_pause,
+        on_stop,
+        on_checkpoint,
+        on_restart,
+    }
+}
+
+/// Pick samples, move the explorer's T, draw.
+struct ExplorerCallbacks {
+    select: Callback<Vec<usize>>,
+    on_select: Callback<usize>,
+    on_refresh: Callback<()>,
+    on_temperature: Callback<f32>,
+    on_draw: Callback<Option<Vec<u8>>>,
+}
+
+#[hook]
+fn use_explorer_callbacks(state: &UseReducerHandle<State>, link: &LinkRef) -> ExplorerCallbacks {
+    let d = state.dispatcher();
     let select = {
         let (d, link) = (d.clone(), link.clone());
         use_callback((), move |next: Vec<usize>, _| {
@@ -78,7 +180,7 @@ pub fn use_callbacks(state: &UseReducerHandle<State>, link: &LinkRef) -> Callbac
         })
     };
     let on_select = use_callback(
-        (select.clone(), state.selected.clone()),
+        (select.clone(), state.explorer.selected.clone()),
         |index: usize, (select, selected)| {
             let mut next = selected.clone();
             if let Some(pos) = next.iter().position(|&i| i == index) {
@@ -93,7 +195,7 @@ pub fn use_callbacks(state: &UseReducerHandle<State>, link: &LinkRef) -> Callbac
     let on_refresh = {
         let link = link.clone();
         use_callback(
-            state.selected.clone(),
+            state.explorer.selected.clone(),
             move |_: (), selected: &Vec<usize>| {
                 link::send(&link, ToWorker::Inspect(selected.clone()))
             },
@@ -102,10 +204,6 @@ pub fn use_callbacks(state: &UseReducerHandle<State>, link: &LinkRef) -> Callbac
     let on_temperature = {
         let d = d.clone();
         use_callback((), move |t: f32, _| d.dispatch(Action::ExplorerT(t)))
-    };
-    let on_dismiss = {
-        let d = d.clone();
-        use_callback((), move |i: usize, _| d.dispatch(Action::Dismiss(i)))
     };
     let on_draw = {
         let (d, link) = (d.clone(), link.clone());
@@ -116,6 +214,25 @@ pub fn use_callbacks(state: &UseReducerHandle<State>, link: &LinkRef) -> Callbac
             d.dispatch(Action::Drew(input));
         })
     };
+    ExplorerCallbacks {
+        select,
+        on_select,
+        on_refresh,
+        on_temperature,
+        on_draw,
+    }
+}
+
+/// Weights files: download, load, the published teacher.
+struct FileCallbacks {
+    on_export: Callback<Role>,
+    on_import: Callback<(String, Vec<u8>)>,
+    on_published: Callback<()>,
+}
+
+#[hook]
+fn use_file_callbacks(state: &UseReducerHandle<State>, link: &LinkRef) -> FileCallbacks {
+    let d = state.dispatcher();
     let on_export = {
         let link = link.clone();
         use_callback((), move |role: Role, _| {
@@ -142,65 +259,10 @@ pub fn use_callbacks(state: &UseReducerHandle<State>, link: &LinkRef) -> Callbac
         )
     };
     let on_published = use_published(&d, &on_import, &state.settings.dataset);
-    let on_sweep = {
-        let (d, link) = (d.clone(), link.clone());
-        use_callback((), move |spec: SweepSpec, _| {
-            d.dispatch(Action::SweepStarted);
-            link::send(&link, ToWorker::Sweep(spec));
-        })
-    };
-    let on_bench = {
-        let (d, link) = (d.clone(), link.clone());
-        use_callback((), move |cpu: bool, _| {
-            d.dispatch(Action::BenchStarted);
-            link::bench(&link, cpu);
-        })
-    };
-    let on_checkpoint = {
-        let (d, link) = (d.clone(), link.clone());
-        let saved = state.checkpoint.as_ref().map(|c| c.query.clone());
-        use_callback(saved, move |resume: bool, saved: &Option<String>| {
-            d.dispatch(Action::CheckpointHandled);
-            if !resume {
-                link::send(&link, ToWorker::DiscardCheckpoint);
-                return;
-            }
-            // The saved run's own Device setting decides the bundle.
-            let pref =
-                (saved.as_deref()).map_or(DevicePref::Auto, |q| Settings::from_query(q).0.device);
-            let link = link.clone();
-            let msgs = vec![ToWorker::ResumeFromCheckpoint { cpu: false }];
-            spawn_local(async move { link::send_with(&link, pref, msgs).await });
-        })
-    };
-    // The worker died (a lost GPU device ends in a panic): a CPU worker goes on from the
-    // checkpoint of the last completed epoch.
-    let on_restart = {
-        let (d, link) = (d.clone(), link.clone());
-        use_callback((), move |_: (), _| {
-            d.dispatch(Action::WorkerRestarted);
-            link::respawn(&link, link::Bundle::Cpu);
-            link::send(&link, ToWorker::ResumeFromCheckpoint { cpu: true });
-        })
-    };
-    Callbacks {
-        on_settings,
-        on_start,
-        on_pause,
-        on_stop,
-        select,
-        on_select,
-        on_refresh,
-        on_temperature,
-        on_dismiss,
-        on_draw,
+    FileCallbacks {
         on_export,
         on_import,
         on_published,
-        on_sweep,
-        on_bench,
-        on_checkpoint,
-        on_restart,
     }
 }
 

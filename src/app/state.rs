@@ -37,9 +37,23 @@ impl Curve {
     }
 }
 
+/// The page's state by concern: the settings; what the current run produced (replaced whole
+/// when a run starts or resumes); the explorer's choices and the files loaded (kept across runs);
+/// and the runs finished in this visit.
 #[derive(Debug, Clone, PartialEq)]
 pub struct State {
     pub settings: Settings,
+    pub run: Run,
+    pub explorer: Explorer,
+    /// Weights files loaded from disk, described.
+    pub imported: Rc<Vec<(Role, String)>>,
+    /// Runs finished in this visit, for the results' spread over seeds.
+    pub finished: Rc<Vec<FinishedRun>>,
+}
+
+/// Everything one run (or the page before its first) has produced.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Run {
     /// Adjusted URL values.
     pub warnings: Vec<String>,
     pub phase: Phase,
@@ -53,30 +67,70 @@ pub struct State {
     pub curves: Rc<[Curve; 4]>,
     pub results: Rc<Vec<ResultRow>>,
     pub thumbs: Rc<Vec<Thumb>>,
-    pub selected: Vec<usize>,
     pub logits: Rc<Logits>,
-    /// The explorer's free temperature (the slider).
-    pub explorer_t: f32,
     pub errors: Rc<Vec<String>>,
     pub notices: Rc<Vec<String>>,
     /// A run saved by an earlier visit, offered for resuming.
     pub checkpoint: Option<CheckpointInfo>,
     /// The worker died (a panic, e.g. a lost GPU device): the page offers a restart.
     pub crashed: bool,
-    /// Every test image the page has (the grid's and those picked from a confusion cell).
-    pub images: Rc<Vec<Thumb>>,
     pub val_labels: Rc<Vec<u8>>,
     /// Latest validation predictions per network (indexed by `Role::index`).
     pub predictions: Rc<[Option<Vec<u8>>; 4]>,
     pub drawn: Rc<Drawn>,
     pub sweep: Rc<Sweep>,
-    /// Weights files loaded from disk, described.
-    pub imported: Rc<Vec<(Role, String)>>,
     /// The speed test: running, and its figures per device.
     pub bench_running: bool,
     pub bench: Rc<Vec<BenchReport>>,
-    /// Runs finished in this visit, for the results' spread over seeds.
-    pub finished: Rc<Vec<FinishedRun>>,
+}
+
+impl Default for Run {
+    fn default() -> Self {
+        Run {
+            warnings: Vec::new(),
+            phase: Phase::Idle,
+            paused: false,
+            device: None,
+            dataset: None,
+            classes: Default::default(),
+            shards_total: 0,
+            bytes_total: 0,
+            shards: Default::default(),
+            curves: Default::default(),
+            results: Default::default(),
+            thumbs: Default::default(),
+            logits: Default::default(),
+            errors: Default::default(),
+            notices: Default::default(),
+            checkpoint: None,
+            crashed: false,
+            val_labels: Default::default(),
+            predictions: Default::default(),
+            drawn: Default::default(),
+            sweep: Default::default(),
+            bench_running: false,
+            bench: Default::default(),
+        }
+    }
+}
+
+impl Run {
+    /// A run just started (or resumed): nothing produced yet.
+    fn loading() -> Self {
+        Run {
+            phase: Phase::Loading,
+            ..Run::default()
+        }
+    }
+}
+
+/// The explorer's choices: every test image the page has (the grid's and those picked from a
+/// confusion cell), the ones selected, and the slider's free temperature.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Explorer {
+    pub images: Rc<Vec<Thumb>>,
+    pub selected: Vec<usize>,
+    pub t: f32,
 }
 
 /// A finished run: its settings less the seed (and what does not change the numbers), the
@@ -135,95 +189,79 @@ impl State {
     pub fn from_query(query: &str) -> State {
         let (settings, warnings) = crate::presets::opening_settings(query);
         State {
-            explorer_t: settings.temperature,
+            explorer: Explorer {
+                images: Default::default(),
+                selected: Vec::new(),
+                t: settings.temperature,
+            },
             settings,
-            warnings,
-            phase: Phase::Idle,
-            paused: false,
-            device: None,
-            dataset: None,
-            classes: Default::default(),
-            shards_total: 0,
-            bytes_total: 0,
-            shards: Default::default(),
-            curves: Default::default(),
-            results: Default::default(),
-            finished: Default::default(),
-            thumbs: Default::default(),
-            selected: Vec::new(),
-            logits: Default::default(),
-            errors: Default::default(),
-            notices: Default::default(),
-            checkpoint: None,
-            crashed: false,
-            images: Default::default(),
-            val_labels: Default::default(),
-            predictions: Default::default(),
-            drawn: Default::default(),
-            sweep: Default::default(),
+            run: Run {
+                warnings,
+                ..Run::default()
+            },
             imported: Default::default(),
-            bench_running: false,
-            bench: Default::default(),
+            finished: Default::default(),
         }
     }
 
     pub fn image(&self, index: usize) -> Option<&Thumb> {
-        self.images.iter().find(|t| t.index == index)
+        self.explorer.images.iter().find(|t| t.index == index)
     }
 
     fn add_images(&mut self, thumbs: &[Thumb]) {
         for t in thumbs {
             if self.image(t.index).is_none() {
-                Rc::make_mut(&mut self.images).push(t.clone());
+                Rc::make_mut(&mut self.explorer.images).push(t.clone());
             }
         }
     }
 
     /// Whether a network exists to download (trained this run or loaded from a file).
     pub fn has_model(&self, role: Role) -> bool {
-        self.results.iter().any(|r| r.role == role)
+        self.run.results.iter().any(|r| r.role == role)
             || self.imported.iter().any(|(r, _)| *r == role)
             || !self.curve(role).epochs.is_empty()
     }
 
     pub fn curve(&self, role: Role) -> &Curve {
-        &self.curves[role.index()]
+        &self.run.curves[role.index()]
     }
 
     // Over 80 lines: one short arm per worker message, the reducer's whole protocol in view.
     fn worker(&mut self, msg: FromWorker) {
         match msg {
-            FromWorker::Device(d) => self.device = Some(d),
+            FromWorker::Device(d) => self.run.device = Some(d),
             FromWorker::Dataset {
                 dataset,
                 classes,
                 shards,
                 bytes,
             } => {
-                self.dataset = Some(dataset);
-                self.classes = Rc::new(classes);
-                self.shards_total = shards;
-                self.bytes_total = bytes;
+                self.run.dataset = Some(dataset);
+                self.run.classes = Rc::new(classes);
+                self.run.shards_total = shards;
+                self.run.bytes_total = bytes;
             }
-            FromWorker::Shard(p) => Rc::make_mut(&mut self.shards).push(p),
+            FromWorker::Shard(p) => Rc::make_mut(&mut self.run.shards).push(p),
             FromWorker::Samples(t) => {
-                if self.selected.is_empty()
+                if self.explorer.selected.is_empty()
                     && let Some(first) = t.first()
                 {
-                    self.selected = vec![first.index];
+                    self.explorer.selected = vec![first.index];
                 }
                 self.add_images(&t);
-                self.thumbs = Rc::new(t);
+                self.run.thumbs = Rc::new(t);
             }
             FromWorker::Thumbs(t) => self.add_images(&t),
             FromWorker::Phase(p) => {
-                self.phase = p;
+                self.run.phase = p;
                 if matches!(p, Phase::Done | Phase::Stopped | Phase::Failed) {
-                    self.paused = false;
+                    self.run.paused = false;
                 }
                 if p == Phase::Done {
                     let accuracy = Role::ALL.map(|r| {
-                        self.results
+                        self.run
+                            .results
                             .iter()
                             .find(|x| x.role == r)
                             .map(|x| x.val_accuracy)
@@ -245,7 +283,7 @@ impl State {
                 epochs,
                 samples_per_sec,
             } => {
-                let c = &mut Rc::make_mut(&mut self.curves)[role.index()];
+                let c = &mut Rc::make_mut(&mut self.run.curves)[role.index()];
                 if let Some(last) = points.last() {
                     c.step = last.step;
                 }
@@ -257,37 +295,25 @@ impl State {
                 c.planned_epochs = epochs;
                 c.samples_per_sec = samples_per_sec;
             }
-            FromWorker::Epoch { role, record } => Rc::make_mut(&mut self.curves)[role.index()]
+            FromWorker::Epoch { role, record } => Rc::make_mut(&mut self.run.curves)[role.index()]
                 .epochs
                 .push(record),
-            FromWorker::Logits(l) => self.logits = Rc::new(l),
+            FromWorker::Logits(l) => self.run.logits = Rc::new(l),
             FromWorker::Result(r) => {
-                let results = Rc::make_mut(&mut self.results);
+                let results = Rc::make_mut(&mut self.run.results);
                 results.retain(|x| x.role != r.role);
                 results.push(r);
             }
-            FromWorker::Error { message, .. } => Rc::make_mut(&mut self.errors).push(message),
+            FromWorker::Error { message, .. } => Rc::make_mut(&mut self.run.errors).push(message),
             FromWorker::Crashed(message) => {
-                self.crashed = true;
-                Rc::make_mut(&mut self.errors).push(message);
+                self.run.crashed = true;
+                Rc::make_mut(&mut self.run.errors).push(message);
             }
             FromWorker::Alive => {}
-            FromWorker::Notice(n) => Rc::make_mut(&mut self.notices).push(n),
-            FromWorker::Checkpoint(c) => self.checkpoint = c,
-            FromWorker::Restored => {
-                let keep = (
-                    self.images.clone(),
-                    self.selected.clone(),
-                    self.imported.clone(),
-                    std::mem::take(&mut self.finished),
-                );
-                let settings = self.settings.clone();
-                *self = State::from_query("");
-                self.settings = settings;
-                (self.images, self.selected, self.imported, self.finished) = keep;
-                self.phase = Phase::Loading;
-            }
-            FromWorker::Drawn(logits) => Rc::make_mut(&mut self.drawn).logits = logits,
+            FromWorker::Notice(n) => Rc::make_mut(&mut self.run.notices).push(n),
+            FromWorker::Checkpoint(c) => self.run.checkpoint = c,
+            FromWorker::Restored => self.run = Run::loading(),
+            FromWorker::Drawn(logits) => Rc::make_mut(&mut self.run.drawn).logits = logits,
             FromWorker::Exported { .. } => {}
             FromWorker::Imported { role, description } => {
                 let imported = Rc::make_mut(&mut self.imported);
@@ -295,30 +321,30 @@ impl State {
                 imported.push((role, description));
             }
             FromWorker::ImportRejected { message, .. } => {
-                Rc::make_mut(&mut self.errors).push(message)
+                Rc::make_mut(&mut self.run.errors).push(message)
             }
-            FromWorker::ValLabels(l) => self.val_labels = Rc::new(l),
+            FromWorker::ValLabels(l) => self.run.val_labels = Rc::new(l),
             FromWorker::Predictions { role, predictions } => {
-                Rc::make_mut(&mut self.predictions)[role.index()] = Some(predictions)
+                Rc::make_mut(&mut self.run.predictions)[role.index()] = Some(predictions)
             }
-            FromWorker::SweepBaseline(a) => Rc::make_mut(&mut self.sweep).baseline = Some(a),
+            FromWorker::SweepBaseline(a) => Rc::make_mut(&mut self.run.sweep).baseline = Some(a),
             FromWorker::SweepCell {
                 temperature,
                 lambda,
                 accuracy,
-            } => Rc::make_mut(&mut self.sweep)
+            } => Rc::make_mut(&mut self.run.sweep)
                 .cells
                 .push((temperature, lambda, accuracy)),
-            FromWorker::SweepDone => Rc::make_mut(&mut self.sweep).running = false,
+            FromWorker::SweepDone => Rc::make_mut(&mut self.run.sweep).running = false,
             FromWorker::Bench(out) => {
-                self.bench_running = false;
+                self.run.bench_running = false;
                 match out {
                     Ok(r) => {
-                        let bench = Rc::make_mut(&mut self.bench);
+                        let bench = Rc::make_mut(&mut self.run.bench);
                         bench.retain(|b| b.device.backend != r.device.backend);
                         bench.push(r);
                     }
-                    Err(message) => Rc::make_mut(&mut self.errors).push(message),
+                    Err(message) => Rc::make_mut(&mut self.run.errors).push(message),
                 }
             }
         }
@@ -336,53 +362,34 @@ impl Reducible for State {
                 let t = s.settings.temperature;
                 edit(&mut s.settings);
                 if s.settings.temperature != t {
-                    s.explorer_t = s.settings.temperature;
+                    s.explorer.t = s.settings.temperature;
                 }
             }
-            Action::Started => {
-                let keep = (
-                    s.settings.clone(),
-                    s.selected.clone(),
-                    s.explorer_t,
-                    s.imported.clone(),
-                    s.images.clone(),
-                    std::mem::take(&mut s.finished),
-                );
-                s = State::from_query("");
-                (
-                    s.settings,
-                    s.selected,
-                    s.explorer_t,
-                    s.imported,
-                    s.images,
-                    s.finished,
-                ) = keep;
-                s.phase = Phase::Loading;
-            }
+            Action::Started => s.run = Run::loading(),
             Action::Drew(input) => {
                 if input.is_none() {
-                    Rc::make_mut(&mut s.drawn).logits = Default::default();
+                    Rc::make_mut(&mut s.run.drawn).logits = Default::default();
                 }
-                Rc::make_mut(&mut s.drawn).input = input;
+                Rc::make_mut(&mut s.run.drawn).input = input;
             }
             Action::SweepStarted => {
-                s.sweep = Rc::new(Sweep {
+                s.run.sweep = Rc::new(Sweep {
                     running: true,
                     ..Default::default()
                 })
             }
-            Action::BenchStarted => s.bench_running = true,
-            Action::CheckpointHandled => s.checkpoint = None,
+            Action::BenchStarted => s.run.bench_running = true,
+            Action::CheckpointHandled => s.run.checkpoint = None,
             Action::WorkerRestarted => {
-                s.crashed = false;
-                Rc::make_mut(&mut s.errors).clear();
+                s.run.crashed = false;
+                Rc::make_mut(&mut s.run.errors).clear();
             }
-            Action::Paused(p) => s.paused = p,
-            Action::Select(sel) => s.selected = sel,
-            Action::ExplorerT(t) => s.explorer_t = t,
+            Action::Paused(p) => s.run.paused = p,
+            Action::Select(sel) => s.explorer.selected = sel,
+            Action::ExplorerT(t) => s.explorer.t = t,
             Action::Dismiss(i) => {
-                if i < s.errors.len() {
-                    Rc::make_mut(&mut s.errors).remove(i);
+                if i < s.run.errors.len() {
+                    Rc::make_mut(&mut s.run.errors).remove(i);
                 }
             }
         }
