@@ -1,8 +1,9 @@
 //! What a newcomer's first screen promises, checked with what a newcomer gets: the teacher the
 //! repo ships (`teachers/fashion-mnist.dlw`, which `cargo xtask serve` publishes) and the page's
 //! default lesson's exact settings (`distill sweep --preset quick`), over seeds 0, 1 and 2 on real
-//! Fashion-MNIST. Every seed must gain, as docs/results/lessons.json says it does; and the
-//! shipped teacher must be the one those figures were measured with.
+//! Fashion-MNIST, and the few-labels lesson's on seed 0. Every run must gain, as
+//! docs/results/lessons.json says it does; and the shipped teacher must be the one those figures
+//! were measured with.
 
 mod common;
 
@@ -56,7 +57,7 @@ fn the_shipped_teacher_is_the_measured_one_and_strong() {
 }
 
 #[test]
-fn the_quick_lesson_gains_on_seeds_0_1_and_2_with_the_shipped_teacher() {
+fn the_first_lessons_gain_with_the_shipped_teacher() {
     let data = prepared();
     let out = common::scratch("first-lesson");
     let mut gains = Vec::new();
@@ -96,5 +97,34 @@ fn the_quick_lesson_gains_on_seeds_0_1_and_2_with_the_shipped_teacher() {
     assert!(
         gains.iter().all(|(_, g)| *g > 0.0),
         "the quick lesson must gain on every seed: {gains:?}"
+    );
+    // The second lesson, few labels, on seed 0 (same data, same teacher).
+    let o = Command::new(env!("CARGO_BIN_EXE_distill"))
+        .args(["sweep", "--preset", "few-labels", "--seed", "0", "--data"])
+        .args([data.as_path(), Path::new("--teacher"), shipped().as_path()])
+        .arg("--out")
+        .arg(out.join("few-labels"))
+        .env("RAYON_NUM_THREADS", "1")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let line = String::from_utf8_lossy(&o.stdout);
+    let r: serde_json::Value = serde_json::from_str(line.lines().last().unwrap()).unwrap();
+    assert_eq!((r["labelled"].as_u64(), r["transfer"].as_u64()), (Some(500), Some(10_000)));
+    let base = r["baseline_val_acc"].as_f64().unwrap();
+    let distilled = r["grid"][0]["val_acc"].as_f64().unwrap();
+    let m = measured::lesson("few-labels").unwrap();
+    let run = m.runs.iter().find(|r| r.seed == 0).unwrap();
+    assert!(
+        (run.baseline as f64 - base).abs() < 0.0051,
+        "few labels: baseline {base}, measured {}",
+        run.baseline
+    );
+    // docs/results/lessons.json: about +5 points on seed 0; a gain of at least half that.
+    let gain = 100.0 * (distilled - base);
+    assert!(
+        gain > 100.0 * (run.distilled - run.baseline) as f64 / 2.0,
+        "the few-labels lesson must gain as measured: {gain:+.2} points (measured {:+.2})",
+        100.0 * (run.distilled - run.baseline)
     );
 }

@@ -102,6 +102,33 @@ test('the bare page\'s lesson keeps its promise: the distilled student beats the
   }
 });
 
+// The second lesson, few labels, from its own link on seed 0: the page too must show the gain
+// docs/results/lessons.json measured natively.
+test('the few-labels lesson gains in the page as measured', { timeout: 900_000 }, async () => {
+  const measured = JSON.parse(readFileSync(join(ROOT, 'docs/results/lessons.json'), 'utf8'));
+  const few = measured.lessons.find((l) => l.key === 'few-labels').runs.find((r) => r.seed === 0);
+  const srv = await serve(DIST);
+  const b = await launch({ webgpu: false });
+  try {
+    await b.page.goto(srv.url + '?device=cpu');
+    const href = await b.page.locator('#preset-few-labels').getAttribute('href');
+    const url = new URL(href, srv.url);
+    url.searchParams.set('device', 'cpu');
+    url.searchParams.set('seed', '0');
+    const started = Date.now();
+    const h = await runToEnd(b, url.toString());
+    console.log(`# the few-labels lesson: Start to Done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    const acc = (role) => h.results.find((r) => r.role === role).val_accuracy;
+    const gain = 100 * (acc('Distilled') - acc('Baseline'));
+    const measuredGain = 100 * (few.distilled - few.baseline);
+    assert.ok(gain > measuredGain / 2, `gain ${gain.toFixed(2)} points, measured ${measuredGain.toFixed(2)}`);
+    assert.ok(Math.abs(acc('Baseline') - few.baseline) < 0.0051, `baseline ${acc('Baseline')} vs measured ${few.baseline}`);
+  } finally {
+    await b.close();
+    await srv.close();
+  }
+});
+
 test('the same seed gives the same run, twice in a browser', { timeout: 600_000 }, async () => {
   const srv = await serve(DIST);
   const run = '?dataset=fashion-mnist&subset=1024&val=256&epochs=2&batch=64&device=cpu&seed=11&teacher=pretrained';
