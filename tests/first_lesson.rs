@@ -56,24 +56,29 @@ fn the_shipped_teacher_is_the_measured_one_and_strong() {
     );
 }
 
+/// `distill sweep --preset KEY --seed SEED` on `data` with the shipped teacher, one thread: its
+/// JSON line.
+fn lesson(key: &str, seed: &str, data: &Path, out: &Path) -> serde_json::Value {
+    let o = Command::new(env!("CARGO_BIN_EXE_distill"))
+        .args(["sweep", "--preset", key, "--seed", seed, "--data"])
+        .args([data, Path::new("--teacher"), shipped().as_path()])
+        .arg("--out")
+        .arg(out)
+        .env("RAYON_NUM_THREADS", "1")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let line = String::from_utf8_lossy(&o.stdout);
+    serde_json::from_str(line.lines().last().unwrap()).unwrap()
+}
+
 #[test]
 fn the_first_lessons_gain_with_the_shipped_teacher() {
     let data = prepared();
     let out = common::scratch("first-lesson");
     let mut gains = Vec::new();
     for seed in ["0", "1", "2"] {
-        let o = Command::new(env!("CARGO_BIN_EXE_distill"))
-            .args(["sweep", "--preset", "quick", "--seed", seed, "--data"])
-            .args([data.as_path(), Path::new("--teacher"), shipped().as_path()])
-            .arg("--out")
-            .arg(out.join(seed))
-            .env("RAYON_NUM_THREADS", "1")
-            .output()
-            .unwrap();
-        let err = String::from_utf8_lossy(&o.stderr);
-        assert!(o.status.success(), "{err}");
-        let line = String::from_utf8_lossy(&o.stdout);
-        let r: serde_json::Value = serde_json::from_str(line.lines().last().unwrap()).unwrap();
+        let r = lesson("quick", seed, &data, &out.join(seed));
         let base = r["baseline_val_acc"].as_f64().unwrap();
         let distilled = r["grid"][0]["val_acc"].as_f64().unwrap();
         let teacher = r["teacher_val_acc"].as_f64().unwrap();
@@ -99,18 +104,11 @@ fn the_first_lessons_gain_with_the_shipped_teacher() {
         "the quick lesson must gain on every seed: {gains:?}"
     );
     // The second lesson, few labels, on seed 0 (same data, same teacher).
-    let o = Command::new(env!("CARGO_BIN_EXE_distill"))
-        .args(["sweep", "--preset", "few-labels", "--seed", "0", "--data"])
-        .args([data.as_path(), Path::new("--teacher"), shipped().as_path()])
-        .arg("--out")
-        .arg(out.join("few-labels"))
-        .env("RAYON_NUM_THREADS", "1")
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let line = String::from_utf8_lossy(&o.stdout);
-    let r: serde_json::Value = serde_json::from_str(line.lines().last().unwrap()).unwrap();
-    assert_eq!((r["labelled"].as_u64(), r["transfer"].as_u64()), (Some(500), Some(10_000)));
+    let r = lesson("few-labels", "0", &data, &out.join("few-labels"));
+    assert_eq!(
+        (r["labelled"].as_u64(), r["transfer"].as_u64()),
+        (Some(500), Some(10_000))
+    );
     let base = r["baseline_val_acc"].as_f64().unwrap();
     let distilled = r["grid"][0]["val_acc"].as_f64().unwrap();
     let m = measured::lesson("few-labels").unwrap();
