@@ -95,8 +95,9 @@ pub struct Thumb {
 }
 
 /// Where the run is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub enum Phase {
+    #[default]
     Idle,
     Loading,
     Training(Role),

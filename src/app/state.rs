@@ -52,7 +52,7 @@ pub struct State {
 }
 
 /// Everything one run (or the page before its first) has produced.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Run {
     /// Adjusted URL values.
     pub warnings: Vec<String>,
@@ -82,36 +82,6 @@ pub struct Run {
     /// The speed test: running, and its figures per device.
     pub bench_running: bool,
     pub bench: Rc<Vec<BenchReport>>,
-}
-
-impl Default for Run {
-    fn default() -> Self {
-        Run {
-            warnings: Vec::new(),
-            phase: Phase::Idle,
-            paused: false,
-            device: None,
-            dataset: None,
-            classes: Default::default(),
-            shards_total: 0,
-            bytes_total: 0,
-            shards: Default::default(),
-            curves: Default::default(),
-            results: Default::default(),
-            thumbs: Default::default(),
-            logits: Default::default(),
-            errors: Default::default(),
-            notices: Default::default(),
-            checkpoint: None,
-            crashed: false,
-            val_labels: Default::default(),
-            predictions: Default::default(),
-            drawn: Default::default(),
-            sweep: Default::default(),
-            bench_running: false,
-            bench: Default::default(),
-        }
-    }
 }
 
 impl Run {

@@ -186,10 +186,12 @@ pub async fn run_students<H: RunHooks>(
             let student = hooks.start(Role::Distilled, t).await?;
             let epochs = spec.hint_epochs.max(1);
             let hints = match (m, teaching.targets.as_ref().and_then(|t| t.hints.clone())) {
-                (Method::FitNets, _) if student.epoch() > 0 => HintPlan::Done(epochs),
-                (Method::FitNets, Some((h, width))) => HintPlan::Run(h, width, epochs),
-                // Without the hint layer: resumed in stage 2 (stage 1 is never checkpointed).
-                (Method::FitNets, None) => HintPlan::Done(epochs),
+                (Method::FitNets, Some((h, width))) if student.epoch() == 0 => {
+                    HintPlan::Run(h, width, epochs)
+                }
+                // Started trained, or resumed in stage 2 (stage 1 is never checkpointed, so no
+                // hint layer is cached for it).
+                (Method::FitNets, _) => HintPlan::Done(epochs),
                 _ => HintPlan::None,
             };
             Some(TaughtSide::Student { student, hints })

@@ -39,6 +39,8 @@ pub struct WebHooks {
     offset: (usize, usize),
     /// Whether epochs are checkpointed (not FitNets' hint stage: its network is not a student).
     checkpoints: bool,
+    /// The last epoch's validation accuracy (a sweep cell's result).
+    pub last_val_accuracy: Option<f32>,
 }
 
 impl WebHooks {
@@ -74,6 +76,7 @@ impl WebHooks {
             samples: 0,
             offset: (0, 0),
             checkpoints: true,
+            last_val_accuracy: None,
         }
     }
 
@@ -98,6 +101,7 @@ impl WebHooks {
         model: Network,
         state: RoleState,
     ) {
+        self.last_val_accuracy = Some(record.val_accuracy);
         if self.quiet {
             return;
         }
@@ -232,6 +236,11 @@ impl<M: Classifier + Into<Network> + 'static> FitHooks<M> for WebHooks {
     }
 
     fn on_epoch(&mut self, record: &EpochRecord, eval: &EvalResult, trainer: &Trainer<M>) {
+        if self.quiet {
+            // A sweep cell: only its accuracy is wanted (no copy of the model, no checkpoint).
+            self.last_val_accuracy = Some(record.val_accuracy);
+            return;
+        }
         let state = RoleState {
             role: self.role,
             epoch: trainer.epoch(),

@@ -56,7 +56,9 @@ impl RunHooks for PageRun<'_, '_> {
         let Some((record, state)) = weights else {
             return Ok(t);
         };
-        let loaded = snapshot::load_record(role.key(), t.model().clone(), record.clone())?;
+        // A loaded teacher's record also goes into the checkpoint (below).
+        let keep = (state.is_none() && role == Role::Teacher).then(|| record.clone());
+        let loaded = snapshot::load_record(role.key(), t.model().clone(), record)?;
         let mut t = t.with_model(loaded);
         match state {
             Some(st) => {
@@ -65,9 +67,9 @@ impl RunHooks for PageRun<'_, '_> {
                     t.stop_here();
                 }
             }
-            None if role == Role::Teacher => {
-                // Loaded or published: trained already, and checkpointed as such so a resumed
-                // run finds it.
+            None if let Some(record) = keep => {
+                // A teacher loaded or published: trained already, and checkpointed as such so a
+                // resumed run finds it.
                 t.stop_here();
                 self.keep_loaded_teacher(&t, record);
                 let notice = "Using the loaded teacher: its training is skipped.";

@@ -8,14 +8,12 @@ use super::load::Env;
 use super::shell::PageRun;
 use super::state::{SharedRef, end, say_error, send};
 use super::teacher;
-use crate::data::Split;
 use crate::distill::{DistillConfig, Method};
 use crate::model::snapshot::Network;
 use crate::protocol::{FromWorker, Role, SweepSpec};
 use crate::train::{
     self, Cell, Control, FitEnd, FitOptions, StudentsSpec, SweepHooks, SweepPlan, Taught, Teaching,
 };
-use burn::prelude::*;
 use std::rc::Rc;
 
 /// Distilled-student accuracy over a T × λ grid, then `SweepDone` however it ended.
@@ -118,7 +116,7 @@ struct Cells<'a> {
 
 impl Cells<'_> {
     /// The baseline (`distill: None`) or a distilled student under `distill`, trained quietly;
-    /// its validation accuracy, `None` if stopped.
+    /// its last epoch's validation accuracy, `None` if stopped.
     async fn fit(&self, distill: Option<DistillConfig>) -> Result<Option<f32>, WorkerError> {
         let env = self.env;
         let spec = StudentsSpec {
@@ -137,10 +135,8 @@ impl Cells<'_> {
         if fitted.end? == FitEnd::Stopped {
             return Ok(None);
         }
-        let test: &Split = &env.test;
-        let model = fitted.trainer.model().valid();
-        let r = train::evaluate(&model, test, test.len(), env.norm, EVAL_BATCH, &env.device);
-        Ok(Some(r.await?.accuracy))
+        // Validated on the whole test split after its last epoch (`opts.val_count` above).
+        Ok(fitted.hooks.last_val_accuracy)
     }
 }
 
