@@ -209,6 +209,21 @@ impl Settings {
         }
     }
 
+    /// The whole run these settings describe on a dataset of `classes` classes that `has`
+    /// (training, validation) samples: what the worker runs and every file of the run stores, as
+    /// `distill sweep --preset` builds it for a lesson (`cli::sweep::experiment`).
+    #[cfg(feature = "train")]
+    pub fn experiment(&self, classes: usize, has: (usize, usize)) -> crate::train::Experiment {
+        use crate::train::{DataConfig, Experiment, TeacherSpec};
+        let data = DataConfig::first(&self.dataset, (self.subset, self.val), has);
+        let teacher = self.method.needs_teacher().then(|| TeacherSpec {
+            train: (!self.pretrained).then(|| self.teacher_train_config()),
+            targets: self.targets,
+        });
+        let students = self.students_spec(classes, data.train);
+        Experiment::new(data, students).with_teacher(teacher)
+    }
+
     /// The teacher CNN's training loop: the students' ([`Settings::train_config`]) with its
     /// images never varied — except in deep mutual learning with a CNN, where it trains in the
     /// students' cohort and sees what they see.

@@ -12,6 +12,8 @@ mod epochs;
 #[cfg(feature = "train")]
 pub mod eval;
 #[cfg(feature = "train")]
+pub mod experiment;
+#[cfg(feature = "train")]
 pub mod fit;
 #[cfg(feature = "train")]
 mod objective;
@@ -35,6 +37,8 @@ pub use cache::{CACHE_BATCH, LogitCache, Targets, Teach, Teaching, teach};
 pub use cohort::{Cohort, CohortHooks, Member, fit_cohort};
 #[cfg(feature = "train")]
 pub use eval::{EvalResult, Evaluation, evaluate, hints, logits, logits_from_hints};
+#[cfg(feature = "train")]
+pub use experiment::{DataConfig, EXPERIMENT_VERSION, Experiment, TeacherSpec};
 #[cfg(feature = "train")]
 pub use fit::{Control, FitEnd, FitError, FitHooks, FitOptions, fit};
 pub use role::{PerRole, Role};

@@ -300,3 +300,33 @@ fn the_length_check_sees_a_long_function_and_its_reason() {
     let why = format!("// Over 80 lines: a table.\npub async fn f() {{\n{body}}}\n");
     assert!(long_functions(&why, 80).is_empty());
 }
+
+/// The experiment is put together once, in the core's runner (`train/runner.rs`): the shells
+/// (the CLI, the worker) neither seed networks nor build trainers.
+#[test]
+fn the_shells_neither_seed_nor_build_trainers() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let calls = ["model::seed(", "Trainer::new("];
+    let uses = |module: &str| -> Vec<String> {
+        let mut found = Vec::new();
+        for f in module_files(&src, module) {
+            let text = std::fs::read_to_string(&f).unwrap();
+            for call in calls.iter().filter(|c| text.contains(*c)) {
+                found.push(format!("{}: {call}", f.display()));
+            }
+        }
+        found
+    };
+    // The check looks for what the runner really writes.
+    let runner = std::fs::read_to_string(src.join("train/runner.rs")).unwrap();
+    assert!(
+        calls.iter().all(|c| runner.contains(c)),
+        "the runner no longer calls {calls:?}: update this check"
+    );
+    let shells: Vec<String> = ["cli", "worker"].iter().flat_map(|m| uses(m)).collect();
+    assert!(
+        shells.is_empty(),
+        "seeding and building belong to train::runner:\n{}",
+        shells.join("\n")
+    );
+}

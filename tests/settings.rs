@@ -256,8 +256,29 @@ fn run_configs_are_one_versioned_schema() {
     assert_eq!(o.labelled, Some(500));
     assert!(o.loss.contains("½‖h_t − W·h_s‖²"), "{}", o.loss);
     assert_eq!(c.settings.as_deref(), Some(s.to_query().as_str()));
+    // With the whole run: the data, the teacher and its targets, the students.
+    let exp = s.experiment(10, (2000, 500));
+    let c = c.with_experiment(Some(exp.clone()));
     let back = RunConfig::from_json(&c.to_json()).expect("this build's run config reads back");
     assert_eq!(back.to_json(), c.to_json());
+    assert_eq!(back.experiment.as_ref(), Some(&exp));
+    let e = &exp;
+    assert_eq!(
+        (e.data.dataset.as_str(), e.data.train, e.data.val),
+        ("emnist-letters", 2000, 500)
+    );
+    assert_eq!(e.students.labelled, Some(500));
+    assert_eq!(
+        e.teacher.as_ref().map(|t| t.train.is_some()),
+        Some(!s.pretrained)
+    );
+    // A run config written before experiments were stored reads back without one.
+    let mut older = c.to_json();
+    older.as_object_mut().unwrap().remove("experiment");
+    assert_eq!(
+        RunConfig::from_json(&older).map(|r| r.experiment),
+        Some(None)
+    );
     // The baseline of the same run learns from labels, and the teacher is a CNN.
     let b = s.run_config(Role::Baseline, 10, 2000);
     assert_eq!(
@@ -363,27 +384,41 @@ fn augmentation_and_its_targets_round_trip_mean_what_the_cli_flags_mean_and_bad_
 /// --preset KEY --seed N` convert into the same students for the core runner — loop, method,
 /// loss, labels — so the page's run and the CLI's are the same experiment.
 #[test]
-fn a_lessons_share_link_and_its_cli_flags_give_the_same_students() {
+fn a_lessons_share_link_and_its_cli_flags_give_the_same_experiment() {
     use clap::Parser;
-    use distill_lab::cli::sweep::{SweepArgs, preset_students};
+    use distill_lab::cli::sweep::{SweepArgs, preset_experiment};
     use distill_lab::presets::PRESETS;
     #[derive(Parser)]
     struct Cli {
         #[command(flatten)]
         sweep: SweepArgs,
     }
+    // The whole of Fashion-MNIST is there (a lesson on another set takes what there is).
+    let has = (60_000, 10_000);
     for p in PRESETS {
         let (page, warnings) = Settings::from_query(&format!("{}&seed=5", p.query));
         assert!(warnings.is_empty(), "{}: {warnings:?}", p.key);
-        let n = page.subset;
         let data = format!("data/{}", page.dataset);
         let cli = Cli::try_parse_from([
             "sweep", "--data", &data, "--preset", p.key, "--seed", "5", "--out", "unused",
         ])
         .unwrap();
-        let cli = preset_students(cli.sweep, 26, n).unwrap();
-        assert_eq!(cli, page.students_spec(26, n), "lesson {}", p.key);
+        let cli = preset_experiment(cli.sweep, &page.dataset, 10, has).unwrap();
+        let exp = page.experiment(10, has);
+        let (n, val) = (page.subset.min(has.0), page.val.min(has.1));
+        assert_eq!((exp.data.train, exp.data.val), (n, val));
+        assert_eq!(exp.students, page.students_spec(10, n));
+        if page.pretrained {
+            assert_eq!(cli, exp, "lesson {}", p.key);
+        } else {
+            // The page trains this lesson's teacher; `distill sweep` loads one (`--teacher`, as
+            // `distill train --model cnn` made it): the same run otherwise.
+            assert_eq!((&cli.data, &cli.students), (&exp.data, &exp.students));
+            let trained = exp.teacher.and_then(|t| t.train);
+            assert_eq!(trained, Some(page.teacher_train_config()), "lesson {}", p.key);
+        }
     }
+    assert!(PRESETS.iter().any(|p| p.settings().pretrained), "a lesson compared whole");
     // It can fail: another seed is another run.
     let quick = &PRESETS[0];
     let other = Settings::from_query(&format!("{}&seed=6", quick.query)).0;
@@ -392,7 +427,7 @@ fn a_lessons_share_link_and_its_cli_flags_give_the_same_students() {
     ])
     .unwrap();
     assert_ne!(
-        preset_students(cli.sweep, 26, other.subset).unwrap(),
-        other.students_spec(26, other.subset)
+        preset_experiment(cli.sweep, &other.dataset, 10, has).unwrap(),
+        other.experiment(10, has)
     );
 }

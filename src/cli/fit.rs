@@ -12,10 +12,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use std::time::Instant;
 
 pub(super) fn norm(data: &Loaded) -> Norm {
-    Norm {
-        mean: data.manifest.mean,
-        std: data.manifest.std,
-    }
+    Norm::of(&data.manifest)
 }
 
 /// Progress bars and epoch lines for the CLI.

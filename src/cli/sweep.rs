@@ -10,7 +10,9 @@ use crate::distill::{DistillConfig, LossForm, Method};
 use crate::model::Arch;
 use crate::presets::{PRESETS, Preset};
 use crate::settings;
-use crate::train::{self, Cell, StudentsSpec, SweepHooks, SweepPlan, Swept};
+use crate::train::{
+    self, Cell, DataConfig, Experiment, StudentsSpec, SweepHooks, SweepPlan, Swept, TeacherSpec,
+};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use serde_json::json;
@@ -83,6 +85,7 @@ fn with_preset(mut args: SweepArgs) -> Result<SweepArgs> {
         (args.labelled, c.repeat_to) = (Some(k), Some(settings::LABELLED_EPOCH));
     }
     (args.loss, args.temperatures, args.lambdas) = (s.loss, vec![s.temperature], vec![s.lambda]);
+    (c.augment, args.knobs.targets, args.knobs.hint_epochs) = (s.augment, s.targets, s.hint_epochs);
     Ok(args)
 }
 
@@ -107,10 +110,35 @@ pub fn students_spec(args: &SweepArgs, classes: usize, n: usize) -> StudentsSpec
     }
 }
 
-/// `distill sweep --preset KEY …`'s students, as [`sweep`] runs them (for the test that a
+/// The run this sweep's first cell is, on `dataset` of `classes` classes that `has` (training,
+/// validation) samples: what the page's settings give for the same run
+/// ([`crate::settings::Settings::experiment`]). The sweep loads its teacher.
+pub fn experiment(
+    args: &SweepArgs,
+    dataset: &str,
+    classes: usize,
+    has: (usize, usize),
+) -> Experiment {
+    let c = &args.common;
+    let asked = (c.subset.unwrap_or(usize::MAX), c.val.unwrap_or(usize::MAX));
+    let data = DataConfig::first(dataset, asked, has);
+    let teacher = (args.methods.iter().any(|m| m.needs_teacher())).then_some(TeacherSpec {
+        train: None,
+        targets: args.knobs.targets,
+    });
+    let students = students_spec(args, classes, data.train);
+    Experiment::new(data, students).with_teacher(teacher)
+}
+
+/// `distill sweep --preset KEY …`'s experiment, as [`sweep`] runs it (for the test that a
 /// lesson's share link and its CLI flags mean the same run).
-pub fn preset_students(args: SweepArgs, classes: usize, n: usize) -> Result<StudentsSpec> {
-    Ok(students_spec(&with_preset(args)?, classes, n))
+pub fn preset_experiment(
+    args: SweepArgs,
+    dataset: &str,
+    classes: usize,
+    has: (usize, usize),
+) -> Result<Experiment> {
+    Ok(experiment(&with_preset(args)?, dataset, classes, has))
 }
 
 // Over 80 lines: the shell's steps in order (data, teacher, its cache, the core's sweep, the
@@ -148,8 +176,9 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
         ),
         None => None,
     };
-    let students = students_spec(&args, data.manifest.num_classes(), n);
-    let cfg = &students.cfg;
+    let m = &data.manifest;
+    let exp = experiment(&args, &m.dataset, m.num_classes(), (n, val_n));
+    let (students, cfg) = (&exp.students, &exp.students.cfg);
     // Once for the whole sweep.
     let teaching = methods::cache_targets(
         teacher.as_ref(),
@@ -183,7 +212,7 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
         args: &args,
         plan: &plan,
         base_plan: &base_plan,
-        students: &students,
+        students,
         teaching: &teaching,
         labelled_n,
         baseline_epochs: 0,
@@ -210,7 +239,8 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
             "labelled": labelled_n, "transfer": n, "epoch_samples": base_n, "seed": cfg.seed,
             "baseline_epochs": hooks.baseline_epochs,
             "augment": cfg.augment.to_string(), "targets": args.knobs.targets.to_string(),
-            "seconds": (started.elapsed().as_secs_f64() * 10.0).round() / 10.0
+            "seconds": (started.elapsed().as_secs_f64() * 10.0).round() / 10.0,
+            "experiment": exp.to_json()
         })
     );
     Ok(())

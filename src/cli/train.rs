@@ -5,6 +5,7 @@ use super::fit::FitPlan;
 use super::methods;
 use super::store::{self, Loaded, write_atomic};
 use super::weights::{WEIGHTS_FILE, load_network};
+use crate::data::Manifest;
 use crate::data::augment::Augment;
 use crate::data::subset::subset_notes;
 use crate::device::{self, DeviceInfo};
@@ -12,8 +13,8 @@ use crate::distill::{DistillConfig, LossForm, Method};
 use crate::model::snapshot::{self, Network, WeightsMeta};
 use crate::model::{Arch, StudentConfig, TeacherConfig};
 use crate::train::{
-    EpochRecord, FitEnd, NetworkConfig, ObjectiveConfig, OptimizerKind, RunConfig, StudentsSpec,
-    TrainConfig,
+    DataConfig, EpochRecord, Experiment, FitEnd, NetworkConfig, ObjectiveConfig, OptimizerKind,
+    RunConfig, StudentsSpec, TeacherSpec, TrainConfig,
 };
 use anyhow::{Context, Result, bail};
 use burn::prelude::*;
@@ -176,6 +177,9 @@ pub fn train(args: TrainArgs) -> Result<()> {
     let (n, val_n) = (data.train.len(), data.test.len());
     let (device, info) = pick_device(c.device)?;
     let config = run_config(&args, data.manifest.num_classes(), n);
+    let exp = experiment(&args, &config, &data.manifest, (n, val_n));
+    let students = exp.students.clone();
+    let config = config.with_experiment(Some(exp));
     let (arch, role) = match args.model {
         ModelChoice::Cnn => (Arch::Cnn, "teacher"),
         ModelChoice::Mlp => (Arch::Mlp, "baseline"),
@@ -192,7 +196,7 @@ pub fn train(args: TrainArgs) -> Result<()> {
         device: &device,
         quiet: false,
     };
-    let (network, history, end, seconds) = fit_network(&args, &config, &plan)?;
+    let (network, history, end, seconds) = fit_network(&args, &config, &students, &plan)?;
     let last = history
         .last()
         .context("no epoch completed; nothing to save")?;
@@ -248,20 +252,36 @@ fn run_config(args: &TrainArgs, classes: usize, samples: usize) -> RunConfig {
     RunConfig::new(network, train_config(&args.common), objective, samples, by)
 }
 
-/// The students `args` ask for, `config` being their run's (`distill train` fits one of them:
-/// the baseline, or the method's student).
-fn students_spec(args: &TrainArgs, config: &RunConfig, classes: usize) -> StudentsSpec {
+/// The experiment a `distill train` run is part of (`config` being its network's run): the
+/// teacher it trains or loads, the student it fits.
+fn experiment(
+    args: &TrainArgs,
+    config: &RunConfig,
+    m: &Manifest,
+    has: (usize, usize),
+) -> Experiment {
     let k = &args.knobs;
-    StudentsSpec {
-        classes,
+    let teacher = match args.model {
+        ModelChoice::Cnn => Some(Some(config.train.clone())),
+        ModelChoice::Student if args.method.needs_teacher() => Some(None),
+        _ => None,
+    };
+    let teacher = teacher.map(|train| TeacherSpec {
+        train,
+        targets: k.targets,
+    });
+    let students = StudentsSpec {
+        classes: m.num_classes(),
         cfg: config.train.clone(),
-        baseline: config.objective.method.is_none(),
+        baseline: args.model == ModelChoice::Mlp,
         method: config.objective.method,
         distill: (config.objective.distill).unwrap_or_else(DistillConfig::study),
         hint_epochs: k.hint_epochs,
         mutual_t: k.mutual_t,
         labelled: None,
-    }
+    };
+    let data = DataConfig::new(m.dataset.clone(), has.0, has.1);
+    Experiment::new(data, students).with_teacher(teacher)
 }
 
 /// Train the network `config` describes as `plan` says (a student by its method, from the
@@ -269,6 +289,7 @@ fn students_spec(args: &TrainArgs, config: &RunConfig, classes: usize) -> Studen
 fn fit_network(
     args: &TrainArgs,
     config: &RunConfig,
+    students: &StudentsSpec,
     plan: &FitPlan,
 ) -> Result<(Network, Vec<EpochRecord>, FitEnd, f64)> {
     let (cfg, device) = (&config.train, plan.device);
@@ -289,8 +310,7 @@ fn fit_network(
             plan.n,
             device,
         )?;
-        let students = students_spec(args, config, plan.data.manifest.num_classes());
-        let r = methods::run(&students, &targets, plan)?;
+        let r = methods::run(students, &targets, plan)?;
         if let Some(acc) = r.peer_acc {
             eprintln!("the cohort's peer reached {acc:.4}");
         }
@@ -302,8 +322,8 @@ fn fit_network(
             let f = methods::teacher(nc.classes, cfg, plan)?;
             (Network::Teacher(f.model), f.history, f.end, f.seconds)
         }
-        NetworkConfig::Student(nc) => {
-            let f = methods::baseline(&students_spec(args, config, nc.classes), plan)?;
+        NetworkConfig::Student(_) => {
+            let f = methods::baseline(students, plan)?;
             (Network::Student(f.model), f.history, f.end, f.seconds)
         }
     })

@@ -1,6 +1,7 @@
 //! From bytes in memory to input tensors.
 
 use super::augment::{self, Augment};
+use super::manifest::Manifest;
 use super::prepare::{PIXELS, Split};
 use burn::prelude::*;
 
@@ -13,6 +14,14 @@ pub struct Norm {
 }
 
 impl Norm {
+    /// The dataset's own normalisation, as its manifest records it.
+    pub fn of(manifest: &Manifest) -> Norm {
+        Norm {
+            mean: manifest.mean,
+            std: manifest.std,
+        }
+    }
+
     /// Normalised pixels of the samples at `indices`, flattened: `indices.len() * 784` values.
     pub fn pixels(&self, split: &Split, indices: &[usize]) -> Vec<f32> {
         let lut: Vec<f32> = (0..256)

@@ -5,7 +5,7 @@
 //! free-form JSON there and still load (their network comes from `WeightsMeta.network`); they
 //! just have no `RunConfig` ([`RunConfig::from_json`] says `None`).
 
-use super::TrainConfig;
+use super::{Experiment, TrainConfig};
 use crate::distill::{DistillConfig, Method};
 use crate::model::{StudentConfig, TeacherConfig};
 use burn::config::Config;
@@ -95,6 +95,9 @@ pub struct RunConfig {
     /// The page's settings as a share link's query, when the page trained it.
     #[config(default = "None")]
     pub settings: Option<String>,
+    /// The whole run this network was part of (files written before it: `None`).
+    #[config(default = "None")]
+    pub experiment: Option<Experiment>,
     #[config(default = "RUN_CONFIG_VERSION")]
     pub version: u32,
 }

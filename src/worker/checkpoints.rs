@@ -54,10 +54,8 @@ pub async fn save(shared: SharedRef, mut state: RoleState, model: Network) {
     let encoded = {
         let mut s = shared.borrow_mut();
         // The network's run configuration, verbatim, as its weights file would hold it.
-        let classes = s.manifest.as_ref().map_or(0, |m| m.num_classes());
-        let samples = s.train.as_ref().map_or(0, |t| t.len());
-        if let Some(settings) = &s.settings {
-            state.config = settings.run_config(state.role, classes, samples).to_json();
+        if let Some(l) = &s.loaded {
+            state.config = l.run_config(state.role).to_json();
         }
         let Some(c) = s.ckpt.as_mut() else { return };
         c.set_role(state, record);

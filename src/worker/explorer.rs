@@ -2,6 +2,7 @@
 //! samples and of a drawn letter, read asynchronously, one read per network.
 
 use super::state::{SharedRef, say_error, send};
+use crate::data::batch::Norm;
 use crate::model::Classifier;
 use crate::protocol::{FromWorker, Logits, PerRole, Thumb};
 use crate::train;
@@ -15,9 +16,10 @@ const EXPLORER_BATCH: usize = 64;
 pub async fn send_logits(shared: SharedRef, with_thumbs: bool) {
     let (samples, models, test, norm) = {
         let s = shared.borrow();
-        let (Some(test), Some(norm)) = (s.test.clone(), s.norm) else {
+        let Some(data) = s.loaded.clone() else {
             return;
         };
+        let (test, norm) = (data.test.clone(), data.norm());
         let samples: Vec<usize> = s
             .inspect
             .iter()
@@ -63,7 +65,7 @@ pub async fn send_logits(shared: SharedRef, with_thumbs: bool) {
 pub async fn classify(shared: SharedRef, pixels: Vec<u8>) {
     let (models, norm) = {
         let s = shared.borrow();
-        (s.models.clone(), s.norm)
+        (s.models.clone(), s.manifest().map(Norm::of))
     };
     let Some(norm) = norm else {
         return say_error(

@@ -4,7 +4,6 @@
 use super::error::WorkerError;
 use super::state::{Model, SharedRef, say_error, send};
 use super::{data, explorer};
-use crate::data::batch::Norm;
 use crate::model::snapshot::{self, WeightsError, WeightsMeta};
 use crate::model::{Arch, StudentConfig, TeacherConfig};
 use crate::protocol::{FromWorker, Role};
@@ -30,7 +29,7 @@ fn role_of(meta: &WeightsMeta) -> Role {
 
 /// The weights file of a network, with what it is and how it was trained.
 pub async fn export(shared: SharedRef, role: Role) {
-    let (model, manifest, settings, accuracy, epochs) = {
+    let (model, manifest, config, accuracy, epochs) = {
         let s = shared.borrow();
         let acc = s.ckpt.as_ref().and_then(|c| {
             c.head.log.iter().rev().find_map(|m| match m {
@@ -40,8 +39,8 @@ pub async fn export(shared: SharedRef, role: Role) {
         });
         (
             s.model(role).cloned(),
-            s.manifest.clone(),
-            s.settings.clone(),
+            s.manifest().cloned(),
+            s.loaded.as_ref().map(|l| l.run_config(role)),
             acc.map(|a| a.0),
             acc.map(|a| a.1).unwrap_or(0),
         )
@@ -60,9 +59,7 @@ pub async fn export(shared: SharedRef, role: Role) {
         Err(e) => return say_error(&shared, e),
     };
     let classes = manifest.num_classes();
-    let samples = shared.borrow().train.as_ref().map_or(0, |t| t.len());
-    let config = settings.map(|s| s.run_config(role, classes, samples));
-    // Without settings (a network loaded, not trained here) the lab's own config for the role.
+    // Without a run (a network loaded, not trained here) the lab's own config for the role.
     let network = match &config {
         Some(c) => c.network.to_json(),
         None if role == Role::Teacher => {
@@ -110,11 +107,7 @@ async fn try_import(
     bytes: &[u8],
     settings: &Settings,
 ) -> Result<(), WorkerError> {
-    let known = shared
-        .borrow()
-        .manifest
-        .clone()
-        .filter(|m| m.dataset == settings.dataset);
+    let known = (shared.borrow().manifest().cloned()).filter(|m| m.dataset == settings.dataset);
     let manifest = match known {
         Some(m) => m,
         None => data::manifest(&settings.dataset)
@@ -148,14 +141,8 @@ async fn try_import(
             net,
             device: cpu,
         });
-        if s.norm.is_none() {
-            s.norm = Some(Norm {
-                mean: manifest.mean,
-                std: manifest.std,
-            });
-        }
-        if s.manifest.is_none() {
-            s.manifest = Some(manifest);
+        if s.manifest().is_none() {
+            s.import_dataset = Some(manifest);
         }
     }
     send(shared, FromWorker::Imported { role, description });

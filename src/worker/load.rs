@@ -2,15 +2,15 @@
 //! explorer's samples come from it), then what every later phase shares ([`Env`]).
 
 use super::error::WorkerError;
-use super::state::{SharedRef, send};
+use super::state::{Loaded, SharedRef, send};
 use super::{backend, data, hooks};
 use crate::checkpoint::{Checkpoint, CheckpointHead};
-use crate::data::batch::Norm;
 use crate::data::subset::subset_notes;
-use crate::data::{Manifest, Split, SplitKind};
+use crate::data::{Split, SplitKind};
+use crate::model::Teacher;
 use crate::protocol::{FromWorker, Phase, Thumb};
 use crate::settings::{DevicePref, Settings};
-use crate::train::{FitOptions, Sets};
+use crate::train::{self, FitOptions, Sets, Teach, TrainConfig};
 use burn::prelude::*;
 use std::rc::Rc;
 
@@ -20,28 +20,55 @@ const THUMBS: usize = 48;
 /// What a run's training phases share.
 pub struct Env<'a> {
     pub shared: &'a SharedRef,
-    pub settings: &'a Settings,
     pub resume: Option<&'a Checkpoint>,
     /// The plain device (validation, the explorer; the core trains on its autodiff twin).
     pub device: Device,
-    pub train: Rc<Split>,
-    pub test: Rc<Split>,
-    pub norm: Norm,
+    /// The run's data and settings; `Shared::loaded` holds the same.
+    pub data: Rc<Loaded>,
     pub opts: FitOptions,
-    pub classes: usize,
 }
 
 impl<'a> Env<'a> {
+    pub fn settings(&self) -> &Settings {
+        &self.data.settings
+    }
+
+    pub fn classes(&self) -> usize {
+        self.data.classes()
+    }
+
     /// The sets the core's runner fits on: the run's, the baseline on `baseline_train`.
     pub fn sets<'s>(&'s self, baseline_train: &'s Split) -> Sets<'s> {
         Sets {
-            train: &self.train,
+            train: &self.data.train,
             baseline_train,
-            test: &self.test,
-            norm: self.norm,
+            test: &self.data.test,
+            norm: self.data.norm(),
             device: &self.device,
             opts: self.opts,
         }
+    }
+
+    /// How `teacher` teaches this run's students under `cfg`: [`train::teach`] over the whole
+    /// training set (FitNets' hint layer too when `with_hints`).
+    pub fn teach(
+        &self,
+        teacher: Teacher,
+        with_hints: bool,
+        cfg: &TrainConfig,
+    ) -> Result<Teach<'_>, String> {
+        let (train, from) = (&self.data.train, self.settings().targets);
+        let norm = self.data.norm();
+        train::teach(
+            teacher,
+            train,
+            train.len(),
+            norm,
+            with_hints,
+            from,
+            cfg,
+            &self.device,
+        )
     }
 }
 
@@ -62,10 +89,6 @@ pub async fn load<'a>(
     send(shared, FromWorker::Device(info));
 
     let manifest = data::manifest(&s.dataset).await?;
-    let norm = Norm {
-        mean: manifest.mean,
-        std: manifest.std,
-    };
     let test_shards = manifest.shards_for(SplitKind::Test, s.val);
     let train_shards = manifest.shards_for(SplitKind::Train, s.subset);
     let total = test_shards.len() + train_shards.len();
@@ -100,24 +123,26 @@ pub async fn load<'a>(
     for note in subset_notes(asked, &train.labels, &test.labels, &manifest.classes) {
         send(shared, FromWorker::Notice(note));
     }
-    let (test, train) = (Rc::new(test), Rc::new(train));
-    let classes = manifest.num_classes();
-    keep(shared, s, resume, &test, &train, norm, manifest);
     let opts = FitOptions {
         read_every: 10,
         val_count: test.len(),
         eval_batch: hooks::EVAL_BATCH,
     };
+    let has = (train.len(), test.len());
+    let data = Rc::new(Loaded {
+        settings: s.clone(),
+        experiment: s.experiment(manifest.num_classes(), has),
+        manifest,
+        train: Rc::new(train),
+        test: Rc::new(test),
+    });
+    keep(shared, &data, resume);
     Ok(Env {
         shared,
-        settings: s,
         resume,
         device,
-        train,
-        test,
-        norm,
+        data,
         opts,
-        classes,
     })
 }
 
@@ -142,25 +167,13 @@ fn show_samples(shared: &SharedRef, test: &Split) {
     sh.send(FromWorker::ValLabels(test.labels.clone()));
 }
 
-/// What the explorer, downloads and sweeps use after the run: the data, the settings, and the
+/// What the explorer, downloads and sweeps use after the run: its data and settings, and the
 /// run's checkpoint (a resumed one carries on with its log).
-fn keep(
-    shared: &SharedRef,
-    s: &Settings,
-    resume: Option<&Checkpoint>,
-    test: &Rc<Split>,
-    train: &Rc<Split>,
-    norm: Norm,
-    manifest: Manifest,
-) {
+fn keep(shared: &SharedRef, data: &Rc<Loaded>, resume: Option<&Checkpoint>) {
     let mut sh = shared.borrow_mut();
-    sh.test = Some(test.clone());
-    sh.train = Some(train.clone());
-    sh.norm = Some(norm);
-    sh.manifest = Some(manifest);
-    sh.settings = Some(s.clone());
+    sh.loaded = Some(data.clone());
     let head = CheckpointHead {
-        settings: s.clone(),
+        settings: data.settings.clone(),
         saved_at_ms: js_sys::Date::now(),
         roles: Vec::new(),
         log: Vec::new(),

@@ -52,13 +52,10 @@ pub async fn publish_result(
     epochs: usize,
     device: &Device,
 ) {
-    let (test, norm) = {
-        let s = shared.borrow();
-        (s.test.clone(), s.norm)
-    };
-    let (Some(test), Some(norm)) = (test, norm) else {
+    let Some(data) = shared.borrow().loaded.clone() else {
         return;
     };
+    let (test, norm) = (data.test.clone(), data.norm());
     let acc = match hooks::evaluate(shared, net, &test, norm, device).await {
         Ok(Some(r)) => r.accuracy,
         Ok(None) => return, // stopped

@@ -47,11 +47,11 @@ impl RunHooks for PageRun<'_, '_> {
         let env = self.env;
         let weights = if self.quiet {
             None
-        } else if env.settings.method.is_mutual() {
+        } else if env.settings().method.is_mutual() {
             let saved = env.resume.and_then(|c| c.role(role));
             saved.map(|(state, record)| (record.to_vec(), Some(state.clone())))
         } else {
-            start::weights(env.shared, env.settings, role, env.resume).await?
+            start::weights(env.shared, env.settings(), role, env.resume).await?
         };
         let Some((record, state)) = weights else {
             return Ok(t);
@@ -77,7 +77,7 @@ impl RunHooks for PageRun<'_, '_> {
             }
             None => {
                 let (epochs, schedule) = (t.config().epochs, t.schedule().clone());
-                t.restore(epochs, env.settings.lr(), schedule);
+                t.restore(epochs, env.settings().lr(), schedule);
             }
         }
         Ok(t)
@@ -126,18 +126,15 @@ impl RunHooks for PageRun<'_, '_> {
 impl PageRun<'_, '_> {
     /// A teacher the run did not train, in the run's checkpoint as done.
     fn keep_loaded_teacher<M: Classifier>(&self, t: &Trainer<M>, record: Vec<u8>) {
-        let (env, n) = (self.env, self.env.train.len());
+        let env = self.env;
         let st = RoleState {
             role: Role::Teacher,
             epoch: 0,
-            lr: env.settings.lr(),
+            lr: env.settings().lr(),
             schedule: t.schedule().clone(),
             done: true,
             record_len: 0,
-            config: env
-                .settings
-                .run_config(Role::Teacher, env.classes, n)
-                .to_json(),
+            config: env.data.run_config(Role::Teacher).to_json(),
         };
         if let Some(c) = env.shared.borrow_mut().ckpt.as_mut() {
             c.set_role(st, record);

@@ -33,7 +33,7 @@ pub async fn weights(
             ))
         })?;
         let (meta, record) = snapshot::decode(&url, &bytes)?;
-        let m = (shared.borrow().manifest.clone())
+        let m = (shared.borrow().manifest().cloned())
             .ok_or_else(|| WorkerError::NotReady("the dataset's manifest is not loaded".into()))?;
         meta.check(&url, Arch::Cnn, &m.dataset, &m.classes)?;
         return Ok(Some((record, None)));

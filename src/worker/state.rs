@@ -1,5 +1,5 @@
-//! What the run, the hooks and the message handler share: the networks, the loaded data, the
-//! checkpoint and where the run is (`RunState`). Single-threaded: `Rc<RefCell>`.
+//! What the run, the hooks and the message handler share: the networks, the loaded data
+//! ([`Loaded`]), the checkpoint and where the run is (`RunState`). Single-threaded: `Rc<RefCell>`.
 
 use crate::checkpoint::Checkpoint;
 use crate::data::batch::Norm;
@@ -7,6 +7,7 @@ use crate::data::{Manifest, Split};
 use crate::model::snapshot::{Network, WeightsMeta};
 use crate::protocol::{FromWorker, Role};
 use crate::settings::Settings;
+use crate::train::{Experiment, RunConfig};
 use burn::prelude::*;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -51,6 +52,38 @@ impl RunState {
     }
 }
 
+/// A run's data and the settings it ran with: what its phases train on and, after it, what
+/// the explorer, drawing, downloads and the sweep use.
+#[derive(Clone)]
+pub struct Loaded {
+    pub settings: Settings,
+    /// The run the settings describe on this data: what the runner is given and every file of
+    /// the run stores.
+    pub experiment: Experiment,
+    pub manifest: Manifest,
+    pub train: Rc<Split>,
+    pub test: Rc<Split>,
+}
+
+impl Loaded {
+    pub fn norm(&self) -> Norm {
+        Norm::of(&self.manifest)
+    }
+
+    pub fn classes(&self) -> usize {
+        self.manifest.num_classes()
+    }
+
+    /// `role`'s run config in this run, the experiment with it (what its weights file and the
+    /// checkpoint store).
+    pub fn run_config(&self, role: Role) -> RunConfig {
+        let c = self
+            .settings
+            .run_config(role, self.classes(), self.train.len());
+        c.with_experiment(Some(self.experiment.clone()))
+    }
+}
+
 #[derive(Default)]
 pub struct Shared {
     reply: Option<Reply>,
@@ -61,11 +94,10 @@ pub struct Shared {
     pub models: Vec<Model>,
     /// Weights files the user loaded, used by the next run instead of training.
     pub imported: Vec<(Role, WeightsMeta, Vec<u8>)>,
-    pub settings: Option<Settings>,
-    pub manifest: Option<Manifest>,
-    pub train: Option<Rc<Split>>,
-    pub test: Option<Rc<Split>>,
-    pub norm: Option<Norm>,
+    /// The last run's data and settings (the run's `load::Env` holds the same `Rc`).
+    pub loaded: Option<Rc<Loaded>>,
+    /// The dataset a weights file was checked against before any run loaded one.
+    pub import_dataset: Option<Manifest>,
     /// WebGPU, once started (it can only be initialised once per worker).
     #[cfg_attr(not(feature = "webgpu"), allow(dead_code))]
     pub webgpu: Option<Device>,
@@ -96,6 +128,11 @@ impl Shared {
         if let Some(reply) = &self.reply {
             reply(msg);
         }
+    }
+
+    /// The dataset the lab works on: the last run's, else the one an import was checked against.
+    pub fn manifest(&self) -> Option<&Manifest> {
+        (self.loaded.as_ref().map(|l| &l.manifest)).or(self.import_dataset.as_ref())
     }
 
     pub fn model(&self, role: Role) -> Option<&Model> {

@@ -17,21 +17,21 @@ use burn::prelude::*;
 use std::rc::Rc;
 
 pub async fn students(env: &Env<'_>, teaching: Teaching) -> Result<Phase, WorkerError> {
-    let (shared, s) = (env.shared, env.settings);
+    let (shared, s) = (env.shared, env.settings());
     send(shared, FromWorker::Phase(Phase::Students));
-    let n = env.train.len();
+    let n = env.data.train.len();
     let mutual = s.method.is_mutual();
     // With fewer labels than samples the baseline learns from the labelled ones alone
     // (repeated to full-size epochs), the distilled student from all n, the rest unlabelled;
     // deep mutual learning uses every sample labelled.
     let labelled = s.labelled(n);
     let base_set = match labelled {
-        Some(k) if !mutual => Rc::new(env.train.repeated(k, settings::LABELLED_EPOCH)),
-        _ => env.train.clone(),
+        Some(k) if !mutual => Rc::new(env.data.train.repeated(k, settings::LABELLED_EPOCH)),
+        _ => env.data.train.clone(),
     };
-    let spec = s.students_spec(env.classes, n);
     let sets = env.sets(&base_set);
-    let run = train::run_students(&spec, &sets, &teaching, &mut PageRun::new(env)).await?;
+    let spec = &env.data.experiment.students;
+    let run = train::run_students(spec, &sets, &teaching, &mut PageRun::new(env)).await?;
     let (finished, ok) = outcome(env, run)?;
     Ok(finish(shared, finished, &env.device, ok).await)
 }

@@ -6,7 +6,7 @@ use super::error::WorkerError;
 use super::hooks::{EVAL_BATCH, yield_and_check};
 use super::load::Env;
 use super::shell::PageRun;
-use super::state::{SharedRef, end, say_error, send};
+use super::state::{Loaded, SharedRef, end, say_error, send};
 use super::teacher;
 use crate::distill::{DistillConfig, Method};
 use crate::model::snapshot::Network;
@@ -26,22 +26,11 @@ pub async fn sweep(shared: SharedRef, spec: SweepSpec) {
 }
 
 async fn sweep_inner(shared: &SharedRef, spec: &SweepSpec) -> Result<(), WorkerError> {
-    let (teacher, train_set, test, norm, settings, classes) = {
+    let (teacher, loaded) = {
         let s = shared.borrow();
-        let classes = s.manifest.as_ref().map(|m| m.num_classes());
-        let teacher = s.model(Role::Teacher).cloned();
-        (
-            teacher,
-            s.train.clone(),
-            s.test.clone(),
-            s.norm,
-            s.settings.clone(),
-            classes,
-        )
+        (s.model(Role::Teacher).cloned(), s.loaded.clone())
     };
-    let (Some(teacher), Some(train_set), Some(test), Some(norm), Some(settings), Some(classes)) =
-        (teacher, train_set, test, norm, settings, classes)
-    else {
+    let (Some(teacher), Some(loaded)) = (teacher, loaded) else {
         return Err(WorkerError::NotReady("The sweep needs a teacher and loaded data: run the experiment first (or load a teacher and start).".into()));
     };
     let Network::Teacher(net) = teacher.net else {
@@ -49,41 +38,33 @@ async fn sweep_inner(shared: &SharedRef, spec: &SweepSpec) -> Result<(), WorkerE
             "The sweep needs the teacher CNN.".into(),
         ));
     };
-    let n = spec.subset.min(train_set.len());
-    let device = teacher.device;
+    let n = spec.subset.min(loaded.train.len());
+    // The run's data with its training set cut to the sweep's subset.
+    let data = Rc::new(Loaded {
+        train: Rc::new(loaded.train.repeated(n, n)),
+        ..(*loaded).clone()
+    });
     let env = Env {
         shared,
-        settings: &settings,
         resume: None,
-        device: device.clone(),
-        train: Rc::new(train_set.repeated(n, n)),
-        test: test.clone(),
-        norm,
+        device: teacher.device,
         opts: FitOptions {
             read_every: 50,
-            val_count: test.len(),
+            val_count: data.test.len(),
             eval_batch: EVAL_BATCH,
         },
-        classes,
+        data,
     };
+    let settings = env.settings();
     let mut cfg = settings.train_config();
     (cfg.epochs, cfg.plateau, cfg.early_stopping) = (spec.epochs, false, false);
-    let how = train::teach(
-        net,
-        &env.train,
-        n,
-        norm,
-        false,
-        settings.targets,
-        &cfg,
-        &device,
-    )?;
+    let how = env.teach(net, false, &cfg)?;
     let Some(teaching) = teacher::teaching(shared, how, |_, _| {}).await else {
         return Ok(());
     };
     let mut cells = Cells {
         spec: StudentsSpec {
-            classes,
+            classes: env.classes(),
             cfg,
             baseline: false,
             method: None,
@@ -125,7 +106,7 @@ impl Cells<'_> {
             distill: distill.unwrap_or(self.spec.distill),
             ..self.spec.clone()
         };
-        let (sets, mut hooks) = (env.sets(&env.train), PageRun::quiet(env));
+        let (sets, mut hooks) = (env.sets(&env.data.train), PageRun::quiet(env));
         let run = train::run_students(&spec, &sets, &self.teaching, &mut hooks).await?;
         let fitted = match (run.baseline, run.taught) {
             (Some(b), _) => b,

@@ -18,11 +18,11 @@ use burn::prelude::*;
 /// The run's teacher, trained or loaded (the core's [`train::run_teacher`] with the page's
 /// hooks), in eval mode; `None` if the page said stop.
 pub async fn teacher(env: &Env<'_>) -> Result<Option<Teacher>, WorkerError> {
-    let (shared, s) = (env.shared, env.settings);
+    let (shared, s) = (env.shared, env.settings());
     send(shared, FromWorker::Phase(Phase::Training(Role::Teacher)));
-    let (cfg, sets) = (s.teacher_train_config(), env.sets(&env.train));
+    let (cfg, sets) = (s.teacher_train_config(), env.sets(&env.data.train));
     let (teacher, fitted) =
-        train::run_teacher(env.classes, &cfg, &sets, &mut PageRun::new(env)).await?;
+        train::run_teacher(env.classes(), &cfg, &sets, &mut PageRun::new(env)).await?;
     if let Some((end, _)) = fitted
         && (!check(shared, Role::Teacher, end)? || stopped(shared))
     {
@@ -45,19 +45,9 @@ pub async fn teacher(env: &Env<'_>) -> Result<Option<Teacher>, WorkerError> {
 /// said stop.
 pub async fn cache(env: &Env<'_>, teacher: Teacher) -> Result<Option<Teaching>, WorkerError> {
     let past_hints = env.resume.and_then(|c| c.role(Role::Distilled)).is_some();
-    let s = env.settings;
+    let s = env.settings();
     let with_hints = s.method == Method::FitNets && !past_hints;
-    let n = env.train.len();
-    let how = train::teach(
-        teacher,
-        &env.train,
-        n,
-        env.norm,
-        with_hints,
-        s.targets,
-        &s.train_config(),
-        &env.device,
-    )?;
+    let how = env.teach(teacher, with_hints, &s.train_config())?;
     let shared = env.shared;
     if let Teach::Cache(c) = &how {
         let of = c.progress().1; // n rows, or K · n with views

@@ -73,7 +73,9 @@ fn publish_teacher() -> Result<()> {
         Ok(old) if old == shipped => Ok(()),
         Ok(_) => {
             say(&format!(
-                "data/fashion-mnist/teacher.dlw is not the shipped teacher ({SHIPPED_TEACHER}) and                  is kept; the lessons' figures were measured with the shipped one (remove yours                  to publish it)"
+                "data/fashion-mnist/teacher.dlw is not the shipped teacher ({SHIPPED_TEACHER}) and \
+                 is kept; the lessons' figures were measured with the shipped one (remove yours \
+                 to publish it)"
             ));
             Ok(())
         }
