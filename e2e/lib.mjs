@@ -135,3 +135,88 @@ export async function runToEnd(b, url, timeout = 600_000) {
   if (errors.length) { console.log(b.logs.join('\n')); throw new Error(`the page reported: ${errors.join(' | ')}`); }
   return history(b.page);
 }
+
+/** axe-core's audit of the page as it is: every violation of any impact, briefly. Evaluated
+ * through the DevTools protocol: a script tag would be (rightly) refused by the page's
+ * Content-Security-Policy. */
+export async function axeViolations(page) {
+  const { createRequire } = await import('node:module');
+  const { readFileSync } = await import('node:fs');
+  const require = createRequire(join(ROOT, 'e2e', 'package.json'));
+  await page.evaluate(readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8'));
+  return page.evaluate(async () => (await axe.run(document)).violations
+    .map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.html.slice(0, 100)) })));
+}
+
+/** Unfold the lab's settings (folded behind "Settings" on the first screen), to use a control. */
+export async function openSettings(page) {
+  await page.locator('#settings').evaluate((d) => { d.open = true; });
+}
+
+const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+const crc32 = (buf) => {
+  let c = 0xffffffff;
+  for (const b of buf) c = CRC_TABLE[(c ^ b) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+};
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+/** A PNG's chunks: `{type, data}` in file order. */
+function pngChunks(png) {
+  if (!png.subarray(0, 8).equals(PNG_SIGNATURE)) throw new Error('not a PNG');
+  const chunks = [];
+  for (let o = 8; o + 12 <= png.length;) {
+    const length = png.readUInt32BE(o);
+    chunks.push({ type: png.toString('latin1', o + 4, o + 8), data: png.subarray(o + 8, o + 8 + length) });
+    o += 12 + length;
+  }
+  return chunks;
+}
+
+function pngChunk(type, data) {
+  const head = Buffer.alloc(4);
+  head.writeUInt32BE(data.length);
+  const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(body));
+  return Buffer.concat([head, body, crc]);
+}
+
+/** An animated PNG (APNG: one `fcTL` per frame, the first frame's image data as `IDAT`, the
+ * rest as `fdAT`) from PNG frames of one size and format, looping; `delaysMs` cycles over the
+ * frames. Browsers and GitHub show it animated; others show the first frame. */
+export function apng(frames, delaysMs) {
+  const delays = [delaysMs].flat();
+  const parsed = frames.map(pngChunks);
+  const ihdr = parsed[0].find((c) => c.type === 'IHDR').data;
+  const out = [PNG_SIGNATURE, pngChunk('IHDR', ihdr)];
+  const actl = Buffer.alloc(8);
+  actl.writeUInt32BE(frames.length, 0);
+  out.push(pngChunk('acTL', actl)); // plays: 0, forever
+  let sequence = 0;
+  parsed.forEach((chunks, i) => {
+    if (!chunks.find((c) => c.type === 'IHDR').data.equals(ihdr)) throw new Error(`frame ${i} differs in size or format`);
+    const fctl = Buffer.alloc(26);
+    fctl.writeUInt32BE(sequence++, 0);
+    fctl.writeUInt32BE(ihdr.readUInt32BE(0), 4);
+    fctl.writeUInt32BE(ihdr.readUInt32BE(4), 8);
+    fctl.writeUInt16BE(delays[i % delays.length], 20);
+    fctl.writeUInt16BE(1000, 22); // the delay in ms; offsets, dispose and blend all 0
+    out.push(pngChunk('fcTL', fctl));
+    for (const { data } of chunks.filter((c) => c.type === 'IDAT')) {
+      if (i === 0) {
+        out.push(pngChunk('IDAT', data));
+      } else {
+        const seq = Buffer.alloc(4);
+        seq.writeUInt32BE(sequence++);
+        out.push(pngChunk('fdAT', Buffer.concat([seq, data])));
+      }
+    }
+  });
+  out.push(pngChunk('IEND', Buffer.alloc(0)));
+  return Buffer.concat(out);
+}

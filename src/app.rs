@@ -8,6 +8,7 @@ mod confusion;
 mod controls;
 mod draw;
 mod explorer;
+mod headline;
 mod lessons;
 mod link;
 mod loading;
@@ -16,6 +17,7 @@ mod models;
 mod present;
 mod renders;
 mod results;
+mod run_bar;
 mod speed;
 mod state;
 mod sweep;
@@ -156,7 +158,7 @@ impl Panels {
             },
             explorer: html! {
                 <explorer::Explorer thumbs={run.thumbs.clone()} images={ex.images.clone()} selected={ex.selected.clone()}
-                    classes={run.classes.clone()} logits={run.logits.clone()} t={ex.t} method={s.settings.method}
+                    classes={run.classes.clone()} logits={run.logits.clone()} t={ex.t} method={s.settings.method} compact={s.settings.present}
                     on_select={cb.on_select.clone()} on_temperature={cb.on_temperature.clone()} on_refresh={cb.on_refresh.clone()} />
             },
             curves: html! {
@@ -170,22 +172,27 @@ impl Panels {
     }
 }
 
-/// The presentation view: the run's controls in the header, the four panels below.
+/// The run's buttons and its headline, for either view (`busy`: a run or a sweep goes).
+fn run_row(s: &State, cb: &callbacks::Callbacks, busy: bool, extra: Html) -> Html {
+    html! {
+        <run_bar::RunBar running={busy} paused={s.run.paused} on_start={cb.on_start.clone()}
+            on_pause={cb.on_pause.clone()} on_stop={cb.on_stop.clone()}
+            headline={headline::line(&s.run.curves, &s.run.results, s.settings.method)}>{ extra }</run_bar::RunBar>
+    }
+}
+
+/// The presentation view, one screen for a projector: the header with the run's buttons and its
+/// headline; the sample's distributions at the chosen T in one row, large; the curves.
 fn present_view(s: &State, cb: &callbacks::Callbacks, p: Panels, running: bool) -> Html {
-    let (start, pause) = (cb.on_start.clone(), cb.on_pause.clone());
-    let paused = s.run.paused;
+    let back = html! { <button id="leave-present" onclick={set_present(cb, false)}>{ "Back to the lab" }</button> };
     html! {
         <div class="page present">
             <header class="top">
                 <h1>{ "Distill Lab" }</h1>
-                <p class="keys" id="present-keys">{ "Keys: ↑ ↓ temperature (1, 2, 5, 10, 20) · ← → sample" }</p>
-                <div class="buttons">
-                    <button id="start" class="primary" disabled={running} onclick={Callback::from(move |_| start.emit(()))}>{ "Start" }</button>
-                    <button id="pause" disabled={!running} onclick={Callback::from(move |_| pause.emit(!paused))}>{ if paused { "Resume" } else { "Pause" } }</button>
-                    <button id="leave-present" onclick={set_present(cb, false)}>{ "Back to the lab" }</button>
-                </div>
+                { run_row(s, cb, running, back) }
+                <p class="keys" id="present-keys">{ "↑ ↓ temperature · ← → sample" }</p>
             </header>
-            <main>{ p.messages }{ p.explorer }{ p.curves }{ p.results }</main>
+            <main>{ p.messages }{ p.explorer }{ p.curves }</main>
         </div>
     }
 }
@@ -206,23 +213,18 @@ fn lab_view(
         <div class="page">
             <header class="top">
                 <h1>{ "Distill Lab" }</h1>
-                <p class="tagline">{ "Watch a teacher CNN's knowledge flow into a small student MLP, in your browser." }</p>
-                <messages::DeviceBadge device={run.device.clone()} />
-                <button id="present" onclick={set_present(cb, true)}>{ "Presentation view (for a projector)" }</button>
+                <p class="tagline">{ "Knowledge distillation, live in your browser." }</p>
+                <div class="top-row">
+                    <messages::DeviceBadge device={run.device.clone()} />
+                    <button id="present" onclick={set_present(cb, true)}>{ "Presentation view" }</button>
+                </div>
             </header>
             <main>
             { p.messages }
             <lessons::Lessons settings={s.settings.clone()} running={busy} on_change={cb.on_settings.clone()} />
-            <controls::Controls
-                settings={s.settings.clone()}
-                datasets={(**datasets).clone()}
-                running={busy}
-                paused={run.paused}
-                on_change={cb.on_settings.clone()}
-                on_start={cb.on_start.clone()}
-                on_pause={cb.on_pause.clone()}
-                on_stop={cb.on_stop.clone()}
-            />
+            { run_row(s, cb, busy, html! {}) }
+            <controls::Controls settings={s.settings.clone()} datasets={(**datasets).clone()} running={busy}
+                on_change={cb.on_settings.clone()} />
             <loading::Loading shards={run.shards.clone()} shards_total={run.shards_total} bytes_total={run.bytes_total}
                 dataset={run.dataset.clone()} phase={run.phase} />
             { p.curves }

@@ -25,9 +25,9 @@ pub const PRESETS: [Preset; 4] = [
     Preset {
         key: "quick",
         title: "Quick class demo",
-        expect: "The published teacher distils into a student that sees only 1,000 labelled \
-                 images; a second student learns from those labels alone. Expect the distilled \
-                 student ahead, within a minute or two on a laptop's CPU.",
+        expect: "The published teacher distils into a student that sees 1,000 labelled images, \
+                 beside one that learns from the labels alone. Expect the distilled one ahead, \
+                 within a minute or two on a laptop's CPU.",
         query: "dataset=fashion-mnist&teacher=pretrained&subset=1000&val=2000&epochs=15\
                 &batch=32&opt=adadelta&loss=hinton&T=4&lambda=0.9&sched=on&seed=0",
     },

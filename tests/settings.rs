@@ -415,10 +415,18 @@ fn a_lessons_share_link_and_its_cli_flags_give_the_same_experiment() {
             // `distill train --model cnn` made it): the same run otherwise.
             assert_eq!((&cli.data, &cli.students), (&exp.data, &exp.students));
             let trained = exp.teacher.and_then(|t| t.train);
-            assert_eq!(trained, Some(page.teacher_train_config()), "lesson {}", p.key);
+            assert_eq!(
+                trained,
+                Some(page.teacher_train_config()),
+                "lesson {}",
+                p.key
+            );
         }
     }
-    assert!(PRESETS.iter().any(|p| p.settings().pretrained), "a lesson compared whole");
+    assert!(
+        PRESETS.iter().any(|p| p.settings().pretrained),
+        "a lesson compared whole"
+    );
     // It can fail: another seed is another run.
     let quick = &PRESETS[0];
     let other = Settings::from_query(&format!("{}&seed=6", quick.query)).0;

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { serve, launch, waitFor, runToEnd, mean, screenshot, ROOT } from '../lib.mjs';
+import { serve, launch, waitFor, runToEnd, mean, screenshot, openSettings, ROOT } from '../lib.mjs';
 
 const DIST = join(ROOT, 'dist');
 const RUN = '?dataset=fashion-mnist&subset=2048&val=512&epochs=2&batch=64';
@@ -73,6 +73,7 @@ test('auto picks the CPU over a software WebGPU adapter and loads the CPU-only w
     await b.page.setInputFiles('#upload', noise);
     await waitFor(b.page, b.logs, 'the refusal', () => document.querySelector('.messages .error'));
     assert.equal(await refused(), 1);
+    await openSettings(b.page);
     await b.page.selectOption('#ctl-device', 'webgpu');
     await b.page.click('#start');
     await badge('webgpu');

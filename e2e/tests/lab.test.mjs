@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { serve, launch, screenshot, waitFor, runToEnd, mean, ROOT } from '../lib.mjs';
+import { serve, launch, screenshot, waitFor, runToEnd, mean, openSettings, ROOT } from '../lib.mjs';
 
 const DIST = join(ROOT, 'dist');
 // SwiftShader runs the teacher at a few samples per second: keep the workload tiny. `auto` would
@@ -76,6 +76,7 @@ test('a share link reopens with the same controls; bad values are clamped and sa
   const b = await launch({ webgpu: false });
   try {
     await b.page.goto(srv.url + '?dataset=fashion-mnist');
+    await openSettings(b.page);
     await b.page.selectOption('#ctl-loss', 'hinton');
     const link = () => b.page.locator('#share-link').inputValue();
     const linkHas = (re) => b.page.waitForFunction((src) => new RegExp(src).test(document.querySelector('#share-link').value), re.source, { timeout: 10_000 });

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
-import { serve, launch, waitFor, runToEnd, ROOT } from '../lib.mjs';
+import { serve, launch, waitFor, runToEnd, openSettings, ROOT } from '../lib.mjs';
 
 const DIST = join(ROOT, 'dist');
 const status = (page) => page.locator('#status').textContent();
@@ -185,6 +185,7 @@ test('runs of one setup with several seeds show their spread', { timeout: 400_00
   try {
     await runToEnd(b, srv.url + '?dataset=fashion-mnist&subset=512&val=256&epochs=1&batch=64&device=cpu&teacher=pretrained&seed=1');
     assert.equal(await b.page.locator('#seed-spread').count(), 0, 'one seed: no spread yet');
+    await openSettings(b.page);
     await b.page.fill('#ctl-seed', '2');
     await b.page.press('#ctl-seed', 'Tab');
     await b.page.click('#start');

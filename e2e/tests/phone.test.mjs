@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { serve, launch, runToEnd, screenshot, ROOT } from '../lib.mjs';
+import { serve, launch, runToEnd, screenshot, waitFor, ROOT } from '../lib.mjs';
 
 const DIST = join(ROOT, 'dist');
 const RUN = '?dataset=fashion-mnist&subset=1024&val=256&epochs=1&batch=64&device=cpu&teacher=pretrained';
@@ -56,11 +56,14 @@ test('the presentation view loads from its share link, shows only what the class
   const b = await launch({ webgpu: false });
   try {
     await b.page.setViewportSize({ width: 1920, height: 1080 });
-    await runToEnd(b, srv.url + RUN + '&view=present');
+    // The projector's view has no results table (its headline says them): run to Done.
     const page = b.page;
+    await page.goto(srv.url + RUN + '&view=present');
+    await page.click('#start');
+    await waitFor(page, b.logs, 'the run to finish', () => /^Done/.test(document.querySelector('#status')?.textContent ?? ''), null, 300_000);
     assert.equal(await page.locator('section.controls').count(), 0, 'no settings on the projector');
     assert.equal(await page.locator('section.lessons, section.models, #pad').count(), 0);
-    for (const id of ['#results', '#explorer-t', '#chart-loss']) assert.equal(await page.locator(id).count(), 1, id);
+    for (const id of ['#headline', '#explorer-t', '#chart-loss']) assert.equal(await page.locator(id).count(), 1, id);
     const t = () => page.locator('#explorer-t').inputValue();
     assert.equal(await t(), '10');
     await page.keyboard.press('ArrowUp');

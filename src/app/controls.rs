@@ -1,5 +1,6 @@
-//! The settings panel: every control is a native, labelled input (keyboard-usable), hidden when
-//! the URL's `hide=` names it, disabled while a run goes.
+//! The settings panel, folded behind "Settings" (a lesson needs none of it): every control is a
+//! native, labelled input (keyboard-usable), hidden when the URL's `hide=` names it, disabled
+//! while a run goes; the share link and the loss in use with them.
 
 mod number_field;
 
@@ -23,11 +24,7 @@ pub struct ControlsProps {
     /// from them rather than typed.
     pub datasets: Option<Vec<String>>,
     pub running: bool,
-    pub paused: bool,
     pub on_change: Callback<Edit>,
-    pub on_start: Callback<()>,
-    pub on_pause: Callback<bool>,
-    pub on_stop: Callback<()>,
 }
 
 /// A number field: `key` is the URL key (and the element id), `apply` writes the parsed value.
@@ -184,12 +181,10 @@ pub fn controls(p: &ControlsProps) -> Html {
             </label>
         }
     };
-    let start = p.on_start.clone();
-    let stop = p.on_stop.clone();
-    let pause = p.on_pause.clone();
-    let paused = p.paused;
     html! {
         <section class="controls" aria-label="Settings">
+            <details id="settings">
+            <summary>{ "Settings" }</summary>
             <div class="grid">
                 { if s.hidden("dataset") { html! {} } else if let Some(here) = &p.datasets {
                     let cb = p.on_change.clone();
@@ -264,13 +259,7 @@ pub fn controls(p: &ControlsProps) -> Html {
             <p class="loss-in-use" id="loss-in-use">{ format!("Loss in use — {}", s.describe_method()) }
                 { s.labelled(s.subset).map(|k| format!(". Only the first {k} of the {} samples are labelled: the baseline learns from those alone, the distilled student also from the teacher's soft targets on all {}.", s.subset, s.subset)).unwrap_or_default() }
                 { s.describe_augment().map(|a| format!(". {a}.")).unwrap_or_default() }</p>
-            <div class="buttons">
-                <button id="start" class="primary" disabled={p.running} onclick={Callback::from(move |_| start.emit(()))}>{ "Start" }</button>
-                <button id="pause" disabled={!p.running} onclick={Callback::from(move |_| pause.emit(!paused))}>
-                    { if paused { "Resume" } else { "Pause" } }
-                </button>
-                <button id="stop" disabled={!p.running} onclick={Callback::from(move |_| stop.emit(()))}>{ "Stop" }</button>
-            </div>
+            </details>
         </section>
     }
 }

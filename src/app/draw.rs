@@ -151,8 +151,8 @@ pub fn draw_pad(p: &DrawProps) -> Html {
                 </div>
                 <div class="dist-row drawn">
                     if !have_models {
-                        <p class="waiting">{ "Train (or load) a model, then draw: the distributions appear here. Or draw at once with the teacher published on this server:" }</p>
-                        <button id="draw-published" onclick={p.on_published.reform(|_| ())}>{ format!("Load the published teacher (data/{}/teacher.dlw)", s.dataset) }</button>
+                        <p class="waiting">{ "Draw once a model is trained, or now with the published teacher:" }</p>
+                        <button id="draw-published" onclick={p.on_published.reform(|_| ())}>{ "Load the published teacher" }</button>
                     }
                     { for s.drawn.logits.iter().map(|(role, z)| {
                         let p1 = probs::softmax_t(z, 1.0);

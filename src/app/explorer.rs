@@ -32,6 +32,10 @@ pub struct ExplorerProps {
     /// The slider's temperature.
     pub t: f32,
     pub method: Method,
+    /// The projector's form: one sample, the teacher and the students at the chosen T in one
+    /// row, no grid (the keys step the sample).
+    #[prop_or_default]
+    pub compact: bool,
     pub on_select: Callback<usize>,
     pub on_temperature: Callback<f32>,
     pub on_refresh: Callback<()>,
@@ -68,6 +72,11 @@ pub fn bars(id: String, title: String, p: &[f32], classes: &[String], truth: u8)
                             </rect>
                             <text x={(x + bw / 2.0).to_string()} y={(h - 4.0).to_string()} text-anchor="middle"
                                 class={if i == truth as usize { "truth" } else { "" }}>{ classes.get(i).map(short).unwrap_or_default() }</text>
+                            // Dark knowledge marked on its bar: its share, above it.
+                            if dark.iter().any(|d| d.0 == i) {
+                                <text class="dark-mark" x={(x + bw / 2.0).to_string()} y={(h - bottom - bh - 2.0).max(9.0).to_string()}
+                                    text-anchor="middle">{ format!("{:.0}%", v * 100.0) }</text>
+                            }
                         </g>
                     }
                 }) }
@@ -125,10 +134,33 @@ pub fn explorer(props: &ExplorerProps) -> Html {
         })
     };
     let refresh = props.on_refresh.clone();
+    let slider = html! {
+        <div class="slider">
+            <label for="explorer-t">{ format!("Chosen temperature T = {t:.1}") }</label>
+            <input id="explorer-t" type="range" min="1" max="50" step="0.5" value={t.to_string()} oninput={on_t} />
+            if !s.compact {
+                <button id="refresh" onclick={Callback::from(move |_| refresh.emit(()))}>{ "Refresh from the latest weights" }</button>
+            }
+        </div>
+    };
+    if s.compact {
+        return html! {
+            <section class="explorer compact" aria-label="Temperature explorer">
+                <h2 class="sr-only">{ "Temperature explorer" }</h2>
+                { slider }
+                { for s.selected.first().map(|&index| sample_view(s, index, t)) }
+            </section>
+        };
+    }
     html! {
         <section class="explorer" aria-label="Temperature explorer">
             <h2>{ "Temperature explorer" }</h2>
-            <p class="hint">{ "Pick up to three test samples. Bars: probability per class (blue: the top class; vermillion: the wrong classes the network finds most similar, at least twice the average of the rest — the dark knowledge; outlined: the true class)." }</p>
+            <p class="hint">{ "Pick up to three test samples, then move T and watch the answers soften." }</p>
+            <details class="why"><summary>{ "Why?" }</summary><p>
+                { "Bars: probability per class. Blue: the top class; vermillion, with its share on the bar: \
+                   the wrong classes the network finds most similar (at least twice the average of the \
+                   rest) — the dark knowledge a student learns from; outlined: the true class." }
+            </p></details>
             <div class="thumbs" role="group" aria-label="Test samples">
                 { for s.thumbs.iter().map(|th| {
                     let sel = s.selected.contains(&th.index);
@@ -145,14 +177,48 @@ pub fn explorer(props: &ExplorerProps) -> Html {
                     }
                 }) }
             </div>
-            <div class="slider">
-                <label for="explorer-t">{ format!("Chosen temperature T = {t:.1}") }</label>
-                <input id="explorer-t" type="range" min="1" max="50" step="0.5" value={t.to_string()} oninput={on_t} />
-                <button id="refresh" onclick={Callback::from(move |_| refresh.emit(()))}>{ "Refresh from the latest weights" }</button>
-            </div>
+            { slider }
             { for s.selected.iter().map(|&index| sample_view(s, index, t)) }
         </section>
     }
+}
+
+/// One distribution's chart at `temp`, with its dark knowledge listed under it (not in the
+/// compact form: the bars carry it).
+fn dist_chart(
+    s: &ExplorerProps,
+    truth: u8,
+    id: String,
+    who: &str,
+    logits: &[f32],
+    temp: f32,
+) -> Html {
+    let p = probs::softmax_t(logits, temp);
+    let title = format!("{who} T = {temp} · H = {:.2} bits", probs::entropy_bits(&p));
+    html! {
+        <div class="dist">
+            { bars(id, title, &p, &s.classes, truth) }
+            if !s.compact {
+                <p class="dark-list">{ format!("dark knowledge: {}", dark_text(&p, &s.classes)) }</p>
+            }
+        </div>
+    }
+}
+
+/// The networks' logits for sample `index`: the teacher's, and each student's of the method
+/// (the baseline, the method's student, a DML peer), `None` until its first epoch.
+#[allow(clippy::type_complexity)] // Read once, here and in the view below.
+fn logits_of(s: &ExplorerProps, index: usize) -> (Option<Vec<f32>>, Vec<(Role, Option<Vec<f32>>)>) {
+    let row = |role: Role| {
+        let pos = s.logits.samples.iter().position(|&i| i == index)?;
+        s.logits.nets.get(role)?.get(pos).cloned()
+    };
+    let students = [Role::Baseline, Role::Distilled, Role::Peer]
+        .into_iter()
+        .filter(|r| r.in_method(s.method))
+        .map(|r| (r, row(r)))
+        .collect();
+    (row(Role::Teacher), students)
 }
 
 fn sample_view(s: &ExplorerProps, index: usize, t: f32) -> Html {
@@ -164,34 +230,44 @@ fn sample_view(s: &ExplorerProps, index: usize, t: f32) -> Html {
         .get(th.label as usize)
         .cloned()
         .unwrap_or_default();
-    let row = |role: Role| {
-        let pos = s.logits.samples.iter().position(|&i| i == index)?;
-        s.logits.nets.get(role)?.get(pos).cloned()
-    };
     let method = s.method;
-    let teacher = row(Role::Teacher);
-    // The students beside the teacher: the baseline, the method's student, a DML peer.
-    let students: Vec<(Role, Option<Vec<f32>>)> = [Role::Baseline, Role::Distilled, Role::Peer]
-        .into_iter()
-        .filter(|r| r.in_method(method))
-        .map(|r| (r, row(r)))
-        .collect();
-    let chart = |id: String, who: &str, logits: &[f32], temp: f32| {
-        let p = probs::softmax_t(logits, temp);
-        let title = format!("{who} T = {temp} · H = {:.2} bits", probs::entropy_bits(&p));
+    let (teacher, students) = logits_of(s, index);
+    let chart =
+        |id: String, who: &str, z: &[f32], temp: f32| dist_chart(s, th.label, id, who, z, temp);
+    // The teacher at the chosen T beside the students (in the lab also each student at T = 1).
+    let row = html! {
+        <div class="dist-row">
+            { for teacher.iter().map(|z| chart(format!("teacher-{index}-chosen"), "teacher", z, t)) }
+            { for students.iter().map(|(role, z)| {
+                let (key, who) = (role.key(), role.label_for(method));
+                match z {
+                    None => html! { <div class="dist waiting">{ format!("{who}: after its first epoch") }</div> },
+                    Some(z) => html! {
+                        <>
+                            if !s.compact { { chart(format!("{key}-{index}-t1"), who, z, 1.0) } }
+                            { chart(format!("{key}-{index}-chosen"), who, z, t) }
+                        </>
+                    },
+                }
+            }) }
+        </div>
+    };
+    let heading = |text: String| {
         html! {
-            <div class="dist">
-                { bars(id, title, &p, &s.classes, th.label) }
-                <p class="dark-list">{ format!("dark knowledge: {}", dark_text(&p, &s.classes)) }</p>
-            </div>
+            <h3><img src={thumb::data_url(&th.pixels, 28)} alt="" width="28" height="28" />{ text }</h3>
         }
     };
+    if s.compact {
+        return html! {
+            <article class="sample" data-index={index.to_string()}>
+                { heading(format!(" Test sample {index}: {label}, at T = {t}")) }
+                { row }
+            </article>
+        };
+    }
     html! {
         <article class="sample" data-index={index.to_string()}>
-            <h3>
-                <img src={thumb::data_url(&th.pixels, 28)} alt="" width="28" height="28" />
-                { format!(" Test sample {index} — true class {label}") }
-            </h3>
+            { heading(format!(" Test sample {index} — true class {label}")) }
             { match &teacher {
                 None if Role::Teacher.in_method(method) => html! { <p class="waiting">{ "The teacher's distributions appear after its first epoch." }</p> },
                 None => html! {},
@@ -205,21 +281,7 @@ fn sample_view(s: &ExplorerProps, index: usize, t: f32) -> Html {
                 },
             } }
             <h4>{ if teacher.is_some() { format!("At the chosen T = {t}, next to the students") } else { format!("The students at T = 1 and at the chosen T = {t}") } }</h4>
-            <div class="dist-row">
-                { for teacher.iter().map(|z| chart(format!("teacher-{index}-chosen"), "teacher", z, t)) }
-                { for students.iter().map(|(role, z)| {
-                    let (key, who) = (role.key(), role.label_for(method));
-                    match z {
-                        None => html! { <div class="dist waiting">{ format!("{who}: after its first epoch") }</div> },
-                        Some(z) => html! {
-                            <>
-                                { chart(format!("{key}-{index}-t1"), who, z, 1.0) }
-                                { chart(format!("{key}-{index}-chosen"), who, z, t) }
-                            </>
-                        },
-                    }
-                }) }
-            </div>
+            { row }
         </article>
     }
 }

@@ -1,8 +1,9 @@
-//! The first thing a newcomer sees: one sentence on what will happen, and the lessons
-//! ([`crate::presets`]) as the main way in. Each lesson is a share link; clicking it applies its
-//! settings in place (no reload, so nothing running or trained is lost), and the lesson whose
-//! settings are in use is marked current. Below them, whether the chosen dataset (and the
-//! published teacher, when the run uses it) is on this server, checked before Start.
+//! The first thing a newcomer sees: one line on what to do (the why behind a disclosure), and
+//! the lessons ([`crate::presets`]) as the main way in. Each lesson is a share link; clicking it
+//! applies its settings in place (no reload, so nothing running or trained is lost). The lesson
+//! whose settings are in use is marked current and shows its card; the others stay one line.
+//! Below them, whether the chosen dataset (and the published teacher, when the run uses it) is
+//! on this server, checked before Start.
 
 use super::controls::Edit;
 use crate::data::MAX_WEIGHTS_BYTES;
@@ -45,9 +46,13 @@ pub fn lessons(p: &LessonsProps) -> Html {
     html! {
         <>
         <section class="lessons" aria-label="Lessons">
-            <p class="what">{ "A teacher network (a CNN) is trained or loaded, then two small students \
-                (MLPs) learn side by side: one from the labels alone, one also from the teacher's \
-                softened answers. Pick a lesson, press Start, and watch which student wins." }</p>
+            <div class="what"><p>{ "Pick a lesson, press Start, and watch which student wins." }</p>
+                <details class="why"><summary>{ "Why?" }</summary>
+                    <p>{ "A teacher network (a CNN) is trained or loaded, then two small students (MLPs) \
+                       learn side by side: one from the labels alone, one also from the teacher's \
+                       softened answers, which say how alike the classes look to it." }</p>
+                </details>
+            </div>
             <ul>
                 { for PRESETS.iter().map(|preset| {
                     let cb = p.on_change.clone();
@@ -67,14 +72,19 @@ pub fn lessons(p: &LessonsProps) -> Html {
                                 aria-disabled={running.then_some("true")} {onclick}>
                                 { preset.title }
                             </a>
-                            <p>{ preset.expect }
-                                { crate::measured::lesson(preset.key).map(|l| format!(" {}", l.promise())).unwrap_or_default() }</p>
+                            // The card while choosing; during a run the curves need the room.
+                            if is_current && !running {
+                                <p>{ preset.expect }
+                                    { crate::measured::lesson(preset.key).map(|l| format!(" {}", l.promise())).unwrap_or_default() }</p>
+                            }
                         </li>
                     }
                 }) }
             </ul>
-            <DataCheck dataset={p.settings.dataset.clone()} pretrained={p.settings.pretrained}
-                measured={now.is_some_and(|l| crate::measured::lesson(l.key).is_some())} />
+            if !p.running {
+                <DataCheck dataset={p.settings.dataset.clone()} pretrained={p.settings.pretrained}
+                    measured={now.is_some_and(|l| crate::measured::lesson(l.key).is_some())} />
+            }
         </section>
         </>
     }

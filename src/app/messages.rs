@@ -16,7 +16,7 @@ pub struct DeviceProps {
 pub fn device_badge(props: &DeviceProps) -> Html {
     super::renders::panel("device_badge");
     match &props.device {
-        None => html! { <p class="device" id="device">{ "Device: chosen when a run starts" }</p> },
+        None => html! { <p class="device" id="device">{ "Device: chosen at Start" }</p> },
         Some(d) => {
             let label = if d.backend == "webgpu" {
                 "WebGPU"

@@ -63,6 +63,10 @@ pub fn results(p: &ResultsProps) -> Html {
             .find(|x| x.role == r)
             .map(|x| x.val_accuracy * 100.0)
     };
+    // Nothing to show before a run (the first screen stays short).
+    if s.results.is_empty() && s.curves.iter().all(|c| c.steps.is_empty()) {
+        return html! {};
+    }
     let base = acc(Role::Baseline);
     let method = s.settings.method;
     let download = {

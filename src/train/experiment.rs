@@ -58,10 +58,18 @@ impl Experiment {
 
     /// A stored experiment, `None` for a version this build does not know.
     pub fn from_json(v: &serde_json::Value) -> Option<Experiment> {
-        let version = v.get("version")?.as_u64()?;
-        if version != u64::from(EXPERIMENT_VERSION) {
-            return None;
-        }
-        serde_json::from_value(v.clone()).ok()
+        versioned(v, EXPERIMENT_VERSION)
     }
+}
+
+/// A stored config of `version`'s schema, `None` for another version (or none) or a value
+/// that does not read as one.
+pub(super) fn versioned<T: serde::de::DeserializeOwned>(
+    v: &serde_json::Value,
+    version: u32,
+) -> Option<T> {
+    if v.get("version")?.as_u64()? != u64::from(version) {
+        return None;
+    }
+    serde_json::from_value(v.clone()).ok()
 }

@@ -111,10 +111,6 @@ impl RunConfig {
     /// A weights file's `training` metadata as a run config: `None` for files written before
     /// run configs (free-form JSON) and for versions this build does not know.
     pub fn from_json(v: &serde_json::Value) -> Option<RunConfig> {
-        let version = v.get("version")?.as_u64()?;
-        if version != u64::from(RUN_CONFIG_VERSION) {
-            return None;
-        }
-        serde_json::from_value(v.clone()).ok()
+        super::experiment::versioned(v, RUN_CONFIG_VERSION)
     }
 }
