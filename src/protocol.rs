@@ -210,10 +210,12 @@ pub enum FromWorker {
         name: String,
         bytes: Vec<u8>,
     },
-    /// A weights file was accepted for `role`.
+    /// A weights file was accepted for `role`; `run`: the run that trained it as a share link's
+    /// query, when the file says (its run config's experiment, or the page's settings).
     Imported {
         role: Role,
         description: String,
+        run: Option<String>,
     },
     /// The weights file of import `id` was refused, and why (what is wrong, what to do). The
     /// page shows the message and no longer re-sends that file to a respawned worker.

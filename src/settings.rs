@@ -7,6 +7,8 @@ use crate::distill::{DistillConfig, LossForm, Method};
 use crate::train::OptimizerKind;
 use serde::{Deserialize, Serialize};
 
+#[cfg(feature = "train")]
+mod experiment;
 mod query;
 pub use query::{bench_request, sets_no_lesson};
 
@@ -207,21 +209,6 @@ impl Settings {
             mutual_t: MUTUAL_T,
             labelled: self.labelled(n),
         }
-    }
-
-    /// The whole run these settings describe on a dataset of `classes` classes that `has`
-    /// (training, validation) samples: what the worker runs and every file of the run stores, as
-    /// `distill sweep --preset` builds it for a lesson (`cli::sweep::experiment`).
-    #[cfg(feature = "train")]
-    pub fn experiment(&self, classes: usize, has: (usize, usize)) -> crate::train::Experiment {
-        use crate::train::{DataConfig, Experiment, TeacherSpec};
-        let data = DataConfig::first(&self.dataset, (self.subset, self.val), has);
-        let teacher = self.method.needs_teacher().then(|| TeacherSpec {
-            train: (!self.pretrained).then(|| self.teacher_train_config()),
-            targets: self.targets,
-        });
-        let students = self.students_spec(classes, data.train);
-        Experiment::new(data, students).with_teacher(teacher)
     }
 
     /// The teacher CNN's training loop: the students' ([`Settings::train_config`]) with its

@@ -4,6 +4,7 @@
 
 use distill_lab::device::{Adapter, Choice, choose, is_software_adapter};
 use distill_lab::settings::{DevicePref, Settings, bench_request};
+use distill_lab::train::Experiment;
 
 #[test]
 fn defaults_have_an_empty_query_and_round_trip() {
@@ -438,4 +439,36 @@ fn a_lessons_share_link_and_its_cli_flags_give_the_same_experiment() {
         preset_experiment(cli.sweep, &other.dataset, 10, has).unwrap(),
         other.experiment(10, has)
     );
+}
+
+/// A stored experiment reopens as the run that made it: the page's settings become an
+/// experiment and come back unchanged, for every lesson and for settings off the lessons.
+#[test]
+fn an_experiment_reopens_as_the_settings_that_made_it() {
+    use distill_lab::presets::PRESETS;
+    let has = (1 << 30, 1 << 30);
+    let mut queries: Vec<String> = PRESETS.iter().map(|p| p.query.to_string()).collect();
+    queries.extend([
+        "dataset=fashion-mnist&method=fitnets&hints=3&T=4&lambda=0.3&labels=500&seed=7&opt=adam&lr=0.002".into(),
+        "dataset=fashion-mnist&method=dml&epochs=3&sched=off&batch=64".into(),
+        "dataset=fashion-mnist&augment=shift%3D2,rotate%3D10,scale%3D0.1,mixup%3D1&targets=live&teacher=pretrained".into(),
+    ]);
+    for q in queries {
+        let (s, warnings) = Settings::from_query(&q);
+        assert!(warnings.is_empty(), "{q}: {warnings:?}");
+        let e = s.experiment(10, has);
+        assert_eq!(Settings::from_experiment(&e), s, "{q}");
+        // Through the JSON a weights file stores, too.
+        let stored = Experiment::from_json(&e.to_json()).expect("reads back");
+        assert_eq!(
+            Settings::from_experiment(&stored).to_query(),
+            s.to_query(),
+            "{q}"
+        );
+    }
+    // It can fail: another seed is another run.
+    let (s, _) = Settings::from_query("seed=3");
+    let mut e = s.experiment(10, has);
+    e.students.cfg.seed = 4;
+    assert_ne!(Settings::from_experiment(&e), s);
 }

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { readFile, writeFile, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { serve, launch, waitFor, runToEnd, history, screenshot, ROOT } from '../lib.mjs';
+import { serve, launch, waitFor, runToEnd, history, screenshot, ROOT, openSettings } from '../lib.mjs';
 
 const DIST = join(ROOT, 'dist');
 const SUBPATH_DIST = process.env.DIST_SUBPATH ?? join(ROOT, 'target', 'dist-lab');
@@ -120,6 +120,15 @@ test('draw, compare, download, upload, sweep', { timeout: 600_000 }, async () =>
     await page.setInputFiles('#upload', teacherPath);
     await waitFor(page, b.logs, 'the upload', () => document.querySelector('#imported'));
     assert.match(await page.locator('#imported').textContent(), /teacher CNN trained on fashion-mnist/);
+    // The file reopens the run that trained it, in place: a changed setting goes back.
+    assert.equal(await page.locator('#reopen-teacher').getAttribute('href'), `?${h.share_query}`);
+    await openSettings(page);
+    await page.fill('#ctl-seed', '9');
+    await page.press('#ctl-seed', 'Tab');
+    await page.waitForFunction(() => /seed=9/.test(document.querySelector('#share-link').value), null, { timeout: 10_000 });
+    await page.click('#reopen-teacher');
+    await page.waitForFunction((q) => document.querySelector('#share-link').value.endsWith(`?${q}`), h.share_query, { timeout: 10_000 });
+    assert.equal(await page.locator('#imported li').count(), 1, 'the loaded file stays');
     await page.click('#start');
     await waitFor(page, b.logs, 'the second run', () => /^Done/.test(document.querySelector('#status')?.textContent ?? ''), null, 300_000);
     assert.match(await page.locator('.messages').textContent(), /Using the loaded teacher/);

@@ -16,7 +16,7 @@ pub struct ModelsProps {
     /// Which networks exist to download (by `Role::index`).
     pub has_model: [bool; 4],
     /// Weights files loaded from disk, described.
-    pub imported: Rc<Vec<(Role, String)>>,
+    pub imported: Rc<Vec<super::state::Imported>>,
     pub running: bool,
     pub on_export: Callback<Role>,
     /// (file name, bytes)
@@ -75,10 +75,35 @@ pub fn models(p: &ModelsProps) -> Html {
             }
             if !s.imported.is_empty() {
                 <ul class="imported" id="imported">
-                    { for s.imported.iter().map(|(_, d)| html! { <li>{ format!("Loaded {d}; the next run uses it instead of training it.") }</li> }) }
+                    { for s.imported.iter().map(|i| html! {
+                        <li>{ format!("Loaded {}; the next run uses it instead of training it.", i.description) }
+                            { for i.run.clone().map(|q| reopen(p, i.role, q)) }</li>
+                    }) }
                 </ul>
             }
         </section>
+    }
+}
+
+/// "The run it was trained with": that run's settings, applied in place (no reload: the loaded
+/// files stay), the page's own choices (device, view, hidden controls) kept.
+fn reopen(p: &ModelsProps, role: Role, query: String) -> Html {
+    let cb = p.on_settings.clone();
+    let href = format!("?{query}");
+    let onclick = Callback::from(move |e: MouseEvent| {
+        e.prevent_default();
+        let (run, _) = Settings::from_query(&query);
+        cb.emit(std::rc::Rc::new(move |s: &mut Settings| {
+            *s = Settings {
+                device: s.device,
+                present: s.present,
+                hide: s.hide.clone(),
+                ..run.clone()
+            };
+        }));
+    });
+    html! {
+        <>{ " " }<a id={format!("reopen-{}", role.key())} {href} {onclick}>{ "Open the run it was trained with" }</a></>
     }
 }
 

@@ -46,7 +46,7 @@ pub struct State {
     pub run: Run,
     pub explorer: Explorer,
     /// Weights files loaded from disk, described.
-    pub imported: Rc<Vec<(Role, String)>>,
+    pub imported: Rc<Vec<Imported>>,
     /// Runs finished in this visit, for the results' spread over seeds.
     pub finished: Rc<Vec<FinishedRun>>,
 }
@@ -105,6 +105,15 @@ pub struct Explorer {
 
 /// A finished run: its settings less the seed (and what does not change the numbers), the
 /// seed, and each network's validation accuracy.
+/// A weights file the user loaded: what it is, and the run that trained it (a share link's
+/// query) when the file says.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Imported {
+    pub role: Role,
+    pub description: String,
+    pub run: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct FinishedRun {
     pub setup: Settings,
@@ -189,7 +198,7 @@ impl State {
     /// Whether a network exists to download (trained this run or loaded from a file).
     pub fn has_model(&self, role: Role) -> bool {
         self.run.results.iter().any(|r| r.role == role)
-            || self.imported.iter().any(|(r, _)| *r == role)
+            || self.imported.iter().any(|i| i.role == role)
             || !self.curve(role).epochs.is_empty()
     }
 
@@ -285,10 +294,18 @@ impl State {
             FromWorker::Restored => self.run = Run::loading(),
             FromWorker::Drawn(logits) => Rc::make_mut(&mut self.run.drawn).logits = logits,
             FromWorker::Exported { .. } => {}
-            FromWorker::Imported { role, description } => {
+            FromWorker::Imported {
+                role,
+                description,
+                run,
+            } => {
                 let imported = Rc::make_mut(&mut self.imported);
-                imported.retain(|(r, _)| *r != role);
-                imported.push((role, description));
+                imported.retain(|i| i.role != role);
+                imported.push(Imported {
+                    role,
+                    description,
+                    run,
+                });
             }
             FromWorker::ImportRejected { message, .. } => {
                 Rc::make_mut(&mut self.run.errors).push(message)

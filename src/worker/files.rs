@@ -8,7 +8,7 @@ use crate::model::snapshot::{self, WeightsError, WeightsMeta};
 use crate::model::{Arch, StudentConfig, TeacherConfig};
 use crate::protocol::{FromWorker, Role};
 use crate::settings::Settings;
-use crate::train::NetworkConfig;
+use crate::train::{NetworkConfig, RunConfig};
 use burn::prelude::*;
 
 fn arch_of(role: Role) -> Arch {
@@ -132,6 +132,10 @@ async fn try_import(
             .map(|a| format!(", {:.2} % validation accuracy", a * 100.0))
             .unwrap_or_default()
     );
+    // The run that trained it, to reopen: the page's share link, or the experiment's settings.
+    let run = RunConfig::from_json(&meta.training).and_then(|c| {
+        (c.settings).or_else(|| (c.experiment).map(|e| Settings::from_experiment(&e).to_query()))
+    });
     {
         let mut s = shared.borrow_mut();
         s.imported.retain(|(r, _, _)| *r != role);
@@ -145,7 +149,14 @@ async fn try_import(
             s.import_dataset = Some(manifest);
         }
     }
-    send(shared, FromWorker::Imported { role, description });
+    send(
+        shared,
+        FromWorker::Imported {
+            role,
+            description,
+            run,
+        },
+    );
     explorer::send_logits(shared.clone(), false).await;
     Ok(())
 }
