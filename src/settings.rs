@@ -308,6 +308,18 @@ impl Settings {
         self.lr.unwrap_or(self.optimizer.default_lr())
     }
 
+    /// `run`'s settings opened on this page (a lesson, the run a weights file came from): the
+    /// page's own choices kept — the device (a machine's, not the run's), the view, the hidden
+    /// controls.
+    pub fn on_this_page(&self, run: Settings) -> Settings {
+        Settings {
+            device: self.device,
+            present: self.present,
+            hide: self.hide.clone(),
+            ..run
+        }
+    }
+
     pub fn hidden(&self, key: &str) -> bool {
         self.hide.iter().any(|h| h == key)
     }

@@ -472,3 +472,20 @@ fn an_experiment_reopens_as_the_settings_that_made_it() {
     e.students.cfg.seed = 4;
     assert_ne!(Settings::from_experiment(&e), s);
 }
+
+/// A lesson or a file's run opened on a page keeps the page's own choices, and only those.
+#[test]
+fn a_run_opened_on_a_page_keeps_the_page_choices() {
+    let (page, _) = Settings::from_query("device=cpu&view=present&hide=seed,lr&epochs=9");
+    let (run, _) = Settings::from_query("device=webgpu&epochs=3&seed=4&T=2");
+    let opened = page.on_this_page(run.clone());
+    assert_eq!(
+        (opened.device, opened.present, &opened.hide),
+        (page.device, true, &page.hide)
+    );
+    assert_eq!(
+        (opened.epochs, opened.seed, opened.temperature),
+        (3, 4, 2.0)
+    );
+    assert_ne!(opened, run);
+}

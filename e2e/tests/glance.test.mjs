@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { serve, launch, waitFor, screenshot, apng, axeViolations, SHOTS, ROOT } from '../lib.mjs';
 
 const DIST = join(ROOT, 'dist');
-const RUN = '?dataset=fashion-mnist&subset=1024&val=256&epochs=3&batch=64&device=cpu&teacher=pretrained&sched=off';
+const RUN = '?dataset=fashion-mnist&subset=1024&val=256&epochs=8&batch=64&device=cpu&teacher=pretrained&sched=off';
 
 /** The page's height and width against the window's. */
 const extent = (page) => page.evaluate(() => ({
@@ -64,9 +64,13 @@ test('the presentation view fits one screen before, during and after a run', { t
       const fontSize = await page.locator('.page').evaluate((e) => parseFloat(getComputedStyle(e).fontSize));
       if (width >= 1920) assert.ok(fontSize >= 24, `type for the back of a room: ${fontSize} px`);
       await page.click('#start');
-      // During: the distilled student has an epoch, the explorer its distributions.
+      // During: the distilled student has an epoch, the explorer its distributions; paused, so
+      // the check cannot miss the run.
       await page.locator('[id^="distilled-"][id$="-chosen"]').first().waitFor({ timeout: 300_000 });
-      if (!/^Done/.test(await status(page))) await fitsOneScreen(page, `${width} × ${height}, during the run`);
+      await page.click('#pause');
+      await waitFor(page, b.logs, 'the pause', () => /\(paused\)/.test(document.querySelector('#status')?.textContent ?? ''), null, 30_000);
+      await fitsOneScreen(page, `${width} × ${height}, during the run`);
+      await page.click('#pause');
       await waitFor(page, b.logs, 'the run to finish', () => /^(Done|Failed)/.test(document.querySelector('#status')?.textContent ?? ''), null, 300_000);
       assert.match(await status(page), /^Done/);
       await fitsOneScreen(page, `${width} × ${height}, after the run`);

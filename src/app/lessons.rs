@@ -22,13 +22,9 @@ pub struct LessonsProps {
     pub on_change: Callback<Edit>,
 }
 
-/// A lesson's settings on this page: the lesson's, with the page's hidden controls and device
-/// (a machine's choice, not the lesson's).
+/// A lesson's settings on this page.
 fn applied(preset: &Preset, page: &Settings) -> Settings {
-    let mut s = preset.settings();
-    s.hide = page.hide.clone();
-    s.device = page.device;
-    s
+    page.on_this_page(preset.settings())
 }
 
 /// The lesson whose settings are in use, if any.

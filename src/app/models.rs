@@ -86,7 +86,7 @@ pub fn models(p: &ModelsProps) -> Html {
 }
 
 /// "The run it was trained with": that run's settings, applied in place (no reload: the loaded
-/// files stay), the page's own choices (device, view, hidden controls) kept.
+/// files stay) on this page ([`Settings::on_this_page`]).
 fn reopen(p: &ModelsProps, role: Role, query: String) -> Html {
     let cb = p.on_settings.clone();
     let href = format!("?{query}");
@@ -94,12 +94,7 @@ fn reopen(p: &ModelsProps, role: Role, query: String) -> Html {
         e.prevent_default();
         let (run, _) = Settings::from_query(&query);
         cb.emit(std::rc::Rc::new(move |s: &mut Settings| {
-            *s = Settings {
-                device: s.device,
-                present: s.present,
-                hide: s.hide.clone(),
-                ..run.clone()
-            };
+            *s = s.on_this_page(run.clone())
         }));
     });
     html! {

@@ -57,16 +57,16 @@ fn history_json(p: &ResultsProps) -> String {
 pub fn results(p: &ResultsProps) -> Html {
     super::renders::panel("results");
     let s = p;
+    // Nothing to show before a run (the first screen stays short).
+    if s.results.is_empty() && s.curves.iter().all(|c| c.steps.is_empty()) {
+        return html! {};
+    }
     let acc = |r: Role| {
         s.results
             .iter()
             .find(|x| x.role == r)
             .map(|x| x.val_accuracy * 100.0)
     };
-    // Nothing to show before a run (the first screen stays short).
-    if s.results.is_empty() && s.curves.iter().all(|c| c.steps.is_empty()) {
-        return html! {};
-    }
     let base = acc(Role::Baseline);
     let method = s.settings.method;
     let download = {

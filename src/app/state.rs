@@ -103,8 +103,6 @@ pub struct Explorer {
     pub t: f32,
 }
 
-/// A finished run: its settings less the seed (and what does not change the numbers), the
-/// seed, and each network's validation accuracy.
 /// A weights file the user loaded: what it is, and the run that trained it (a share link's
 /// query) when the file says.
 #[derive(Debug, Clone, PartialEq)]
@@ -114,6 +112,8 @@ pub struct Imported {
     pub run: Option<String>,
 }
 
+/// A finished run: its settings less the seed (and what does not change the numbers), the
+/// seed, and each network's validation accuracy.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FinishedRun {
     pub setup: Settings,

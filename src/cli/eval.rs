@@ -1,9 +1,9 @@
 //! `distill eval`: accuracy, per-class accuracy and the confusion matrix of saved weights.
 
-use super::fit::norm;
 use super::store::{self};
 use super::train::{DeviceChoice, pick_device};
 use super::weights::load_network;
+use crate::data::batch::Norm;
 use crate::model::snapshot;
 use crate::train::{self};
 use anyhow::Result;
@@ -48,7 +48,7 @@ pub fn eval(args: EvalArgs) -> Result<()> {
         &net,
         &data.test,
         n,
-        norm(&data),
+        Norm::of(&data.manifest),
         1024,
         &device,
     ))

@@ -11,10 +11,6 @@ use burn::prelude::*;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::time::Instant;
 
-pub(super) fn norm(data: &Loaded) -> Norm {
-    Norm::of(&data.manifest)
-}
-
 /// Progress bars and epoch lines for the CLI.
 pub(super) struct CliHooks {
     pub(super) bar: ProgressBar,
@@ -112,7 +108,7 @@ impl FitPlan<'_> {
             train: &self.data.train,
             baseline_train: &self.data.train,
             test: &self.data.test,
-            norm: norm(self.data),
+            norm: Norm::of(&self.data.manifest),
             device: self.device,
             opts: self.opts(),
         }

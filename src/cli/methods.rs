@@ -3,9 +3,10 @@
 //! `distill train --method` run them from the same initial student weights, data order and
 //! dropout masks as the baseline of the same seed.
 
-use super::fit::{CliHooks, FitPlan, Fitted, norm};
+use super::fit::{CliHooks, FitPlan, Fitted};
 use super::store::Loaded;
 use crate::data::augment::TargetsFrom;
+use crate::data::batch::Norm;
 use crate::distill::Method;
 use crate::model::snapshot::Network;
 use crate::model::{Classifier, Student, Teacher};
@@ -56,7 +57,7 @@ pub(super) fn cache_targets(
         teacher,
         &data.train,
         n,
-        norm(data),
+        Norm::of(&data.manifest),
         with_hints,
         from,
         cfg,

@@ -1,11 +1,12 @@
 //! `distill sweep`: the baseline and, from its initial weights, data order and masks, every
 //! method's students — classic distillation over a T × λ grid, FitNets, deep mutual learning.
 
-use super::fit::{FitPlan, norm};
+use super::fit::FitPlan;
 use super::methods;
 use super::store::{Loaded, write_atomic};
 use super::train::{Common, pick_device, train_config};
 use super::weights::load_network;
+use crate::data::batch::Norm;
 use crate::distill::{DistillConfig, LossForm, Method};
 use crate::model::Arch;
 use crate::presets::{PRESETS, Preset};
@@ -167,7 +168,7 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
                 t,
                 &data.test,
                 val_n,
-                norm(&data),
+                Norm::of(&data.manifest),
                 1024,
                 &device,
             ))

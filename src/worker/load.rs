@@ -128,10 +128,8 @@ pub async fn load<'a>(
         val_count: test.len(),
         eval_batch: hooks::EVAL_BATCH,
     };
-    let has = (train.len(), test.len());
     let data = Rc::new(Loaded {
         settings: s.clone(),
-        experiment: s.experiment(manifest.num_classes(), has),
         manifest,
         train: Rc::new(train),
         test: Rc::new(test),

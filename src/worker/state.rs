@@ -57,9 +57,6 @@ impl RunState {
 #[derive(Clone)]
 pub struct Loaded {
     pub settings: Settings,
-    /// The run the settings describe on this data: what the runner is given and every file of
-    /// the run stores.
-    pub experiment: Experiment,
     pub manifest: Manifest,
     pub train: Rc<Split>,
     pub test: Rc<Split>,
@@ -74,13 +71,20 @@ impl Loaded {
         self.manifest.num_classes()
     }
 
+    /// The run the settings describe on this data: what the runner is given and every file of
+    /// the run stores.
+    pub fn experiment(&self) -> Experiment {
+        let has = (self.train.len(), self.test.len());
+        self.settings.experiment(self.classes(), has)
+    }
+
     /// `role`'s run config in this run, the experiment with it (what its weights file and the
     /// checkpoint store).
     pub fn run_config(&self, role: Role) -> RunConfig {
         let c = self
             .settings
             .run_config(role, self.classes(), self.train.len());
-        c.with_experiment(Some(self.experiment.clone()))
+        c.with_experiment(Some(self.experiment()))
     }
 }
 

@@ -30,8 +30,8 @@ pub async fn students(env: &Env<'_>, teaching: Teaching) -> Result<Phase, Worker
         _ => env.data.train.clone(),
     };
     let sets = env.sets(&base_set);
-    let spec = &env.data.experiment.students;
-    let run = train::run_students(spec, &sets, &teaching, &mut PageRun::new(env)).await?;
+    let spec = env.data.experiment().students;
+    let run = train::run_students(&spec, &sets, &teaching, &mut PageRun::new(env)).await?;
     let (finished, ok) = outcome(env, run)?;
     Ok(finish(shared, finished, &env.device, ok).await)
 }

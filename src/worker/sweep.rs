@@ -63,15 +63,12 @@ async fn sweep_inner(shared: &SharedRef, spec: &SweepSpec) -> Result<(), WorkerE
         return Ok(());
     };
     let mut cells = Cells {
+        // The run's students on the sweep's subset, its loop shortened, every sample labelled
+        // (each cell sets the method and loss, the baseline its own).
         spec: StudentsSpec {
-            classes: env.classes(),
             cfg,
-            baseline: false,
-            method: None,
-            distill: settings.distill_config(),
-            hint_epochs: settings.hint_epochs,
-            mutual_t: crate::settings::MUTUAL_T,
             labelled: None,
+            ..env.data.experiment().students
         },
         teaching,
         env: &env,
