@@ -2,7 +2,7 @@
 generated from (bench/tables.py): the JSON line each `distill sweep` printed, keyed by its file
 name (`hinton-seed0`, `whole-n250-seed1`, `seed3`), and the teacher's summary.
 
-    python3 bench/collect.py NAME RUNS_DIR TEACHER_DIR SCRIPT "WHAT"
+    python3 bench/collect.py NAME RUNS_DIR TEACHER SCRIPT "WHAT"   # TEACHER: its run dir or weights file
 
 writes docs/results/NAME.json. Each sweep keeps the seconds it took (`seconds`), the teacher
 its own, so the tables say what the results cost even when a re-run skipped finished runs.
@@ -10,6 +10,7 @@ its own, so the tables say what the results cost even when a re-run skipped fini
 import json
 import pathlib
 import re
+import struct
 import sys
 
 # The sweep files the result scripts write: NAME-seedS (LOSS-, KIND-nN-, VARIANT-) and seedS.
@@ -30,8 +31,19 @@ def collect(runs_dir, teacher_dir):
         sweeps[f.stem] = json.loads(lines[-1])
     if not sweeps:
         sys.exit(f"{runs_dir}: no sweep results to collect (run the script first)")
-    summary = json.loads((pathlib.Path(teacher_dir) / "summary.json").read_text())
-    return {k: summary[k] for k in TEACHER_KEYS if k in summary}, sweeps
+    return teacher_summary(pathlib.Path(teacher_dir)), sweeps
+
+
+def teacher_summary(path):
+    """A teacher run's summary.json, or the header of a weights file (the shipped teacher)."""
+    if path.is_dir():
+        summary = json.loads((path / "summary.json").read_text())
+    else:
+        raw = path.read_bytes()
+        (n,) = struct.unpack("<I", raw[8:12])
+        summary = {**json.loads(raw[12:12 + n]), "file": str(path)}
+        summary["model"] = summary.pop("arch", None)
+    return {k: summary[k] for k in TEACHER_KEYS + ("file",) if k in summary}
 
 
 def main(argv):

@@ -17,7 +17,7 @@ SEEDS=${SEEDS:-0 1 2 3 4}
   --dataset fashion-mnist --source /usr/share/datasets/fashion-mnist --out data
 cargo build --release --bin distill
 mkdir -p $OUT docs/results
-for key in ${LESSONS:-quick few-labels}; do
+for key in ${LESSONS:-quick few-labels patient}; do
   for seed in $SEEDS; do
     f=$OUT/$key-seed$seed.json
     [ -f $f ] && continue
@@ -32,6 +32,7 @@ out, teacher, dest = sys.argv[1:]
 raw = pathlib.Path(teacher).read_bytes()
 (n,) = struct.unpack("<I", raw[8:12])
 meta = json.loads(raw[12:12 + n])
+ORDER = ["quick", "few-labels", "patient"]
 lessons = {}
 for f in sorted(pathlib.Path(out).glob("*-seed*.json")):
     key, seed = f.stem.rsplit("-seed", 1)
@@ -44,7 +45,7 @@ for l in lessons.values():
 doc = {"script": "bench/lessons.sh",
        "what": "each lesson's exact settings natively (distill sweep --preset KEY), one thread; accuracies on the lesson's validation images",
        "teacher": {"file": teacher, "val_acc": meta["val_acc"], "epochs": meta["epochs"]},
-       "lessons": sorted(lessons.values(), key=lambda l: ["quick", "few-labels"].index(l["key"]) if l["key"] in ("quick", "few-labels") else 9)}
+       "lessons": sorted(lessons.values(), key=lambda l: ORDER.index(l["key"]) if l["key"] in ORDER else 9)}
 pathlib.Path(dest).write_text(json.dumps(doc, indent=1) + "\n")
 print(f"wrote {dest}")
 PY

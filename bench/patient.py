@@ -25,7 +25,9 @@ VARIANTS = {
     "plain-patient": "no augmentation, long at a constant rate",
     "jitter-patient": "jitter, cached views, long at a constant rate (patient)",
     "mixup-patient": "jitter + mixup, cached views, long at a constant rate (patient)",
+    "shift": "shift ≤ 1 px only, cached views",
     "shift-patient": "shift ≤ 1 px only, cached views, long at a constant rate (patient)",
+    "shift-clean-patient": "shift ≤ 1 px only, clean-image targets (inconsistent), long at a constant rate",
 }
 
 
@@ -77,8 +79,8 @@ def table(doc, name="patient"):
     epochs = lambda v, s: runs[v][s]["baseline_epochs"]  # noqa: E731
     _, best_base, best, gains = summary(doc)
     out = [
-        f"Teacher CNN: {100 * t['val_acc']:.2f} % ({t['train_samples']:,} images, {t['epochs']} "
-        f"epochs). Seeds {', '.join(map(str, seeds))}; {len(doc['sweeps'])} sweeps, "
+        f"Teacher CNN: {100 * t['val_acc']:.2f} % ({t.get('train_samples', 60000):,} images, "
+        f"{t['epochs']} epochs{', `' + t['file'] + '`' if 'file' in t else ''}). Seeds {', '.join(map(str, seeds))}; {len(doc['sweeps'])} sweeps, "
         f"{sum(r['seconds'] for r in doc['sweeps'].values()):,.0f} s of sweeps.",
         "",
         "| variant | student | accuracy %, mean ± sd | gain over its own baseline | gain over the best label-only | per seed (over the best label-only) | epochs (mean) | one sweep (mean) |",
@@ -115,7 +117,9 @@ def table(doc, name="patient"):
              ("mixup-long", "mixup", "long schedule − short"),
              ("mixup-patient", "mixup", "patient (long, constant rate) − short"),
              ("jitter-patient", "jitter", "patient (long, constant rate) − short, jitter only"),
-             ("plain-patient", "plain", "long at a constant rate − the study's schedule, no views")]
+             ("plain-patient", "plain", "long at a constant rate − the study's schedule, no views"),
+             ("shift-patient", "shift-clean-patient", "consistent (cached views) − inconsistent (clean-image targets), shift ≤ 1 px, patient"),
+             ("shift-patient", "shift", "patient (long, constant rate) − short, shift ≤ 1 px")]
     lines = []
     for a, b, what in pairs:
         for key in sorted(k for k in dist if k[0] == a):

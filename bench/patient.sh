@@ -17,11 +17,14 @@
 #                    stopping): patience without views, to tell the two apart
 #   jitter-patient   as jitter, LONG epochs at a constant rate (no plateau, no early stopping):
 #   mixup-patient    as mixup, likewise — Beyer et al.'s patience
-#   shift-patient    shift by up to 1 px only (views the MLP can still fit), cached views, LONG
-#                    epochs at a constant rate
+#   shift            shift by up to 1 px only (views the MLP can still fit), cached views, the
+#                    study's schedule (plateau, early stopping)
+#   shift-patient    the same views, LONG epochs at a constant rate
+#   shift-clean-patient  as shift-patient, targets for the clean images (inconsistent)
 # Distillation in Hinton's form at T ∈ TS with α ∈ AS (α 1: the teacher's targets alone, as in
 # function matching). Writes docs/results/patient.json and regenerates the tables made from it;
-# prints them and how long it took. Re-running skips what OUT already holds. Not part of CI:
+# prints them and how long it took. Re-running skips what OUT already holds. TEACHER (a weights
+# file, e.g. the shipped teachers/fashion-mnist.dlw) replaces the teacher trained into TEACHER_RUNS. Not part of CI:
 # about five hours of one core (the live variant, a teacher pass per step, is half of it); on 2
 # cores run two streams of single-threaded runs (1.6× the throughput of one two-thread run):
 #   RAYON_NUM_THREADS=1 SEEDS="0 1 2" bench/patient.sh & RAYON_NUM_THREADS=1 SEEDS="3 4" bench/patient.sh
@@ -43,7 +46,8 @@ EPOCHS=${EPOCHS:-50}
 LONG=${LONG:-150}
 JITTER=jitter
 MIXUP=jitter,mixup=1
-OUT=$TEACHER_RUNS bench/teacher.sh
+TEACHER=${TEACHER:-}
+if [ -z "$TEACHER" ]; then OUT=$TEACHER_RUNS bench/teacher.sh; TEACHER=$TEACHER_RUNS/teacher; fi
 mkdir -p $OUT
 # A copy, so rebuilding the crate while this runs cannot change a run half-way.
 B=$OUT/distill
@@ -59,17 +63,19 @@ variant() {
     plain-patient) echo "--temperatures $TS --lambdas $AS --no-early-stopping --no-plateau" ;;
     jitter-patient) echo "--augment $JITTER --targets views=$VIEWS --temperatures $TS --lambdas $AS --no-early-stopping --no-plateau" ;;
     mixup-patient) echo "--augment $MIXUP --targets views=$VIEWS --temperatures $TS --lambdas $AS --no-early-stopping --no-plateau" ;;
+    shift) echo "--augment shift=1 --targets views=$VIEWS --temperatures $TS --lambdas $AS" ;;
     shift-patient) echo "--augment shift=1 --targets views=$VIEWS --temperatures $TS --lambdas $AS --no-early-stopping --no-plateau" ;;
+    shift-clean-patient) echo "--augment shift=1 --targets clean --temperatures $TS --lambdas $AS --no-early-stopping --no-plateau" ;;
   esac
 }
 for seed in $SEEDS; do
-  for v in ${VARIANTS:-plain jitter mixup mixup-clean mixup-live mixup-long plain-patient jitter-patient mixup-patient shift-patient}; do
+  for v in ${VARIANTS:-plain jitter mixup mixup-clean mixup-live mixup-long plain-patient jitter-patient mixup-patient shift shift-patient shift-clean-patient}; do
     f=$OUT/$v-seed$seed.json
     [ -f $f ] && continue
     s0=$(date +%s)
     epochs=$EPOCHS; case $v in *-long | *-patient) epochs=$LONG ;; esac
     # shellcheck disable=SC2046
-    $B sweep --data $D --teacher $TEACHER_RUNS/teacher --seed $seed --epochs $epochs \
+    $B sweep --data $D --teacher $TEACHER --seed $seed --epochs $epochs \
       ${LIMIT:+--subset $LIMIT} --loss hinton $(variant $v) --out $OUT/$v-seed$seed \
       2>$OUT/$v-seed$seed.log > $f.tmp
     mv $f.tmp $f
@@ -77,7 +83,7 @@ for seed in $SEEDS; do
   done
 done
 echo
-python3 bench/collect.py $NAME $OUT $TEACHER_RUNS/teacher bench/patient.sh \
+python3 bench/collect.py $NAME $OUT $TEACHER bench/patient.sh \
   "all ${LIMIT:-60,000} Fashion-MNIST training images, the 10,000 test images as validation; per seed one distill sweep per variant (hinton, T $TS, alpha $AS; $VIEWS cached views; long: $LONG epochs)"
 python3 bench/patient.py docs/results/$NAME.json
 [ $NAME != patient ] || python3 bench/tables.py --only patient,headline-patient > /dev/null

@@ -5,6 +5,12 @@ TensorFlow.js, the downloads). bench/tables.py renders them between their marker
 
     bench/perf.py collect target/bench/browser.json   # after `cargo xtask bench` (it runs this):
                                                       # writes docs/results/bench.json
+    bench/perf.py counts REPORT.json                  # after `node bench/browser/run.mjs --only
+                                                      # ours-webgpu,tfjs-webgpu --out REPORT.json`:
+                                                      # writes docs/results/webgpu-counts.json
+
+The counts table comes from the full bench when it counted, else from webgpu-counts.json (the two
+WebGPU sides alone, a few minutes instead of the whole bench).
 """
 import datetime
 import json
@@ -49,12 +55,12 @@ def machine():
     return f"{platform.machine()}, {os.cpu_count()} cores ({model})"
 
 
-def collect(browser_path):
+def collect(browser_path, name="bench", command="cargo xtask bench"):
     r = json.loads(pathlib.Path(browser_path).read_text())
     r["date"] = datetime.date.today().isoformat()
     r["machine"] = machine()
-    r["command"] = "cargo xtask bench"
-    out = ROOT / "docs" / "results" / "bench.json"
+    r["command"] = command
+    out = ROOT / "docs" / "results" / f"{name}.json"
     out.write_text(json.dumps(r, indent=1, ensure_ascii=False) + "\n")
     print(f"wrote {out.relative_to(ROOT)}")
 
@@ -113,6 +119,37 @@ def browser(r):
             f"{_n(x.get('student_kd')) + _pct(x.get('student_kd'), fl['student'], 3, peak)} | "
             f"{_n(x.get('teacher_infer')) + _pct(x.get('teacher_infer'), fl['teacher'], 1, peak)} | {first} | "
             f"{w[0] or '—'} / {w[1] or '—'} | {_n(x.get('matmul_peak_gflops'))} | {mem} |")
+    return "\n".join(lines)
+
+
+def counts(r):
+    """What each WebGPU side asked of the GPU per step (bench/browser/gpu-counts.js)."""
+    alone = ROOT / "docs" / "results" / "webgpu-counts.json"
+    if not r.get("counts") and alone.exists():
+        r = json.loads(alone.read_text())
+    rows = r.get("counts") or []
+    if not rows:
+        return "(no bench has counted yet)"
+    s = r.get("summary") or {}
+    phases = (("teacher_train", "teacher train step"), ("student_kd", "student KD step"),
+              ("teacher_infer", "teacher inference batch"))
+    lines = ["| side | work | dispatches | queue submits | uploads (kB) | GPU→CPU reads in the timed phase | pipelines compiled |",
+             "| --- | --- | ---: | ---: | --- | --- | ---: |"]
+    label = dict(SIDES)
+    for row in rows:
+        side = label.get(row["side"], row["side"])
+        lines.append(f"| {side} | first teacher step | {row['first_step_dispatches']} | | | | "
+                     f"{row['first_step_pipelines']} |")
+        for key, what in phases:
+            c = row[key]
+            lines.append(f"| {side} | {what} (mean of {c['steps']}) | {c['dispatches']:.0f} | {c['submits']:.1f} | "
+                         f"{c['uploads']:.1f} ({c['upload_kb']:,.0f}) | {c['reads_in_phase']} for {c['steps']} | "
+                         f"{c['pipelines_in_phase']} |")
+    lines += ["", f"Measured {r['date']} on {r['machine']} with `{r['command']}`; in the same run the "
+                  f"WebGPU student step was {_times(s.get('webgpu_student_vs_tfjs_webgpu'))} and the teacher step "
+                  f"{_times(s.get('webgpu_teacher_vs_tfjs_webgpu'))} TensorFlow.js's webgpu backend's on the same "
+                  f"adapter ({s.get('webgpu_adapter') or '?'}), first step {_n(s.get('first_step_s'), 2)} s "
+                  f"against {_n(s.get('tfjs_first_step_s'), 2)} s."]
     return "\n".join(lines)
 
 
@@ -203,11 +240,14 @@ def ratio(a, b):
 
 
 TABLES = {"bench-native": native, "bench-layers": layers, "bench-browser": browser,
-          "bench-downloads": downloads, "bench-summary": summary, "bench-goals": goals,
+          "bench-downloads": downloads, "bench-counts": counts, "bench-summary": summary, "bench-goals": goals,
           "bench-headline": headline}
 
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "collect":
         collect(sys.argv[2])
+    elif len(sys.argv) == 3 and sys.argv[1] == "counts":
+        collect(sys.argv[2], "webgpu-counts",
+                "node bench/browser/run.mjs --only ours-webgpu,tfjs-webgpu (the release build, as hosted)")
     else:
         sys.exit(__doc__)

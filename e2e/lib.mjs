@@ -23,6 +23,7 @@ export async function serve(dir, prefix = '/', mounts = {}) {
   const stalling = new Set();
   const stalled = []; // responses held open, never answered
   const corrupting = new Set();
+  const prefixes = new Map(); // path suffix → text put before the file's own
   const server = createServer(async (req, res) => {
     const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
     requests.push(path);
@@ -38,6 +39,7 @@ export async function serve(dir, prefix = '/', mounts = {}) {
       if ((await stat(file)).isDirectory()) file = join(file, 'index.html');
       let body = await readFile(file);
       if ([...corrupting].some((f) => path.endsWith(f))) { body = Buffer.from(body); body[body.length >> 1] ^= 0xff; }
+      for (const [suffix, text] of prefixes) if (path.endsWith(suffix)) body = Buffer.concat([Buffer.from(text), body]);
       res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-cache' });
       res.end(body);
     } catch {
@@ -55,6 +57,8 @@ export async function serve(dir, prefix = '/', mounts = {}) {
     corrupt: (suffix) => corrupting.add(suffix),
     /** Requests for `suffix` get no answer at all: a stalled server. */
     stall: (suffix) => stalling.add(suffix),
+    /** Files ending in `suffix` are served with `text` before their own (the bench's counters). */
+    prepend: (suffix, text) => prefixes.set(suffix, text),
     heal: () => { failing.clear(); corrupting.clear(); stalling.clear(); stalled.splice(0).forEach((r) => r.destroy()); },
   };
 }

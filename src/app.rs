@@ -6,6 +6,7 @@ mod callbacks;
 mod charts;
 mod confusion;
 mod controls;
+mod device_memory;
 mod draw;
 mod explorer;
 mod headline;

@@ -17,6 +17,80 @@ pub struct DeviceInfo {
     pub name: String,
     /// Why this device (e.g. why WebGPU was not used).
     pub reason: String,
+    /// Both backends timed on this adapter (`device=auto` on a hardware adapter, or
+    /// `device=measure`), when this choice was made by measuring: the page remembers it.
+    #[serde(default)]
+    pub measured: Option<Box<Measured>>,
+}
+
+/// Both backends timed on a short, fixed slice of a run's own work ([`crate::bench::slice`]:
+/// its networks at its batch size), on one adapter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Measured {
+    /// The adapter's name, as [`Adapter::Found`] has it: what the measurement is remembered by.
+    pub adapter: String,
+    /// Samples/s of the slice on WebGPU; `None` when its first steps (shader compilation
+    /// included) did not finish within [`Measured::WEBGPU_DEADLINE_S`].
+    pub webgpu: Option<f64>,
+    /// Samples/s of the slice on the CPU backend.
+    pub cpu: f64,
+}
+
+impl Measured {
+    /// How long WebGPU's share of the measurement may take, compiling its shaders included: a
+    /// backend whose first steps take longer than this would delay every run's start as much.
+    pub const WEBGPU_DEADLINE_S: f64 = 8.0;
+
+    pub fn webgpu_wins(&self) -> bool {
+        self.webgpu.is_some_and(|w| w > self.cpu)
+    }
+
+    /// "WebGPU 1,840 samples/s, CPU 610: using WebGPU".
+    pub fn describe(&self) -> String {
+        let webgpu = match self.webgpu {
+            Some(w) => format!("WebGPU {} samples/s", thousands(w)),
+            None => format!(
+                "WebGPU's first steps took over {} s",
+                Self::WEBGPU_DEADLINE_S
+            ),
+        };
+        let using = if self.webgpu_wins() {
+            "WebGPU"
+        } else {
+            "the CPU"
+        };
+        format!(
+            "{webgpu}, CPU {} samples/s: using {using}",
+            thousands(self.cpu)
+        )
+    }
+
+    /// The choice it makes, the reason saying what was measured (`when`: "measured now", "measured
+    /// on an earlier visit").
+    pub fn choice(&self, when: &str) -> Choice {
+        let reason = format!("{} ({when})", self.describe());
+        if self.webgpu_wins() {
+            Choice::WebGpu {
+                adapter: self.adapter.clone(),
+                reason,
+            }
+        } else {
+            Choice::Cpu { reason }
+        }
+    }
+}
+
+/// 1840.4 → "1,840".
+fn thousands(v: f64) -> String {
+    let digits = format!("{:.0}", v.max(0.0));
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Names of software WebGPU/Vulkan/D3D renderers, lower-case. On these the CPU backend trains
@@ -50,16 +124,28 @@ pub enum Adapter {
 /// that worker, to start the device.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Choice {
-    WebGpu {
-        adapter: String,
-    },
+    /// WebGPU, and why (empty when it is simply what was asked for).
+    WebGpu { adapter: String, reason: String },
     /// The CPU backend, and why not WebGPU.
-    Cpu {
-        reason: String,
-    },
+    Cpu { reason: String },
+    /// Time both on a slice of the run's work first, then use the faster (the WebGPU bundle,
+    /// which carries the CPU backend too).
+    Measure { adapter: String },
 }
 
-pub fn choose(pref: DevicePref, adapter: &Adapter) -> Choice {
+impl Choice {
+    /// Why this choice, in words (empty when it is simply what was asked for).
+    pub fn reason(&self) -> &str {
+        match self {
+            Choice::WebGpu { reason, .. } | Choice::Cpu { reason } => reason,
+            Choice::Measure { .. } => "",
+        }
+    }
+}
+
+/// The choice for `pref` on `adapter`; `remembered`: both backends as measured on an earlier
+/// visit (the page keeps them per adapter), which `device=auto` goes by on a hardware adapter.
+pub fn choose(pref: DevicePref, adapter: &Adapter, remembered: Option<&Measured>) -> Choice {
     match (pref, adapter) {
         (DevicePref::Cpu, _) => Choice::Cpu {
             reason: "the CPU was chosen in the settings (device=cpu)".into(),
@@ -79,8 +165,18 @@ pub fn choose(pref: DevicePref, adapter: &Adapter) -> Choice {
                  than the CPU backend; choose Device \"WebGPU\" (device=webgpu) to use it anyway"
             ),
         },
-        (_, Adapter::Found { name, .. }) => Choice::WebGpu {
+        (DevicePref::Measure, Adapter::Found { name, .. }) => Choice::Measure {
             adapter: name.clone(),
+        },
+        (DevicePref::Auto, Adapter::Found { name, .. }) => match remembered {
+            Some(m) if &m.adapter == name => m.choice("measured on an earlier visit"),
+            _ => Choice::Measure {
+                adapter: name.clone(),
+            },
+        },
+        (DevicePref::WebGpu, Adapter::Found { name, .. }) => Choice::WebGpu {
+            adapter: name.clone(),
+            reason: String::new(),
         },
     }
 }
@@ -94,6 +190,7 @@ pub fn cpu() -> (Device, DeviceInfo) {
             backend: "cpu".into(),
             name: "burn flex (CPU)".into(),
             reason: String::new(),
+            measured: None,
         },
     )
 }
@@ -112,6 +209,7 @@ pub fn native_wgpu() -> Result<(Device, DeviceInfo), String> {
             backend: "wgpu".into(),
             name: format!("{} ({:?}, wgpu)", adapter.name, setup.backend),
             reason: String::new(),
+            measured: None,
         },
     ))
 }

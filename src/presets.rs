@@ -21,7 +21,7 @@ pub struct Preset {
 }
 
 /// The lessons, in display order; the first is the default run.
-pub const PRESETS: [Preset; 4] = [
+pub const PRESETS: [Preset; 5] = [
     Preset {
         key: "quick",
         title: "Quick class demo",
@@ -41,6 +41,18 @@ pub const PRESETS: [Preset; 4] = [
                  ahead.",
         query: "dataset=fashion-mnist&teacher=pretrained&subset=10000&labels=500&val=2000\
                 &epochs=20&batch=256&opt=adadelta&loss=hinton&T=4&lambda=0.9&sched=on&seed=0",
+    },
+    Preset {
+        key: "patient",
+        title: "A patient teacher",
+        expect: "Both students see every image shifted by up to a pixel, a fresh view each \
+                 epoch, for 30 epochs at a constant rate. The distilled one learns the teacher's \
+                 answer for the very view it sees (Beyer et al. 2022: a patient, consistent \
+                 teacher); the other, the labels alone. Expect the distilled student ahead. The \
+                 explorer shows the teacher on a view beside the image itself.",
+        query: "dataset=fashion-mnist&teacher=pretrained&subset=2000&val=2000&epochs=30\
+                &batch=64&opt=adadelta&loss=hinton&T=4&lambda=0.5&sched=off&augment=shift=1\
+                &targets=views=4&seed=0",
     },
     Preset {
         key: "why-t",

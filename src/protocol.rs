@@ -46,6 +46,9 @@ pub enum ToWorker {
     Bench {
         cpu: bool,
     },
+    /// Both backends as measured on this adapter on an earlier visit (the page keeps them; a
+    /// worker has no `localStorage`): `device=auto` goes by them instead of measuring again.
+    Remembered(Option<crate::device::Measured>),
 }
 
 /// A small grid for the in-browser sweep.
@@ -127,6 +130,22 @@ pub struct StepPoint {
 pub struct Logits {
     pub samples: Vec<usize>,
     pub nets: PerRole<Vec<Vec<f32>>>,
+    /// When the run varies its images: the first sample seen through one of its views, and the
+    /// teacher's logits on that view (what a consistent teacher gives the student for it).
+    #[serde(default)]
+    pub view: Option<AugmentedView>,
+}
+
+/// One augmented view of a test sample ([`crate::data::augment::view`] under the run's
+/// augmentation and seed), with the teacher's logits on it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AugmentedView {
+    pub index: usize,
+    /// The view's number (students see view `e mod K` in epoch `e` with K cached views).
+    pub view: u64,
+    /// 28x28 grey levels, as the network sees them.
+    pub pixels: Vec<u8>,
+    pub teacher: Vec<f32>,
 }
 
 /// A saved run the page can offer to resume.
@@ -169,6 +188,12 @@ pub const SILENCE_WEBGPU_MS: f64 = 60_000.0;
 pub enum FromWorker {
     /// Which device runs the tensors, and why.
     Device(DeviceInfo),
+    /// Both backends are being timed on a slice of the run's work on this adapter (the
+    /// `Device` message follows). Compiling WebGPU's shaders can keep the worker busy for
+    /// seconds: the page then waits as long as it does for a WebGPU run.
+    Measuring {
+        adapter: String,
+    },
     /// The manifest arrived: what will be loaded.
     Dataset {
         dataset: String,

@@ -14,14 +14,18 @@ pub use query::{bench_request, sets_no_lesson};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum DevicePref {
-    /// WebGPU on a hardware adapter; the CPU when WebGPU is missing or its only adapter is a
-    /// software renderer (SwiftShader trains far slower than the CPU backend: docs/PERFORMANCE.md).
+    /// On a hardware adapter, the faster of WebGPU and the CPU as measured on it (now, or on an
+    /// earlier visit); the CPU when WebGPU is missing or its only adapter is a software renderer
+    /// (SwiftShader trains far slower than the CPU backend: docs/PERFORMANCE.md).
     Auto,
     /// WebGPU on whatever adapter the browser offers, software ones included (the CPU only
     /// when there is no WebGPU at all).
     WebGpu,
     /// The CPU backend even where WebGPU exists.
     Cpu,
+    /// Time both backends on a slice of the run's own work, whatever the adapter, and use the
+    /// faster (what `Auto` does on a hardware adapter it has not measured before).
+    Measure,
 }
 
 impl DevicePref {
@@ -31,6 +35,7 @@ impl DevicePref {
             DevicePref::Auto => "auto",
             DevicePref::WebGpu => "webgpu",
             DevicePref::Cpu => "cpu",
+            DevicePref::Measure => "measure",
         }
     }
 
@@ -39,6 +44,7 @@ impl DevicePref {
             "auto" => Some(DevicePref::Auto),
             "webgpu" | "gpu" => Some(DevicePref::WebGpu),
             "cpu" => Some(DevicePref::Cpu),
+            "measure" => Some(DevicePref::Measure),
             _ => None,
         }
     }

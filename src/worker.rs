@@ -116,6 +116,7 @@ impl Worker for TrainingWorker {
                 drop(s);
                 spawn_local(bench::bench(shared, cpu));
             }
+            ToWorker::Remembered(m) => s.remembered = m,
         }
     }
 }

@@ -1,7 +1,7 @@
 //! What a newcomer's first screen promises, checked with what a newcomer gets: the teacher the
 //! repo ships (`teachers/fashion-mnist.dlw`, which `cargo xtask serve` publishes) and the page's
 //! default lesson's exact settings (`distill sweep --preset quick`), over seeds 0, 1 and 2 on real
-//! Fashion-MNIST, and the few-labels lesson's on seed 0. Every run must gain, as
+//! Fashion-MNIST, and the few-labels and patient-teacher lessons' on seed 0. Every run must gain, as
 //! docs/results/lessons.json says it does; and the shipped teacher must be the one those figures
 //! were measured with.
 
@@ -123,6 +123,24 @@ fn the_first_lessons_gain_with_the_shipped_teacher() {
     assert!(
         gain > 100.0 * (run.distilled - run.baseline) as f64 / 2.0,
         "the few-labels lesson must gain as measured: {gain:+.2} points (measured {:+.2})",
+        100.0 * (run.distilled - run.baseline)
+    );
+    // The patient teacher, seed 0: both students on shifted views, the distilled one on the
+    // teacher's targets for those views.
+    let r = lesson("patient", "0", &data, &out.join("patient"));
+    let base = r["baseline_val_acc"].as_f64().unwrap();
+    let distilled = r["grid"][0]["val_acc"].as_f64().unwrap();
+    let m = measured::lesson("patient").expect("bench/lessons.sh measured the patient lesson");
+    let run = m.runs.iter().find(|r| r.seed == 0).unwrap();
+    assert!(
+        (run.baseline as f64 - base).abs() < 0.0051,
+        "patient: baseline {base}, measured {}",
+        run.baseline
+    );
+    let gain = 100.0 * (distilled - base);
+    assert!(
+        gain > 100.0 * (run.distilled - run.baseline) as f64 / 2.0,
+        "the patient lesson must gain as measured: {gain:+.2} points (measured {:+.2})",
         100.0 * (run.distilled - run.baseline)
     );
 }

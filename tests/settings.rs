@@ -2,7 +2,7 @@
 //! replaced by the default with a warning that names the key, the device choice parses, and
 //! the page and the worker choose the same backend from it.
 
-use distill_lab::device::{Adapter, Choice, choose, is_software_adapter};
+use distill_lab::device::{Adapter, Choice, Measured, choose, is_software_adapter};
 use distill_lab::settings::{DevicePref, Settings, bench_request};
 use distill_lab::train::Experiment;
 
@@ -147,30 +147,87 @@ fn the_backend_follows_the_setting_and_the_adapter() {
         Choice::Cpu { reason } => reason,
         other => panic!("expected the CPU, got {other:?}"),
     };
+    let measure = |adapter: &str| Choice::Measure {
+        adapter: adapter.into(),
+    };
+    // A hardware adapter never measured: auto measures; device=measure measures on any adapter.
     assert_eq!(
-        choose(DevicePref::Auto, &gpu),
-        Choice::WebGpu {
-            adapter: "nvidia ampere".into()
-        }
+        choose(DevicePref::Auto, &gpu, None),
+        measure("nvidia ampere")
     );
-    let why = cpu_because(choose(DevicePref::Auto, &soft));
+    assert_eq!(
+        choose(DevicePref::Measure, &soft, None),
+        measure("google swiftshader")
+    );
+    let why = cpu_because(choose(DevicePref::Auto, &soft, None));
     assert!(
         why.contains("software renderer (google swiftshader)") && why.contains("device=webgpu"),
         "{why}"
     );
     assert_eq!(
-        choose(DevicePref::WebGpu, &soft),
+        choose(DevicePref::WebGpu, &soft, None),
         Choice::WebGpu {
-            adapter: "google swiftshader".into()
+            adapter: "google swiftshader".into(),
+            reason: String::new(),
         },
         "device=webgpu takes any adapter"
     );
-    for pref in [DevicePref::Auto, DevicePref::WebGpu] {
-        let why = cpu_because(choose(pref, &none));
+    for pref in [DevicePref::Auto, DevicePref::WebGpu, DevicePref::Measure] {
+        let why = cpu_because(choose(pref, &none, None));
         assert!(why.starts_with("this browser has no WebGPU"), "{why}");
     }
-    let why = cpu_because(choose(DevicePref::Cpu, &gpu));
+    let why = cpu_because(choose(DevicePref::Cpu, &gpu, None));
     assert!(why.contains("device=cpu"), "{why}");
+
+    // Remembered measurements decide auto on their own adapter, and say both figures.
+    let slow_gpu = Measured {
+        adapter: "nvidia ampere".into(),
+        webgpu: Some(600.4),
+        cpu: 1840.0,
+    };
+    let why = cpu_because(choose(DevicePref::Auto, &gpu, Some(&slow_gpu)));
+    assert_eq!(
+        why,
+        "WebGPU 600 samples/s, CPU 1,840 samples/s: using the CPU (measured on an earlier visit)"
+    );
+    let fast_gpu = Measured {
+        webgpu: Some(18_400.0),
+        ..slow_gpu.clone()
+    };
+    match choose(DevicePref::Auto, &gpu, Some(&fast_gpu)) {
+        Choice::WebGpu { adapter, reason } => {
+            assert_eq!(adapter, "nvidia ampere");
+            assert!(
+                reason.starts_with("WebGPU 18,400 samples/s, CPU 1,840"),
+                "{reason}"
+            );
+        }
+        other => panic!("expected WebGPU, got {other:?}"),
+    }
+    // Another adapter's figures are not this one's; measure and the forcing settings ignore them.
+    let other = Measured {
+        adapter: "intel xe".into(),
+        ..fast_gpu.clone()
+    };
+    assert_eq!(
+        choose(DevicePref::Auto, &gpu, Some(&other)),
+        measure("nvidia ampere")
+    );
+    assert_eq!(
+        choose(DevicePref::Measure, &gpu, Some(&fast_gpu)),
+        measure("nvidia ampere")
+    );
+    cpu_because(choose(DevicePref::Cpu, &gpu, Some(&fast_gpu)));
+    // A WebGPU that never finished its first steps in time loses, and the reason says so.
+    let stalled = Measured {
+        webgpu: None,
+        ..slow_gpu
+    };
+    let why = cpu_because(stalled.choice("measured now"));
+    assert!(
+        why.starts_with("WebGPU's first steps took over 8 s, CPU 1,840 samples/s: using the CPU"),
+        "{why}"
+    );
 }
 
 #[test]

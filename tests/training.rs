@@ -512,7 +512,8 @@ fn distillation_changes_what_the_student_learns() {
 }
 
 /// The speed test's core runs end to end on the CPU and reports sane figures (not a timing
-/// test: only that every figure is measured, finite and positive, and memory is sampled).
+/// test: only that every figure is measured, finite and positive, memory is sampled, and each
+/// phase's GPU counts are the shell's readings around that phase).
 #[test]
 fn bench_measures_every_figure() {
     let _lock = device_lock();
@@ -529,8 +530,23 @@ fn bench_measures_every_figure() {
     };
     let t0 = std::time::Instant::now();
     let clock = move || t0.elapsed().as_secs_f64();
-    let f = pollster::block_on(bench::run(&Device::flex(), &spec, &clock, &|| Some(1)))
-        .expect("the bench runs");
+    // A made-up GPU counter that ticks once per reading: each phase's counts are then the
+    // readings between its two (one per phase).
+    let ticks = std::cell::Cell::new(0u64);
+    let gpu = || {
+        ticks.set(ticks.get() + 1);
+        Some(bench::GpuCounts {
+            dispatches: 10 * ticks.get(),
+            ..Default::default()
+        })
+    };
+    let probes = bench::Probes {
+        clock: &clock,
+        heap: &|| Some(1),
+        gpu: &gpu,
+    };
+    let f =
+        pollster::block_on(bench::run(&Device::flex(), &spec, &probes)).expect("the bench runs");
     for (name, v) in [
         ("teacher_train", f.teacher_train),
         ("student_kd", f.student_kd),
@@ -544,6 +560,51 @@ fn bench_measures_every_figure() {
     assert_eq!(epochs, [1, 2]);
     assert!(f.memory.iter().all(|m| m.heap_bytes == Some(1)));
     assert_eq!(f.warmup_steps, [1, 1]);
+    let counts = f.counts.expect("the shell counted");
+    assert_eq!(counts.first_step.dispatches, 10);
+    assert_eq!(
+        (counts.teacher_train.steps, counts.student_kd.steps),
+        (1, 2)
+    );
+    assert_eq!(counts.teacher_infer.steps, 1);
+    assert_eq!(counts.student_kd.counts.dispatches, 10);
+    // Without counts from the shell there are none.
+    let none = bench::Probes {
+        clock: &clock,
+        heap: &|| None,
+        gpu: &|| None,
+    };
+    let f = pollster::block_on(bench::run(&Device::flex(), &spec, &none)).expect("the bench runs");
+    assert_eq!(f.counts, None);
+}
+
+/// The device choice's slice of a run times the run's networks and gives a finite speed, with
+/// and without a teacher to train; a clock that does not move is no reason to fail.
+#[test]
+fn the_device_slice_times_the_runs_networks() {
+    let _lock = device_lock();
+    use distill_lab::bench::{self, SliceSpec};
+    let t0 = std::time::Instant::now();
+    let clock = move || t0.elapsed().as_secs_f64();
+    for teacher in [false, true] {
+        let spec = SliceSpec {
+            batch: 8,
+            teacher,
+            students: 2,
+            classes: 10,
+        };
+        let sps = pollster::block_on(bench::slice(&Device::flex(), &spec, &clock)).unwrap();
+        assert!(sps.is_finite() && sps > 0.0, "teacher {teacher}: {sps}");
+    }
+    let still = || 1.0;
+    let spec = SliceSpec {
+        batch: 4,
+        teacher: false,
+        students: 1,
+        classes: 10,
+    };
+    let sps = pollster::block_on(bench::slice(&Device::flex(), &spec, &still)).unwrap();
+    assert!(sps.is_finite(), "{sps}");
 }
 
 /// The warm-up runs all its steps without a time limit and stops after the step that reaches
@@ -565,7 +626,12 @@ fn bench_warm_up_stops_at_its_time_limit() {
         };
         let t0 = std::time::Instant::now();
         let clock = move || t0.elapsed().as_secs_f64();
-        pollster::block_on(bench::run(&Device::flex(), &spec, &clock, &|| None))
+        let probes = bench::Probes {
+            clock: &clock,
+            heap: &|| None,
+            gpu: &|| None,
+        };
+        pollster::block_on(bench::run(&Device::flex(), &spec, &probes))
             .expect("the bench runs")
             .warmup_steps
     };

@@ -33,6 +33,9 @@ const b = await launch({
   gpu,
   args: [...(gpu ? [] : ['--use-gl=angle', '--use-angle=swiftshader', '--enable-unsafe-swiftshader']), ...(jsFlags ? [`--js-flags=${jsFlags}`] : [])],
 });
+// Distill Lab's training worker loads gpu-counts.js before its own code (tfjs.html has it in a
+// script tag): both sides' WebGPU calls are counted the same way.
+server.prepend('worker_loader.js', 'importScripts("./bench/gpu-counts.js");\n');
 const results = {};
 const want = (k) => !only || only.split(',').includes(k);
 
@@ -117,6 +120,32 @@ for (const [k, r] of Object.entries(results)) {
 }
 
 notes.forEach((n) => console.log(`  note: ${n}`));
+
+// What each WebGPU side asked of the GPU per step (gpu-counts.js): the timed phase's totals over
+// its steps; reads are the phase's own (one at its end, as timed), not per step.
+const countRows = [];
+for (const [k, r] of Object.entries(results)) {
+  if (!r?.counts?.teacher_train.counts.dispatches) continue; // not on WebGPU
+  const row = { side: k, first_step_pipelines: r.counts.first_step.pipelines, first_step_dispatches: r.counts.first_step.dispatches };
+  for (const ph of ['teacher_train', 'student_kd', 'teacher_infer']) {
+    const { steps, counts: c } = r.counts[ph];
+    row[ph] = {
+      steps, dispatches: c.dispatches / steps, submits: c.submits / steps, uploads: c.uploads / steps,
+      upload_kb: c.upload_bytes / steps / 1e3, reads_in_phase: c.reads, pipelines_in_phase: c.pipelines,
+    };
+  }
+  countRows.push(row);
+}
+if (countRows.length) {
+  console.log(`\n${'WebGPU work per step'.padEnd(30)} ${'dispatches'.padStart(10)} ${'submits'.padStart(8)} ${'uploads'.padStart(8)} ${'upload kB'.padStart(10)} ${'reads/phase'.padStart(12)} ${'new pipelines'.padStart(14)}`);
+  for (const row of countRows) {
+    console.log(`${row.side}: first step compiles ${row.first_step_pipelines} pipelines, ${row.first_step_dispatches} dispatches`);
+    for (const ph of ['teacher_train', 'student_kd', 'teacher_infer']) {
+      const c = row[ph];
+      console.log(`  ${ph.padEnd(28)} ${f(c.dispatches).padStart(10)} ${f(c.submits).padStart(8)} ${f(c.uploads).padStart(8)} ${f(c.upload_kb).padStart(10)} ${`${c.reads_in_phase} / ${c.steps}`.padStart(12)} ${String(c.pipelines_in_phase).padStart(14)}`);
+    }
+  }
+}
 if (results.shards?.length) {
   const span = (field) => {
     const ms = results.shards.map((x) => x[field]);
@@ -158,12 +187,22 @@ const oursBest = (field) => Math.max(gw?.[field] ?? 0, cpu?.[field] ?? 0) || nul
 // The first step is shader compilation plus one ordinary step: subtract a steady step (the
 // side's own teacher batch at its measured rate) to see the compile cost alone.
 const compile = (r) => (r?.first_step_s && r.teacher_train ? r.first_step_s - r.teacher_batch / r.teacher_train : null);
+const perStep = (r, ph, field) => (r?.counts ? r.counts[ph].counts[field] / r.counts[ph].steps : null);
 const summary = {
   ours_best_teacher_vs_tfjs: ratio(oursBest('teacher_train'), best('teacher_train')),
   ours_best_student_vs_tfjs: ratio(oursBest('student_kd'), best('student_kd')),
   teacher_vs_tfjs: ratio(gw?.teacher_train, best('teacher_train')),
   student_vs_tfjs: ratio(gw?.student_kd, best('student_kd')),
   infer_vs_tfjs: ratio(gw?.teacher_infer, best('teacher_infer')),
+  // WebGPU against tfjs's webgpu backend on the same adapter (issue 31's ratios).
+  webgpu_teacher_vs_tfjs_webgpu: ratio(gw?.teacher_train, ok('tfjs-webgpu')?.teacher_train),
+  webgpu_student_vs_tfjs_webgpu: ratio(gw?.student_kd, ok('tfjs-webgpu')?.student_kd),
+  student_dispatches_per_step: perStep(gw, 'student_kd', 'dispatches'),
+  tfjs_student_dispatches_per_step: perStep(ok('tfjs-webgpu'), 'student_kd', 'dispatches'),
+  teacher_dispatches_per_step: perStep(gw, 'teacher_train', 'dispatches'),
+  tfjs_teacher_dispatches_per_step: perStep(ok('tfjs-webgpu'), 'teacher_train', 'dispatches'),
+  first_step_pipelines: gw?.counts?.first_step.pipelines ?? null,
+  tfjs_first_step_pipelines: ok('tfjs-webgpu')?.counts?.first_step.pipelines ?? null,
   cpu_vs_tfjs_wasm: geo(ratio(cpu?.teacher_train, tw?.teacher_train ?? tcpu?.teacher_train), ratio(cpu?.student_kd, tw?.student_kd)),
   native_vs_keras: native?.native_vs_keras ?? null,
   first_step_s: gw?.first_step_s ?? null,
@@ -180,5 +219,5 @@ const summary = {
   worker_cpu_gz_mb: sizes.worker_cpu?.gz_mb ?? null,
 };
 if (gw && gw.backend !== 'webgpu') console.log('NOTE: WebGPU was not available; "ours-webgpu" ran on the CPU backend.');
-if (outFile) await writeFile(outFile, JSON.stringify({ results, native, summary }, null, 1));
+if (outFile) await writeFile(outFile, JSON.stringify({ results, native, summary, counts: countRows }, null, 1));
 console.log(JSON.stringify(summary));

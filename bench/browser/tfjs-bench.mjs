@@ -13,6 +13,14 @@ const S = {
   memory_epochs: 10, classes: 26, budget_s: 240, ...spec,
 };
 const status = (s) => { document.getElementById('status').textContent = s; };
+// gpu-counts.js's running totals (WebGPU only), and what happened since an earlier reading.
+const gpu = () => (self.__gpuCounts ? { ...self.__gpuCounts } : null);
+const since = (a) => {
+  const b = gpu();
+  if (!a || !b) return null;
+  const { encoders, ...keep } = Object.fromEntries(Object.keys(b).map((k) => [k, b[k] - a[k]]));
+  return keep;
+};
 const now = () => performance.now() / 1e3;
 
 // The study's networks (bench/keras_bench.py builds the same in Keras).
@@ -56,9 +64,11 @@ function kdLoss(y, s, t, T = 10, lambda = 0.5) {
 
 /** Samples/s of timed steps (stopping early past the time budget) and the first step's seconds. */
 async function timeTraining(makeStep, steps, b) {
+  let c0 = gpu();
   const t0 = now();
   await (makeStep(0)).data();
   const first = now() - t0;
+  const firstCounts = since(c0);
   const tw = now();
   let warmed = 0;
   while (warmed < S.warmup && now() - tw < S.warmup_s) {
@@ -66,6 +76,7 @@ async function timeTraining(makeStep, steps, b) {
     await l.data();
     l.dispose();
   }
+  c0 = gpu();
   const t1 = now();
   const losses = [];
   let done = 0;
@@ -77,9 +88,10 @@ async function timeTraining(makeStep, steps, b) {
   }
   const vals = await Promise.all(losses.map((l) => l.data()));
   const sps = (done * b) / (now() - t1);
+  const counts = since(c0);
   if (vals.some((v) => !Number.isFinite(v[0]))) throw new Error('loss not finite');
   losses.forEach((l) => l.dispose());
-  return { sps, first, steps: done, warmed };
+  return { sps, first, steps: done, warmed, firstCounts, counts: counts && { steps: done, counts } };
 }
 
 const errors = {};
@@ -150,14 +162,16 @@ async function bench() {
     const infer = () => tf.tidy(() => tm.predict(x, { batchSize: sb }).sum());
     await infer().data();
     const reps = Math.max(1, S.teacher_steps);
+    const c0 = gpu();
     const t0 = now();
     const outs = [];
     for (let i = 0; i < reps; i++) outs.push(infer());
     await Promise.all(outs.map((o) => o.data()));
     const sps = (reps * sb) / (now() - t0);
+    const counts = since(c0);
     outs.forEach((o) => o.dispose());
     x.dispose();
-    return sps;
+    return { sps, counts: counts && { steps: reps, counts } };
   });
 
   status('matmul');
@@ -196,8 +210,12 @@ async function bench() {
   return {
     stack: `TensorFlow.js ${tf.version.tfjs} (${backend})`, backend, adapter,
     teacher_batch: S.teacher_batch, teacher_train: T?.sps ?? null, teacher_steps_timed: T?.steps ?? 0, student_kd: K?.sps ?? null,
-    teacher_infer: teacherInfer, first_step_s: T?.first ?? null, matmul_peak_gflops: peak, memory, errors,
+    teacher_infer: teacherInfer?.sps ?? null, first_step_s: T?.first ?? null, matmul_peak_gflops: peak, memory, errors,
     warmup_steps: [T?.warmed ?? 0, K?.warmed ?? 0],
+    // Shaped as Distill Lab's BenchCounts (src/bench.rs), where every phase was counted.
+    counts: T?.counts && K?.counts && teacherInfer?.counts
+      ? { first_step: T.firstCounts, teacher_train: T.counts, student_kd: K.counts, teacher_infer: teacherInfer.counts }
+      : null,
   };
 }
 

@@ -91,6 +91,33 @@ test('auto picks the CPU over a software WebGPU adapter and loads the CPU-only w
   }
 });
 
+test('device=measure times both backends on the adapter, runs on the faster, says both figures and remembers them', { timeout: 600_000 }, async () => {
+  const srv = await serve(DIST);
+  const b = await launch({ webgpu: true });
+  const fetched = (file) => srv.requests.some((p) => p.endsWith('/' + file));
+  try {
+    // SwiftShader: the name rule would pick the CPU without measuring; device=measure measures.
+    const h = await runToEnd(b, srv.url + '?dataset=fashion-mnist&subset=1024&val=256&epochs=1&batch=64&device=measure');
+    const device = b.page.locator('#device');
+    const text = await device.textContent();
+    console.log(`# ${text}`);
+    assert.equal(await device.getAttribute('data-backend'), 'cpu', 'the CPU backend is faster than SwiftShader');
+    assert.match(text, /(WebGPU [\d,]+ samples\/s|WebGPU's first steps took over 8 s), CPU [\d,]+ samples\/s: using the CPU \(measured now\)/);
+    assert.ok(fetched('worker_bg.wasm'), 'measuring needs the WebGPU bundle (it carries the CPU backend)');
+    assert.equal(h.curves.distilled.epochs.length, 1, 'the run trained on the chosen backend');
+    // Remembered for this adapter, with both figures.
+    const kept = await b.page.evaluate(() => Object.entries(localStorage).filter(([k]) => k.startsWith('distill-lab.device.')));
+    assert.equal(kept.length, 1, JSON.stringify(kept));
+    const m = JSON.parse(kept[0][1]);
+    assert.match(m.adapter, /swiftshader/i);
+    assert.ok(m.cpu > 0 && (m.webgpu === null || m.webgpu < m.cpu), JSON.stringify(m));
+    assert.equal(kept[0][0], `distill-lab.device.${m.adapter}`);
+  } finally {
+    await b.close();
+    await srv.close();
+  }
+});
+
 test('a WebGPU speed test beside the CPU-only worker leaves the device badge alone', async () => {
   const srv = await serve(DIST);
   const b = await launch({ webgpu: true });

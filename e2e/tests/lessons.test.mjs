@@ -17,7 +17,7 @@ test('every lesson is a share link that loads and starts', { timeout: 600_000 },
     await b.page.goto(srv.url + '?device=cpu');
     const links = await b.page.locator('.lessons a[id^="preset-"]').evaluateAll(
       (as) => as.map((a) => ({ id: a.id, href: a.getAttribute('href') })));
-    assert.deepEqual(links.map((l) => l.id), ['preset-quick', 'preset-few-labels', 'preset-why-t', 'preset-study']);
+    assert.deepEqual(links.map((l) => l.id), ['preset-quick', 'preset-few-labels', 'preset-patient', 'preset-why-t', 'preset-study']);
     for (const { id, href } of links) {
       // Clicking applies the lesson in place: the share link becomes the lesson's own.
       await b.page.goto(srv.url + '?device=cpu');
@@ -102,32 +102,34 @@ test('the bare page\'s lesson keeps its promise: the distilled student beats the
   }
 });
 
-// The second lesson, few labels, from its own link on seed 0: the page too must show the gain
-// docs/results/lessons.json measured natively.
-test('the few-labels lesson gains in the page as measured', { timeout: 900_000 }, async () => {
-  const measured = JSON.parse(readFileSync(join(ROOT, 'docs/results/lessons.json'), 'utf8'));
-  const few = measured.lessons.find((l) => l.key === 'few-labels').runs.find((r) => r.seed === 0);
-  const srv = await serve(DIST);
-  const b = await launch({ webgpu: false });
-  try {
-    await b.page.goto(srv.url + '?device=cpu');
-    const href = await b.page.locator('#preset-few-labels').getAttribute('href');
-    const url = new URL(href, srv.url);
-    url.searchParams.set('device', 'cpu');
-    url.searchParams.set('seed', '0');
-    const started = Date.now();
-    const h = await runToEnd(b, url.toString());
-    console.log(`# the few-labels lesson: Start to Done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    const acc = (role) => h.results.find((r) => r.role === role).val_accuracy;
-    const gain = 100 * (acc('Distilled') - acc('Baseline'));
-    const measuredGain = 100 * (few.distilled - few.baseline);
-    assert.ok(gain > measuredGain / 2, `gain ${gain.toFixed(2)} points, measured ${measuredGain.toFixed(2)}`);
-    assert.ok(Math.abs(acc('Baseline') - few.baseline) < 0.0051, `baseline ${acc('Baseline')} vs measured ${few.baseline}`);
-  } finally {
-    await b.close();
-    await srv.close();
-  }
-});
+// The few-labels and patient-teacher lessons, each from its own link on seed 0: the page too
+// must show the gain docs/results/lessons.json measured natively, from the same baseline.
+for (const key of ['few-labels', 'patient']) {
+  test(`the ${key} lesson gains in the page as measured`, { timeout: 900_000 }, async () => {
+    const measured = JSON.parse(readFileSync(join(ROOT, 'docs/results/lessons.json'), 'utf8'));
+    const run = measured.lessons.find((l) => l.key === key).runs.find((r) => r.seed === 0);
+    const srv = await serve(DIST);
+    const b = await launch({ webgpu: false });
+    try {
+      await b.page.goto(srv.url + '?device=cpu');
+      const href = await b.page.locator(`#preset-${key}`).getAttribute('href');
+      const url = new URL(href, srv.url);
+      url.searchParams.set('device', 'cpu');
+      url.searchParams.set('seed', '0');
+      const started = Date.now();
+      const h = await runToEnd(b, url.toString());
+      console.log(`# the ${key} lesson: Start to Done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      const acc = (role) => h.results.find((r) => r.role === role).val_accuracy;
+      const gain = 100 * (acc('Distilled') - acc('Baseline'));
+      const measuredGain = 100 * (run.distilled - run.baseline);
+      assert.ok(gain > measuredGain / 2, `gain ${gain.toFixed(2)} points, measured ${measuredGain.toFixed(2)}`);
+      assert.ok(Math.abs(acc('Baseline') - run.baseline) < 0.0051, `baseline ${acc('Baseline')} vs measured ${run.baseline}`);
+    } finally {
+      await b.close();
+      await srv.close();
+    }
+  });
+}
 
 test('the same seed gives the same run, twice in a browser', { timeout: 600_000 }, async () => {
   const srv = await serve(DIST);

@@ -152,6 +152,14 @@ test('augmented students learn from targets cached for their views, from a share
     assert.match(await page.locator('#share-link').inputValue(), /augment=shift%3D2,rotate%3D10,scale%3D0.1,mixup%3D1&targets=views%3D2/);
     assert.match(await page.locator('#loss-in-use').textContent(),
       /varied at each step: shifted up to 2 px, rotated up to 10°, resized up to ±10 %, mixed with another image \(mixup, Beta\(1, 1\)\); the distilled student learns from the teacher's targets for 2 views of each image, cached once \(consistent\)/);
+    // The explorer shows the first sample beside one of its views, the teacher on each.
+    const view = page.locator('.sample .view-row').first();
+    await view.waitFor();
+    const [clean, varied] = await view.locator('.view-images img').evaluateAll((is) => is.map((i) => i.src));
+    assert.ok(clean && varied && clean !== varied, 'the view is not the stored image');
+    const entropy = async (sel) => Number(await view.locator(sel).getAttribute('data-entropy'));
+    const [hc, hv] = [await entropy('figure[id$="-clean"]'), await entropy('figure[id$="-view"]')];
+    assert.ok(hc >= 0 && hv >= 0 && hc !== hv, `the teacher answers the view, not the stored image: H ${hc} vs ${hv}`);
     console.log(`# ${h.results.map((r) => `${r.role} ${r.val_accuracy}`).join(', ')}`);
     // Teacher 0.93, baseline 0.73, distilled 0.76 on 2026-12-04; less a margin.
     for (const r of h.results) assert.ok(r.val_accuracy > 0.6, `${r.role}: ${r.val_accuracy} (chance 0.1)`);

@@ -252,7 +252,7 @@ pub fn controls(p: &ControlsProps) -> Html {
                     &[("on", "plateau ×0.1 + early stop (study)"), ("off", "constant, all epochs")],
                     |s, v| s.schedule = v == "on") }
                 { select(p, "device", "Device", s.device.name(),
-                    &[("auto", "auto: GPU, else CPU"), ("webgpu", "WebGPU, any adapter"), ("cpu", "CPU")],
+                    &[("auto", "auto: the faster here (measured once)"), ("measure", "measure both again"), ("webgpu", "WebGPU, any adapter"), ("cpu", "CPU")],
                     |s, v| s.device = DevicePref::parse(v).unwrap_or(DevicePref::Auto)) }
                 { share }
             </div>

@@ -280,9 +280,41 @@ fn sample_view(s: &ExplorerProps, index: usize, t: f32) -> Html {
                     </>
                 },
             } }
+            { augmented_view(s, index, th, teacher.as_deref(), t) }
             <h4>{ if teacher.is_some() { format!("At the chosen T = {t}, next to the students") } else { format!("The students at T = 1 and at the chosen T = {t}") } }</h4>
             { row }
         </article>
+    }
+}
+
+/// When the run varies its images: the sample beside one of its views, and the teacher at the
+/// chosen T on each — the targets a consistent teacher gives for the view the student sees.
+fn augmented_view(
+    s: &ExplorerProps,
+    index: usize,
+    th: &Thumb,
+    clean: Option<&[f32]>,
+    t: f32,
+) -> Html {
+    let (Some(v), Some(clean)) = (s.logits.view.as_ref().filter(|v| v.index == index), clean)
+    else {
+        return html! {};
+    };
+    let img = |pixels: &[u8], alt: String| {
+        html! { <img src={thumb::data_url(pixels, 28)} alt={alt} width="56" height="56" /> }
+    };
+    html! {
+        <>
+            <h4>{ format!("The teacher on a view the students train on (view {}), at T = {t}", v.view) }</h4>
+            <div class="dist-row view-row" id={format!("view-{index}")}>
+                <div class="view-images">
+                    { img(&th.pixels, format!("test sample {index} as stored")) }
+                    { img(&v.pixels, format!("test sample {index}, view {}: varied as the run's augmentation varies training images", v.view)) }
+                </div>
+                { dist_chart(s, th.label, format!("teacher-{index}-clean"), "teacher, the image", clean, t) }
+                { dist_chart(s, th.label, format!("teacher-{index}-view"), "teacher, the view", &v.teacher, t) }
+            </div>
+        </>
     }
 }
 

@@ -8,9 +8,9 @@
 //! other bundle respawns the worker first; nothing is lost, since a new run trains its
 //! networks again and the weights files the user loaded are sent again.
 
-use super::renders;
 use super::{Action, State, models};
-use crate::device::{self, Adapter, Choice};
+use super::{device_memory, renders};
+use crate::device::{self, Adapter, Choice, Measured};
 use crate::gpu_probe;
 use crate::protocol::{FromWorker, Phase, SILENCE_MS, SILENCE_WEBGPU_MS, ToWorker};
 use crate::settings::DevicePref;
@@ -67,7 +67,8 @@ impl Bundle {
 
     fn for_choice(choice: &Choice) -> Self {
         match choice {
-            Choice::WebGpu { .. } => Bundle::WebGpu,
+            // Measuring needs both backends: the WebGPU bundle carries the CPU one too.
+            Choice::WebGpu { .. } | Choice::Measure { .. } => Bundle::WebGpu,
             Choice::Cpu { .. } => Bundle::Cpu,
         }
     }
@@ -109,7 +110,14 @@ impl Link {
                 )
             }
             FromWorker::Crashed(_) => self.busy = false,
-            FromWorker::Device(d) => self.webgpu = d.backend == "webgpu",
+            // Measuring compiles WebGPU's shaders on this worker's thread first.
+            FromWorker::Measuring { .. } => self.webgpu = true,
+            FromWorker::Device(d) => {
+                self.webgpu = d.backend == "webgpu";
+                if let Some(m) = &d.measured {
+                    device_memory::remember(m);
+                }
+            }
             _ => {}
         }
     }
@@ -218,31 +226,38 @@ fn spawn(link: &LinkRef, bundle: Bundle, side: bool) -> WorkerBridge<Remote> {
         .spawn(&bundle.url())
 }
 
-/// The bundle for `pref`, asking the browser for its adapter the first time.
-async fn bundle_for(link: &LinkRef, pref: DevicePref) -> Bundle {
+/// The bundle for `pref`, asking the browser for its adapter the first time, and what was
+/// measured on that adapter before (the worker makes its choice from the same).
+async fn bundle_for(link: &LinkRef, pref: DevicePref) -> (Bundle, Option<Measured>) {
     let known = link.borrow().adapter.clone();
     let adapter = match known {
         Some(a) => a,
-        None if pref == DevicePref::Cpu => return Bundle::Cpu,
+        None if pref == DevicePref::Cpu => return (Bundle::Cpu, None),
         None => {
             let a = gpu_probe::adapter().await;
             link.borrow_mut().adapter = Some(a.clone());
             a
         }
     };
-    Bundle::for_choice(&device::choose(pref, &adapter))
+    let remembered = match &adapter {
+        Adapter::Found { name, .. } => device_memory::recall(name),
+        Adapter::Missing(_) => None,
+    };
+    let choice = device::choose(pref, &adapter, remembered.as_ref());
+    (Bundle::for_choice(&choice), remembered)
 }
 
 /// Make sure the running worker is the bundle `pref` needs (spawning or respawning it), then
 /// send `msgs`. A respawned worker first gets the loaded weights files again.
 pub async fn send_with(link: &LinkRef, pref: DevicePref, msgs: Vec<ToWorker>) {
-    let bundle = bundle_for(link, pref).await;
+    let (bundle, remembered) = bundle_for(link, pref).await;
     let current = link.borrow().worker.as_ref().map(|(b, _)| *b);
     if current != Some(bundle) {
         respawn(link, bundle);
     }
     let l = link.borrow();
     if let Some((_, w)) = &l.worker {
+        w.send(ToWorker::Remembered(remembered));
         for m in msgs {
             w.send(m);
         }

@@ -18,10 +18,10 @@ pub fn device_badge(props: &DeviceProps) -> Html {
     match &props.device {
         None => html! { <p class="device" id="device">{ "Device: chosen at Start" }</p> },
         Some(d) => {
-            let label = if d.backend == "webgpu" {
-                "WebGPU"
-            } else {
-                "CPU"
+            let label = match d.backend.as_str() {
+                "webgpu" => "WebGPU",
+                "measuring" => "measuring…",
+                _ => "CPU",
             };
             html! {
                 <p class={classes!("device", d.backend.clone())} id="device" data-backend={d.backend.clone()}>

@@ -210,6 +210,14 @@ impl State {
     fn worker(&mut self, msg: FromWorker) {
         match msg {
             FromWorker::Device(d) => self.run.device = Some(d),
+            FromWorker::Measuring { adapter } => {
+                self.run.device = Some(crate::device::DeviceInfo {
+                    backend: "measuring".into(),
+                    name: adapter,
+                    reason: "timing WebGPU and the CPU on a slice of this run's work".into(),
+                    measured: None,
+                })
+            }
             FromWorker::Dataset {
                 dataset,
                 classes,

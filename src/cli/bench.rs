@@ -86,8 +86,12 @@ pub fn run(args: BenchArgs) -> Result<()> {
     let spec = BenchSpec::native(b, args.warmup, args.steps);
     let t0 = Instant::now();
     let clock = move || t0.elapsed().as_secs_f64();
-    let f = pollster::block_on(bench::run(&device, &spec, &clock, &|| None))
-        .map_err(anyhow::Error::msg)?;
+    let probes = bench::Probes {
+        clock: &clock,
+        heap: &|| None,
+        gpu: &|| None,
+    };
+    let f = pollster::block_on(bench::run(&device, &spec, &probes)).map_err(anyhow::Error::msg)?;
     let (teacher_train, student_kd, teacher_infer, first_step, peak) = (
         f.teacher_train,
         f.student_kd,

@@ -1,41 +1,100 @@
 //! The device a worker task runs on: the one [`device::choose`] picks (the page made the same
-//! choice when it loaded this worker bundle), WebGPU started at most once per worker.
+//! choice when it loaded this worker bundle), by measuring both backends where it says so,
+//! WebGPU started at most once per worker.
 
 use super::error::WorkerError;
-use super::state::SharedRef;
-use crate::device::{self, Adapter, Choice, DeviceInfo};
+use super::state::{SharedRef, send};
+use super::web;
+use crate::bench::SliceSpec;
+use crate::device::{self, Adapter, Choice, DeviceInfo, Measured};
 use crate::gpu_probe;
+use crate::protocol::FromWorker;
 use crate::settings::DevicePref;
 use burn::prelude::*;
 
 /// Start the device [`device::choose`] picks (the page made the same choice when it loaded
-/// this worker bundle).
-pub async fn pick(shared: &SharedRef, pref: DevicePref) -> (Device, DeviceInfo) {
+/// this worker bundle, from the same remembered measurement: `Shared::remembered`). Where it
+/// says to measure, `slice` is the run's work both backends are timed on.
+pub async fn pick(shared: &SharedRef, pref: DevicePref, slice: SliceSpec) -> (Device, DeviceInfo) {
     let (cpu, mut info) = device::cpu();
     let adapter = match pref {
         // No need to ask the browser.
         DevicePref::Cpu => Adapter::Missing(String::new()),
         _ => gpu_probe::adapter().await,
     };
-    match device::choose(pref, &adapter) {
+    let remembered = shared.borrow().remembered.clone();
+    match device::choose(pref, &adapter, remembered.as_ref()) {
         Choice::Cpu { reason } => {
             info.reason = reason;
             (cpu, info)
         }
-        Choice::WebGpu { adapter } => match start_webgpu(shared).await {
-            Ok(d) => (
-                d,
-                DeviceInfo {
-                    backend: "webgpu".into(),
-                    name: adapter,
-                    reason: String::new(),
-                },
-            ),
+        Choice::WebGpu { adapter, reason } => match start_webgpu(shared).await {
+            Ok(d) => (d, webgpu_info(adapter, reason, None)),
             Err(e) => {
                 info.reason = format!("{e}; training on the CPU instead");
                 (cpu, info)
             }
         },
+        Choice::Measure { adapter } => match start_webgpu(shared).await {
+            Ok(gpu) => {
+                let measuring = FromWorker::Measuring {
+                    adapter: adapter.clone(),
+                };
+                send(shared, measuring);
+                measure(gpu, cpu, info, adapter, slice).await
+            }
+            Err(e) => {
+                info.reason = format!("{e}; training on the CPU instead");
+                (cpu, info)
+            }
+        },
+    }
+}
+
+fn webgpu_info(adapter: String, reason: String, measured: Option<Box<Measured>>) -> DeviceInfo {
+    DeviceInfo {
+        backend: "webgpu".into(),
+        name: adapter,
+        reason,
+        measured,
+    }
+}
+
+/// Time `slice` on WebGPU and on the CPU and keep the faster. WebGPU's round goes first: its
+/// first step hands the shaders to the browser's GPU process to compile, and the CPU's round
+/// runs on this thread meanwhile. WebGPU gets [`Measured::WEBGPU_DEADLINE_S`] in all.
+async fn measure(
+    gpu: Device,
+    cpu: Device,
+    mut cpu_info: DeviceInfo,
+    adapter: String,
+    slice: SliceSpec,
+) -> (Device, DeviceInfo) {
+    use futures::FutureExt;
+    let clock = || web::now_ms() / 1e3;
+    let deadline_ms = (Measured::WEBGPU_DEADLINE_S * 1e3) as i32;
+    let on_gpu = async {
+        futures::select! {
+            r = crate::bench::slice(&gpu, &slice, &clock).fuse() => r.ok(),
+            _ = web::sleep_ms(deadline_ms).fuse() => None,
+        }
+    };
+    let on_cpu = crate::bench::slice(&cpu, &slice, &clock);
+    let (webgpu, cpu_sps) = futures::join!(on_gpu, on_cpu);
+    let m = Measured {
+        adapter,
+        webgpu,
+        cpu: cpu_sps.unwrap_or(0.0),
+    };
+    match m.choice("measured now") {
+        Choice::WebGpu { adapter, reason } => {
+            (gpu, webgpu_info(adapter, reason, Some(Box::new(m))))
+        }
+        other => {
+            cpu_info.reason = other.reason().to_string();
+            cpu_info.measured = Some(Box::new(m));
+            (cpu, cpu_info)
+        }
     }
 }
 
@@ -80,8 +139,6 @@ async fn start_webgpu(shared: &SharedRef) -> Result<Device, WorkerError> {
 /// from its checkpoint (`run::run`); an idle worker says so now.
 #[cfg(feature = "webgpu")]
 fn lost(shared: &SharedRef, why: String) {
-    use super::state::send;
-    use crate::protocol::FromWorker;
     let busy = {
         let mut s = shared.borrow_mut();
         s.webgpu = None;

@@ -3,7 +3,7 @@
 
 use super::state::{SharedRef, end, send};
 use super::{backend, web};
-use crate::bench::BenchSpec;
+use crate::bench::{BenchSpec, GpuCounts, Probes};
 use crate::protocol::{BenchReport, FromWorker};
 use crate::settings::DevicePref;
 use wasm_bindgen::JsCast;
@@ -19,8 +19,15 @@ pub async fn bench(shared: SharedRef, cpu: bool) {
     };
     // No `FromWorker::Device`: the page's device badge describes its runs, and the report below
     // says where the speed test ran.
-    let (device, info) = backend::pick(&shared, pref).await;
     let spec = BenchSpec::browser();
+    // (Never measured: the preference is WebGPU or the CPU, forced.)
+    let slice = crate::bench::SliceSpec {
+        batch: spec.student_batch,
+        teacher: true,
+        students: 1,
+        classes: spec.classes,
+    };
+    let (device, info) = backend::pick(&shared, pref, slice).await;
     let clock = || web::now_ms() / 1e3;
     let heap = || {
         wasm_bindgen::memory()
@@ -32,7 +39,12 @@ pub async fn bench(shared: SharedRef, cpu: bool) {
                     .byte_length() as u64
             })
     };
-    let out = crate::bench::run(&device, &spec, &clock, &heap).await;
+    let probes = Probes {
+        clock: &clock,
+        heap: &heap,
+        gpu: &gpu_counts,
+    };
+    let out = crate::bench::run(&device, &spec, &probes).await;
     end(&shared);
     send(
         &shared,
@@ -45,4 +57,30 @@ pub async fn bench(shared: SharedRef, cpu: bool) {
             .map_err(|e| format!("The speed test failed: {e}")),
         ),
     );
+}
+
+/// The running totals `bench/browser/gpu-counts.js` keeps in this worker's global scope, when
+/// the browser bench loaded it (nothing else does: the page's own runs count nothing).
+fn gpu_counts() -> Option<GpuCounts> {
+    let c = js_sys::Reflect::get(&js_sys::global(), &"__gpuCounts".into()).ok()?;
+    if !c.is_object() {
+        return None;
+    }
+    // Counts are whole numbers in JavaScript's doubles, exact far beyond any bench's totals.
+    let n = |k: &str| {
+        js_sys::Reflect::get(&c, &k.into())
+            .ok()
+            .and_then(|v| v.as_f64())
+            .map(|v| v as u64)
+    };
+    Some(GpuCounts {
+        dispatches: n("dispatches")?,
+        submits: n("submits")?,
+        uploads: n("uploads")?,
+        upload_bytes: n("upload_bytes")?,
+        reads: n("reads")?,
+        read_bytes: n("read_bytes")?,
+        pipelines: n("pipelines")?,
+        buffers: n("buffers")?,
+    })
 }

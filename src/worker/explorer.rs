@@ -2,9 +2,11 @@
 //! samples and of a drawn letter, read asynchronously, one read per network.
 
 use super::state::{SharedRef, say_error, send};
+use crate::data::augment;
 use crate::data::batch::Norm;
+use crate::data::prepare::PIXELS;
 use crate::model::Classifier;
-use crate::protocol::{FromWorker, Logits, PerRole, Thumb};
+use crate::protocol::{AugmentedView, FromWorker, Logits, PerRole, Role, Thumb};
 use crate::train;
 use burn::prelude::*;
 
@@ -14,7 +16,7 @@ const EXPLORER_BATCH: usize = 64;
 /// Logits of the inspected samples for every network there is, in one read per device.
 /// `with_thumbs`: also send the images of samples the page has not seen.
 pub async fn send_logits(shared: SharedRef, with_thumbs: bool) {
-    let (samples, models, test, norm) = {
+    let (samples, models, test, norm, data) = {
         let s = shared.borrow();
         let Some(data) = s.loaded.clone() else {
             return;
@@ -26,7 +28,7 @@ pub async fn send_logits(shared: SharedRef, with_thumbs: bool) {
             .copied()
             .filter(|&i| i < test.len())
             .collect();
-        (samples, s.models.clone(), test, norm)
+        (samples, s.models.clone(), test, norm, data)
     };
     if samples.is_empty() {
         return;
@@ -58,7 +60,41 @@ pub async fn send_logits(shared: SharedRef, with_thumbs: bool) {
             .collect();
         out.nets.set(m.role, rows);
     }
+    let (a, seed) = (&data.settings.augment, data.settings.seed);
+    if let (false, Some(teacher)) = (a.is_off(), models.iter().find(|m| m.role == Role::Teacher)) {
+        out.view = teacher_on_view(teacher, a, seed, &test, samples[0], norm).await;
+    }
     send(&shared, FromWorker::Logits(out));
+}
+
+/// View 0 of test sample `index` under the run's augmentation, and the teacher's logits on it.
+async fn teacher_on_view(
+    teacher: &super::state::Model,
+    a: &augment::Augment,
+    seed: u64,
+    test: &crate::data::Split,
+    index: usize,
+    norm: Norm,
+) -> Option<AugmentedView> {
+    let view = 0;
+    let v = augment::view(a, seed, view, index, test.len());
+    let mut f = vec![0.0f32; PIXELS];
+    augment::render(test, index, &v, &mut f);
+    let pixels: Vec<u8> = f
+        .iter()
+        .map(|&x| x.round().clamp(0.0, 255.0) as u8)
+        .collect();
+    let x = Tensor::<2>::from_data(
+        TensorData::new(norm.image(&pixels), [1, PIXELS]),
+        &teacher.device,
+    );
+    let d = teacher.net.logits(x).into_data_async().await.ok()?;
+    Some(AugmentedView {
+        index,
+        view,
+        pixels,
+        teacher: d.iter::<f32>().collect(),
+    })
 }
 
 /// Every network's logits for a drawn 28x28 image.

@@ -4,7 +4,9 @@
 use super::error::WorkerError;
 use super::state::{Loaded, SharedRef, send};
 use super::{backend, data, hooks};
+use crate::bench::SliceSpec;
 use crate::checkpoint::{Checkpoint, CheckpointHead};
+use crate::data::manifest::Manifest;
 use crate::data::subset::subset_notes;
 use crate::data::{Split, SplitKind};
 use crate::model::Teacher;
@@ -72,8 +74,10 @@ impl<'a> Env<'a> {
     }
 }
 
-/// Pick the device (the CPU if `force_cpu`), load the data, and set up the run's checkpoint
-/// (a resumed run carries on with its log).
+/// Pick the device (the CPU if `force_cpu`) while the shards load (validation first), and set
+/// up the run's checkpoint (a resumed run carries on with its log). Where the device is chosen
+/// by measuring, the measurement overlaps the loading: WebGPU compiles its shaders in the
+/// browser's GPU process while this worker decodes shards.
 pub async fn load<'a>(
     shared: &'a SharedRef,
     s: &'a Settings,
@@ -81,44 +85,27 @@ pub async fn load<'a>(
     force_cpu: bool,
 ) -> Result<Env<'a>, WorkerError> {
     send(shared, FromWorker::Phase(Phase::Loading));
-    let pref = if force_cpu { DevicePref::Cpu } else { s.device };
-    let (device, mut info) = backend::pick(shared, pref).await;
-    if force_cpu && s.device != DevicePref::Cpu {
-        info.reason = "continuing on the CPU after the GPU device failed".into();
-    }
-    send(shared, FromWorker::Device(info));
-
     let manifest = data::manifest(&s.dataset).await?;
-    let test_shards = manifest.shards_for(SplitKind::Test, s.val);
-    let train_shards = manifest.shards_for(SplitKind::Train, s.subset);
-    let total = test_shards.len() + train_shards.len();
-    let bytes = test_shards
-        .iter()
-        .chain(&train_shards)
-        .map(|s| s.bytes)
-        .sum();
-    send(
-        shared,
-        FromWorker::Dataset {
-            dataset: manifest.dataset.clone(),
-            classes: manifest.classes.clone(),
-            shards: total,
-            bytes,
-        },
-    );
-    let mut progress = |p| send(shared, FromWorker::Shard(p));
-    let test = data::load_split(&manifest, SplitKind::Test, s.val, 0, total, &mut progress).await?;
-    show_samples(shared, &test);
-    let first = test_shards.len();
-    let train = (data::load_split(
-        &manifest,
-        SplitKind::Train,
-        s.subset,
-        first,
-        total,
-        &mut progress,
-    ))
-    .await?;
+    let pref = if force_cpu { DevicePref::Cpu } else { s.device };
+    // At most 256 a batch: the CPU's round runs on this thread, and at the page's largest batch
+    // (2,048) a teacher step alone takes seconds there, longer than the page waits for a sign of
+    // life.
+    let slice = SliceSpec {
+        batch: s.batch.min(256),
+        teacher: !s.pretrained && s.method.needs_teacher(),
+        students: 2,
+        classes: manifest.classes.len(),
+    };
+    let pick = async {
+        let (device, mut info) = backend::pick(shared, pref, slice).await;
+        if force_cpu && s.device != DevicePref::Cpu {
+            info.reason = "continuing on the CPU after the GPU device failed".into();
+        }
+        send(shared, FromWorker::Device(info));
+        device
+    };
+    let (device, sets) = futures::join!(pick, load_sets(shared, s, &manifest));
+    let (test, train) = sets?;
     let asked = (s.subset, s.val, s.labels);
     for note in subset_notes(asked, &train.labels, &test.labels, &manifest.classes) {
         send(shared, FromWorker::Notice(note));
@@ -142,6 +129,45 @@ pub async fn load<'a>(
         data,
         opts,
     })
+}
+
+/// The run's shards, validation first (the explorer's samples come from it): `(test, train)`.
+async fn load_sets(
+    shared: &SharedRef,
+    s: &Settings,
+    manifest: &Manifest,
+) -> Result<(Split, Split), WorkerError> {
+    let test_shards = manifest.shards_for(SplitKind::Test, s.val);
+    let train_shards = manifest.shards_for(SplitKind::Train, s.subset);
+    let total = test_shards.len() + train_shards.len();
+    let bytes = test_shards
+        .iter()
+        .chain(&train_shards)
+        .map(|s| s.bytes)
+        .sum();
+    send(
+        shared,
+        FromWorker::Dataset {
+            dataset: manifest.dataset.clone(),
+            classes: manifest.classes.clone(),
+            shards: total,
+            bytes,
+        },
+    );
+    let mut progress = |p| send(shared, FromWorker::Shard(p));
+    let test = data::load_split(manifest, SplitKind::Test, s.val, 0, total, &mut progress).await?;
+    show_samples(shared, &test);
+    let first = test_shards.len();
+    let train = (data::load_split(
+        manifest,
+        SplitKind::Train,
+        s.subset,
+        first,
+        total,
+        &mut progress,
+    ))
+    .await?;
+    Ok((test, train))
 }
 
 /// The explorer's grid: `THUMBS` validation images spread over the set, the first inspected.

@@ -107,6 +107,8 @@ pub struct Shared {
     pub webgpu: Option<Device>,
     /// Why the browser lost the GPU device (`GPUDevice.lost`), once it has.
     pub webgpu_lost: Option<String>,
+    /// Both backends as measured on this adapter before (`ToWorker::Remembered`).
+    pub remembered: Option<crate::device::Measured>,
     /// The run's checkpoint, mirrored to IndexedDB after every epoch.
     pub ckpt: Option<Checkpoint>,
 }
