@@ -109,38 +109,30 @@ fn the_first_lessons_gain_with_the_shipped_teacher() {
         (r["labelled"].as_u64(), r["transfer"].as_u64()),
         (Some(500), Some(10_000))
     );
-    let base = r["baseline_val_acc"].as_f64().unwrap();
-    let distilled = r["grid"][0]["val_acc"].as_f64().unwrap();
-    let m = measured::lesson("few-labels").unwrap();
-    let run = m.runs.iter().find(|r| r.seed == 0).unwrap();
-    assert!(
-        (run.baseline as f64 - base).abs() < 0.0051,
-        "few labels: baseline {base}, measured {}",
-        run.baseline
-    );
-    // docs/results/lessons.json: about +5 points on seed 0; a gain of at least half that.
-    let gain = 100.0 * (distilled - base);
-    assert!(
-        gain > 100.0 * (run.distilled - run.baseline) as f64 / 2.0,
-        "the few-labels lesson must gain as measured: {gain:+.2} points (measured {:+.2})",
-        100.0 * (run.distilled - run.baseline)
-    );
+    // docs/results/lessons.json: about +5 points on seed 0.
+    gains_as_measured("few-labels", &r);
     // The patient teacher, seed 0: both students on shifted views, the distilled one on the
     // teacher's targets for those views.
     let r = lesson("patient", "0", &data, &out.join("patient"));
+    gains_as_measured("patient", &r);
+}
+
+/// Lesson `key`'s seed-0 run `r` must reproduce the measured baseline and gain at least half
+/// the measured gain.
+fn gains_as_measured(key: &str, r: &serde_json::Value) {
     let base = r["baseline_val_acc"].as_f64().unwrap();
     let distilled = r["grid"][0]["val_acc"].as_f64().unwrap();
-    let m = measured::lesson("patient").expect("bench/lessons.sh measured the patient lesson");
+    let m = measured::lesson(key).expect("bench/lessons.sh measured the lesson");
     let run = m.runs.iter().find(|r| r.seed == 0).unwrap();
     assert!(
         (run.baseline as f64 - base).abs() < 0.0051,
-        "patient: baseline {base}, measured {}",
+        "{key}: baseline {base}, measured {}",
         run.baseline
     );
     let gain = 100.0 * (distilled - base);
     assert!(
         gain > 100.0 * (run.distilled - run.baseline) as f64 / 2.0,
-        "the patient lesson must gain as measured: {gain:+.2} points (measured {:+.2})",
+        "the {key} lesson must gain as measured: {gain:+.2} points (measured {:+.2})",
         100.0 * (run.distilled - run.baseline)
     );
 }
