@@ -28,6 +28,11 @@
 # about five hours of one core (the live variant, a teacher pass per step, is half of it); on 2
 # cores run two streams of single-threaded runs (1.6× the throughput of one two-thread run):
 #   RAYON_NUM_THREADS=1 SEEDS="0 1 2" bench/patient.sh & RAYON_NUM_THREADS=1 SEEDS="3 4" bench/patient.sh
+# docs/results/patient.json (docs/RESULTS.md's table) is, with the shipped teacher, three such
+# streams at nice 19 beside other work (2 h 10 min of wall time, 17,736 s of sweeps):
+#   RAYON_NUM_THREADS=1 TEACHER=teachers/fashion-mnist.dlw TS=4 AS=0.5 VIEWS=4 LONG=100 \
+#     VARIANTS="plain shift-patient shift-clean-patient shift" SEEDS="0 2" bench/patient.sh
+#   (and SEEDS="1 3", SEEDS=4)
 #   LIMIT=2000 EPOCHS=2 LONG=3 SEEDS=0 VIEWS=2 OUT=runs/patient-check NAME=patient-check \
 #     bench/patient.sh    # the same script in a minute, checked
 set -euo pipefail
