@@ -2,7 +2,8 @@
 generated from (bench/tables.py): the JSON line each `distill sweep` printed, keyed by its file
 name (`hinton-seed0`, `whole-n250-seed1`, `seed3`), and the teacher's summary.
 
-    python3 bench/collect.py NAME RUNS_DIR TEACHER SCRIPT "WHAT"   # TEACHER: its run dir or weights file
+    python3 bench/collect.py NAME RUNS_DIR TEACHER SCRIPT "WHAT" [SECOND_TEACHER]
+    # TEACHER (and a second teacher some sweeps used): its run dir or weights file
 
 writes docs/results/NAME.json. Each sweep keeps the seconds it took (`seconds`), the teacher
 its own, so the tables say what the results cost even when a re-run skipped finished runs.
@@ -17,6 +18,7 @@ import sys
 SWEEP = re.compile(r"([A-Za-z0-9_.+-]+-seed\d+|seed\d+)")
 # What a teacher summary keeps: enough to name it, not its paths or machine details.
 TEACHER_KEYS = ("model", "dataset", "train_samples", "val_samples", "epochs", "early_stopped",
+                "augment", "plateau", "early_stopping",
                 "val_acc", "val_loss", "acc", "seconds", "params", "seed")
 
 
@@ -50,6 +52,8 @@ def main(argv):
     name, runs_dir, teacher_dir, script, what = argv[:5]
     teacher, sweeps = collect(runs_dir, teacher_dir)
     doc = {"script": script, "what": what, "teacher": teacher, "sweeps": sweeps}
+    if len(argv) > 5:
+        doc["second_teacher"] = teacher_summary(pathlib.Path(argv[5]))
     dest = pathlib.Path(__file__).resolve().parent.parent / "docs" / "results" / f"{name}.json"
     dest.parent.mkdir(parents=True, exist_ok=True)
     dest.write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n")

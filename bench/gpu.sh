@@ -16,7 +16,10 @@
 # bench/tables.py to put it in the docs.
 #
 #   bench/gpu.sh                        # here: native wgpu on whatever Vulkan the machine has
-#   VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json bench/gpu.sh   # SwiftShader form
+#                                       # (no Vulkan loader here: llvmpipe through GL)
+#   LD_LIBRARY_PATH=/usr/lib/chromium VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json \
+#     bench/gpu.sh                      # SwiftShader form: Chromium's own Vulkan loader and ICD
+#                                       # (without the loader, wgpu falls back to llvmpipe)
 #   bench/gpu.sh pack DIR               # what a GPU machine without Rust needs, in DIR:
 #                                       # the wgpu build, a small real dataset, this script
 #   DIR/gpu.sh                          # then, there (DISTILL and DATA default to DIR's)

@@ -28,13 +28,20 @@ VARIANTS = {
     "shift": "shift ≤ 1 px only, cached views",
     "shift-patient": "shift ≤ 1 px only, cached views, long at a constant rate (patient)",
     "shift-clean-patient": "shift ≤ 1 px only, clean-image targets (inconsistent), long at a constant rate",
+    "shift-live-patient": "shift ≤ 1 px only, live teacher (function matching), long at a constant rate (patient)",
+    "shiftmix-patient": "shift ≤ 1 px + mixup, cached views, long at a constant rate (patient)",
+    "shiftmix-live-patient": "shift ≤ 1 px + mixup, live teacher (function matching), long at a constant rate (patient)",
+    "augteacher-plain": "no augmentation, the augmented teacher",
+    "augteacher-shift-patient": "shift ≤ 1 px only, cached views, long at a constant rate (patient), the augmented teacher",
 }
+AUGT = ", the augmented teacher"
 
 
 def recipe(v):
     """A variant's label-only recipe in words: its views and schedule, not the teacher's targets."""
     name = VARIANTS.get(v, v)
-    for targets in (", cached views", ", clean-image targets (inconsistent)", " (patient)"):
+    for targets in (", cached views", ", clean-image targets (inconsistent)",
+                    ", live teacher (function matching)", " (patient)", AUGT):
         name = name.replace(targets, "")
     return name
 
@@ -92,6 +99,7 @@ def table(doc, name="patient"):
         f"Teacher CNN: {100 * t['val_acc']:.2f} % ({t.get('train_samples', 60000):,} images, "
         f"{t['epochs']} epochs{', `' + t['file'] + '`' if 'file' in t else ''}). Seeds {', '.join(map(str, seeds))}; {len(doc['sweeps'])} sweeps, "
         f"{sum(r['seconds'] for r in doc['sweeps'].values()):,.0f} s of sweeps.",
+        *second_teacher(doc),
         "",
         "| variant | student | accuracy %, mean ± sd | gain over its own baseline | gain over the best label-only | per seed (over the best label-only) | epochs (mean) | one sweep (mean) |",
         "| --- | --- | ---: | ---: | ---: | --- | ---: | ---: |",
@@ -120,8 +128,10 @@ def table(doc, name="patient"):
     met = m >= 1.0 and lo > 0
     out += ["", f"**The best distilled student ({VARIANTS.get(best[0], best[0])}, T {best[1]:g}, "
             f"α {best[2]:g}) against the best label-only student ({recipe(best_base)}): "
-            f"{ci(m, lo, hi).replace('**', '')} points — the goal (≥ +1.0, interval above 0) is "
-            f"{'met' if met else 'not met'}.** Both picked after the fact by their means."]
+            f"{ci(m, lo, hi).replace('**', '')} points"
+            + (f" — the goal (≥ +1.0, interval above 0) is {'met' if met else 'not met'}"
+               if name == "patient" else "")
+            + ".** Both picked after the fact by their means."]
     # Ablations, paired per seed at the same T and α.
     pairs = [("mixup", "mixup-clean", "consistent (cached views) − inconsistent (clean-image targets)"),
              ("mixup-live", "mixup", "live teacher − cached views"),
@@ -131,7 +141,13 @@ def table(doc, name="patient"):
              ("jitter-patient", "jitter", "patient (long, constant rate) − short, jitter only"),
              ("plain-patient", "plain", "long at a constant rate − the study's schedule, no views"),
              ("shift-patient", "shift-clean-patient", "consistent (cached views) − inconsistent (clean-image targets), shift ≤ 1 px, patient"),
-             ("shift-patient", "shift", "patient (long, constant rate) − short, shift ≤ 1 px")]
+             ("shift-patient", "shift", "patient (long, constant rate) − short, shift ≤ 1 px"),
+             ("shift-patient", "plain-patient", "views (shift ≤ 1 px, cached) − none, patient"),
+             ("shift-live-patient", "shift-patient", "live teacher − cached views, shift ≤ 1 px, patient"),
+             ("shiftmix-patient", "shift-patient", "with mixup − without, shift ≤ 1 px, cached views, patient"),
+             ("shiftmix-live-patient", "shiftmix-patient", "live teacher − cached views, shift ≤ 1 px + mixup, patient"),
+             ("augteacher-plain", "plain", "the augmented teacher − the shipped one, no views, the study's schedule"),
+             ("augteacher-shift-patient", "shift-patient", "the augmented teacher − the shipped one, shift ≤ 1 px, patient")]
     lines = []
     for a, b, what in pairs:
         for key in sorted(k for k in dist if k[0] == a):
@@ -142,8 +158,55 @@ def table(doc, name="patient"):
                              f"({signed(d)}); one sweep {seconds[a]:,.0f} s against {seconds[b]:,.0f} s")
     if lines:
         out += ["", "Ablations (distilled students, paired per seed):", ""] + lines
+    out += flattening(runs, seeds)
     out += ["", f"From `docs/results/{name}.json`."]
     return "\n".join(out)
+
+
+def flattening(runs, seeds, window=10):
+    """Whether the long runs' curves have flattened: over the seeds, the change in validation
+    accuracy from the `window` epochs ending a quarter of the run before its end to its last
+    `window` epochs (sweeps that kept their per-epoch curves only)."""
+    def change(curves):
+        d = []
+        for c in curves:
+            q = len(c) // 4
+            if q < window:
+                return None
+            d.append(100 * (sum(c[-window:]) - sum(c[-q - window:-q])) / window)
+        return d
+    lines = []
+    for v in sorted(runs, key=order):
+        by_seed = [runs[v][s] for s in seeds]
+        if not all("baseline_curve" in r for r in by_seed):
+            continue
+        base = change([r["baseline_curve"] for r in by_seed])
+        dist = change([r["grid"][0]["curve"] for r in by_seed])
+        if base is None or dist is None:
+            continue
+        n = len(by_seed[0]["baseline_curve"])
+        lines.append(f"- {VARIANTS.get(v, v)}: label-only {ci(*interval(base))}, distilled "
+                     f"{ci(*interval(dist))} points from epochs {n - n // 4 - window + 1}–{n - n // 4} "
+                     f"to {n - window + 1}–{n} (means of {window} epochs)")
+    if not lines:
+        return []
+    return ["", "Has the curve flattened? The change over the last quarter of the run:", ""] + lines
+
+
+def second_teacher(doc):
+    """The line naming the augmented teacher (`AUG_TEACHER`), if the results file has one: the
+    `augteacher-` variants learn from it."""
+    t = doc.get("second_teacher")
+    if not t:
+        return []
+    how = "a constant rate" if t.get("plateau") is False else "the plateau schedule"
+    used = any(k.startswith("augteacher-") for k in doc["sweeps"])
+    return ["", f"The augmented teacher: the same CNN trained on varied views (`--augment "
+            f"{t.get('augment', '?')}`) for {t['epochs']} epochs at {how}, "
+            f"{100 * t['val_acc']:.2f} % ({t['seconds']:,.0f} s of training)"
+            + (f"; the rows marked `{AUGT[2:]}` learn from it." if used else
+               f", against {100 * doc['teacher']['val_acc']:.2f} % for the teacher above: no "
+               "stronger, so no row here learns from it.")]
 
 
 def headline(doc):

@@ -21,6 +21,13 @@
 #                    study's schedule (plateau, early stopping)
 #   shift-patient    the same views, LONG epochs at a constant rate
 #   shift-clean-patient  as shift-patient, targets for the clean images (inconsistent)
+#   shift-live-patient  as shift-patient, the teacher run on every batch's own view (live)
+#   shiftmix-patient, shiftmix-live-patient  as shift-patient and shift-live-patient, each view
+#                    also mixed with another image (mixup, Beta(1, 1))
+#   augteacher-plain, augteacher-shift-patient  as plain and shift-patient, from the augmented
+#                    teacher AUG_TEACHER: the same CNN trained on views shifted by up to 2 px for
+#                    AUG_TEACHER_EPOCHS (30) epochs at a constant rate (bench/teacher.sh with
+#                    AUGMENT), trained into AUG_TEACHER_RUNS (runs/aug-teacher) when unset
 # Distillation in Hinton's form at T ∈ TS with α ∈ AS (α 1: the teacher's targets alone, as in
 # function matching). Writes docs/results/patient.json and regenerates the tables made from it;
 # prints them and how long it took. Re-running skips what OUT already holds. TEACHER (a weights
@@ -33,6 +40,8 @@
 #   RAYON_NUM_THREADS=1 TEACHER=teachers/fashion-mnist.dlw TS=4 AS=0.5 VIEWS=4 LONG=100 \
 #     VARIANTS="plain shift-patient shift-clean-patient shift" SEEDS="0 2" bench/patient.sh
 #   (and SEEDS="1 3", SEEDS=4)
+# docs/results/patient-2000.json is the same on the first 2,000 images (LIMIT=2000, NAME=patient-2000,
+# the live and mixup variants; the command is in docs/RESULTS.md).
 #   LIMIT=2000 EPOCHS=2 LONG=3 SEEDS=0 VIEWS=2 OUT=runs/patient-check NAME=patient-check \
 #     bench/patient.sh    # the same script in a minute, checked
 set -euo pipefail
@@ -51,8 +60,16 @@ EPOCHS=${EPOCHS:-50}
 LONG=${LONG:-150}
 JITTER=jitter
 MIXUP=jitter,mixup=1
+SHIFTMIX=shift=1,mixup=1
 TEACHER=${TEACHER:-}
 if [ -z "$TEACHER" ]; then OUT=$TEACHER_RUNS bench/teacher.sh; TEACHER=$TEACHER_RUNS/teacher; fi
+AUG_TEACHER=${AUG_TEACHER:-}
+if [ -z "$AUG_TEACHER" ] && [[ "${VARIANTS:-}" == *augteacher-* ]]; then
+  S=${AUG_TEACHER_RUNS:-runs/aug-teacher}
+  OUT=$S AUGMENT=shift=2 TEACHER_EPOCHS=${AUG_TEACHER_EPOCHS:-30} \
+    FLAGS="--no-plateau --no-early-stopping" bench/teacher.sh
+  AUG_TEACHER=$S/teacher
+fi
 mkdir -p $OUT
 # A copy, so rebuilding the crate while this runs cannot change a run half-way.
 B=$OUT/distill
@@ -71,6 +88,10 @@ variant() {
     shift) echo "--augment shift=1 --targets views=$VIEWS --temperatures $TS --lambdas $AS" ;;
     shift-patient) echo "--augment shift=1 --targets views=$VIEWS --temperatures $TS --lambdas $AS --no-early-stopping --no-plateau" ;;
     shift-clean-patient) echo "--augment shift=1 --targets clean --temperatures $TS --lambdas $AS --no-early-stopping --no-plateau" ;;
+    shift-live-patient) echo "--augment shift=1 --targets live --temperatures $TS --lambdas $AS --no-early-stopping --no-plateau" ;;
+    shiftmix-patient) echo "--augment $SHIFTMIX --targets views=$VIEWS --temperatures $TS --lambdas $AS --no-early-stopping --no-plateau" ;;
+    shiftmix-live-patient) echo "--augment $SHIFTMIX --targets live --temperatures $TS --lambdas $AS --no-early-stopping --no-plateau" ;;
+    augteacher-*) variant ${1#augteacher-} ;;
   esac
 }
 for seed in $SEEDS; do
@@ -80,7 +101,8 @@ for seed in $SEEDS; do
     s0=$(date +%s)
     epochs=$EPOCHS; case $v in *-long | *-patient) epochs=$LONG ;; esac
     # shellcheck disable=SC2046
-    $B sweep --data $D --teacher $TEACHER --seed $seed --epochs $epochs \
+    teacher=$TEACHER; case $v in augteacher-*) teacher=$AUG_TEACHER ;; esac
+    $B sweep --data $D --teacher $teacher --seed $seed --epochs $epochs \
       ${LIMIT:+--subset $LIMIT} --loss hinton $(variant $v) --out $OUT/$v-seed$seed \
       2>$OUT/$v-seed$seed.log > $f.tmp
     mv $f.tmp $f
@@ -89,7 +111,8 @@ for seed in $SEEDS; do
 done
 echo
 python3 bench/collect.py $NAME $OUT $TEACHER bench/patient.sh \
-  "all ${LIMIT:-60,000} Fashion-MNIST training images, the 10,000 test images as validation; per seed one distill sweep per variant (hinton, T $TS, alpha $AS; $VIEWS cached views; long: $LONG epochs)"
+  "${LIMIT:+the first }${LIMIT:-all 60,000} Fashion-MNIST training images, the 10,000 test images as validation; per seed one distill sweep per variant (hinton, T $TS, alpha $AS; $VIEWS cached views; long: $LONG epochs)" \
+  ${AUG_TEACHER:+$AUG_TEACHER}
 python3 bench/patient.py docs/results/$NAME.json
 [ $NAME != patient ] || python3 bench/tables.py --only patient,headline-patient > /dev/null
 echo "took $(( $(date +%s) - start )) s in all on $(nproc) cores (runs already in $OUT are not redone)"

@@ -43,6 +43,7 @@ DOCS = [ROOT / "docs" / "RESULTS.md", ROOT / "README.md", ROOT / "docs" / "PERFO
 SCRIPTS = {"lessons": "bench/lessons.sh", "full-scale": "bench/fashion_full.sh",
            "few-labels": "bench/few_labels.sh", "beyond": "bench/beyond.sh",
            "beyond-strong": "bench/beyond_strong.sh", "patient": "bench/patient.sh",
+           "patient-2000": "bench/patient.sh with LIMIT=2000 (docs/RESULTS.md says how)",
            "gpu-h200": "bench/gpu.sh on an H200 (docs/PERFORMANCE.md)", "bench": "cargo xtask bench",
            "fuzz": "cargo xtask fuzz --libfuzzer",
            "perf-log": "nothing: a dated log, kept as measured (bench/perf_log.py)"}
@@ -157,6 +158,7 @@ TABLES = {
     "headline-beyond": beyond_headline,
     "patient": lambda: patient.table(results("patient")),
     "headline-patient": lambda: patient.headline(results("patient")),
+    "patient-2000": lambda: patient.table(results("patient-2000"), "patient-2000"),
     "gpu-h200": lambda: gpu_report.table(results("gpu-h200")),
     "fuzz": lambda: fuzz.table(results("fuzz")),
     "fuzz-summary": lambda: fuzz.summary(results("fuzz")),

@@ -8,6 +8,7 @@ use burn::prelude::*;
 use distill_lab::model::snapshot;
 use distill_lab::model::{StudentConfig, TeacherConfig};
 use distill_lab::train::RunConfig;
+use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
@@ -96,6 +97,11 @@ fn teacher_student_eval_and_sweep() {
     }
     assert_eq!(t["params"], 3_362_570);
     assert_eq!(t["train_samples"], 1000);
+    // How it was trained, so a results script can say it (bench/collect.py).
+    assert_eq!(
+        (&t["augment"], &t["plateau"], &t["early_stopping"]),
+        (&json!("off"), &json!(true), &json!(true))
+    );
     assert!(t["val_acc"].as_f64().unwrap() > 0.4, "{t}");
     assert!(teacher.join("history.json").exists() && teacher.join("summary.json").exists());
 
@@ -179,6 +185,21 @@ fn teacher_student_eval_and_sweep() {
     args.extend(small);
     let r = ok(distill(&args));
     assert_eq!(r["grid"].as_array().unwrap().len(), 2);
+    // Every student's validation curve, one point per epoch, ending at its accuracy
+    // (bench/patient.py reads whether a long run flattened from it).
+    let ends = |curve: &serde_json::Value, epochs: &serde_json::Value, acc: &serde_json::Value| {
+        let c = curve.as_array().unwrap();
+        assert_eq!(c.len() as u64, epochs.as_u64().unwrap(), "{r}");
+        assert!((c.last().unwrap().as_f64().unwrap() - acc.as_f64().unwrap()).abs() < 1e-4);
+    };
+    ends(
+        &r["baseline_curve"],
+        &r["baseline_epochs"],
+        &r["baseline_val_acc"],
+    );
+    for cell in r["grid"].as_array().unwrap() {
+        ends(&cell["curve"], &cell["epochs"], &cell["val_acc"]);
+    }
     let csv = std::fs::read_to_string(sw.join("sweep.csv")).unwrap();
     assert_eq!(csv.lines().count(), 3, "{csv}");
 

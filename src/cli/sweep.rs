@@ -12,7 +12,8 @@ use crate::model::Arch;
 use crate::presets::{PRESETS, Preset};
 use crate::settings;
 use crate::train::{
-    self, Cell, DataConfig, Experiment, StudentsSpec, SweepHooks, SweepPlan, Swept, TeacherSpec,
+    self, Cell, DataConfig, EpochRecord, Experiment, StudentsSpec, SweepHooks, SweepPlan, Swept,
+    TeacherSpec,
 };
 use anyhow::{Context, Result, bail};
 use clap::Args;
@@ -217,6 +218,7 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
         teaching: &teaching,
         labelled_n,
         baseline_epochs: 0,
+        baseline_curve: Vec::new(),
         csv: String::from("loss,temperature,lambda,val_acc,gain,epochs,method\n"),
         rows: Vec::new(),
     };
@@ -239,6 +241,7 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
             "methods": others,
             "labelled": labelled_n, "transfer": n, "epoch_samples": base_n, "seed": cfg.seed,
             "baseline_epochs": hooks.baseline_epochs,
+            "baseline_curve": hooks.baseline_curve,
             "augment": cfg.augment.to_string(), "targets": args.knobs.targets.to_string(),
             "seconds": (started.elapsed().as_secs_f64() * 10.0).round() / 10.0,
             "experiment": exp.to_json()
@@ -259,6 +262,8 @@ struct Cells<'a> {
     /// Samples that carry labels, before any repeat.
     labelled_n: usize,
     baseline_epochs: usize,
+    /// The baseline's validation accuracy after each epoch ([`curve`]).
+    baseline_curve: Vec<f64>,
     csv: String,
     rows: Vec<serde_json::Value>,
 }
@@ -270,6 +275,7 @@ impl SweepHooks for Cells<'_> {
         let base = methods::baseline(self.students, self.base_plan)?;
         let acc = base.history.last().map_or(0.0, |r| r.val_accuracy);
         self.baseline_epochs = base.history.len();
+        self.baseline_curve = curve(&base.history);
         let (labelled_n, base_n) = (self.labelled_n, self.base_plan.n);
         eprintln!("baseline student ({labelled_n} labelled samples, {base_n} an epoch): {acc:.4}");
         Ok(Some(acc))
@@ -302,12 +308,21 @@ impl SweepHooks for Cells<'_> {
             "method": method, "describe": method.describe(&distill, knobs.mutual_t),
             "temperature": t, "lambda": l, "val_acc": acc, "epochs": f.history.len(),
             "seconds": (f.seconds * 10.0).round() / 10.0,
+            "curve": curve(&f.history),
             "peer_val_acc": r.peer_acc,
             "hint_epochs": (!r.stage1.is_empty()).then_some(r.stage1.len()),
             "hint_loss": r.stage1.last().map(|e| e.loss),
         }));
         Ok(Some(acc))
     }
+}
+
+/// Validation accuracy after each epoch, to four places: whether a long run's curve has
+/// flattened (bench/patient.py) is read from it.
+fn curve(history: &[EpochRecord]) -> Vec<f64> {
+    (history.iter())
+        .map(|r| (f64::from(r.val_accuracy) * 1e4).round() / 1e4)
+        .collect()
 }
 
 /// Classic distillation's accuracies as a T × λ table on stderr.
