@@ -217,7 +217,6 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
         students,
         teaching: &teaching,
         labelled_n,
-        baseline_epochs: 0,
         baseline_curve: Vec::new(),
         csv: String::from("loss,temperature,lambda,val_acc,gain,epochs,method\n"),
         rows: Vec::new(),
@@ -240,7 +239,7 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
             "teacher_val_acc": teacher_acc,
             "methods": others,
             "labelled": labelled_n, "transfer": n, "epoch_samples": base_n, "seed": cfg.seed,
-            "baseline_epochs": hooks.baseline_epochs,
+            "baseline_epochs": hooks.baseline_curve.len(),
             "baseline_curve": hooks.baseline_curve,
             "augment": cfg.augment.to_string(), "targets": args.knobs.targets.to_string(),
             "seconds": (started.elapsed().as_secs_f64() * 10.0).round() / 10.0,
@@ -261,8 +260,8 @@ struct Cells<'a> {
     teaching: &'a train::Teaching,
     /// Samples that carry labels, before any repeat.
     labelled_n: usize,
-    baseline_epochs: usize,
-    /// The baseline's validation accuracy after each epoch ([`curve`]).
+    /// The baseline's validation accuracy after each epoch ([`curve`]); its length is the
+    /// baseline's epochs.
     baseline_curve: Vec<f64>,
     csv: String,
     rows: Vec<serde_json::Value>,
@@ -274,7 +273,6 @@ impl SweepHooks for Cells<'_> {
     async fn baseline(&mut self) -> Result<Option<f32>> {
         let base = methods::baseline(self.students, self.base_plan)?;
         let acc = base.history.last().map_or(0.0, |r| r.val_accuracy);
-        self.baseline_epochs = base.history.len();
         self.baseline_curve = curve(&base.history);
         let (labelled_n, base_n) = (self.labelled_n, self.base_plan.n);
         eprintln!("baseline student ({labelled_n} labelled samples, {base_n} an epoch): {acc:.4}");
