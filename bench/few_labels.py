@@ -1,8 +1,9 @@
 """Table and curve for bench/few_labels.sh, generated from its results file
 (docs/results/few-labels.json; bench/tables.py calls these): accuracy against the number of
 labelled images N for the baseline and the distilled students (same N images; whole training set
-as transfer set), mean ± sd over seeds and the paired gain (same seed) with a 95 % interval; the
-curve as a self-contained SVG.
+as transfer set; the patient teacher on the whole set, with its own label-only student on the
+same views and schedule), mean ± sd over seeds and the paired gain over the study's baseline
+(same seed) with a 95 % interval; the curve as a self-contained SVG.
 """
 import math
 import pathlib
@@ -17,24 +18,40 @@ def group(sweeps):
     """{(kind, n): {seed: sweep json}} from {"KIND-nN-seedS": sweep json}."""
     runs = {}
     for stem, line in sorted(sweeps.items()):
-        m = re.fullmatch(r"(same|whole)-n(\d+)-seed(\d+)", stem)
+        m = re.fullmatch(r"(same|whole|patient)-n(\d+)-seed(\d+)", stem)
         runs.setdefault((m[1], int(m[2])), {})[int(m[3])] = line
     return runs
 
 
 def series(runs):
-    """[(label, kind, α, {n: [acc per seed]}, {n: [gain per seed]})] and the baselines."""
+    """[(label, kind, α, {n: [acc per seed]}, {n: [gain per seed]})] and the baselines.
+
+    Gains are over the study's baseline of the same N and seed (the "same" and "whole" runs
+    share it). A patient run brings its own label-only student (kind "patient-labels", α and T
+    None) beside its distilled one; an N whose patient runs lack a seed the baseline has is left
+    out of both (a run still under way)."""
     ns = sorted({n for _, n in runs})
-    base = {}
+    base_by_seed = {}
+    for (kind, n), by_seed in sorted(runs.items()):
+        if kind != "patient":
+            for s, r in by_seed.items():
+                base_by_seed.setdefault(n, {})[s] = 100 * r["baseline_val_acc"]
+    base = {n: [b[s] for s in sorted(b)] for n, b in base_by_seed.items()}
     out = {}
     for (kind, n), by_seed in sorted(runs.items()):
         seeds = sorted(by_seed)
-        b = [100 * by_seed[s]["baseline_val_acc"] for s in seeds]
-        base.setdefault(n, b)
+        if n not in base_by_seed or seeds != sorted(base_by_seed[n]):
+            continue
+        b = base[n]
+        if kind == "patient":
+            acc = [100 * by_seed[s]["baseline_val_acc"] for s in seeds]
+            out.setdefault(("patient-labels", None, None), {})[n] = (acc, [a - x for a, x in zip(acc, b)])
         for i, cell in enumerate(by_seed[seeds[0]]["grid"]):
             acc = [100 * by_seed[s]["grid"][i]["val_acc"] for s in seeds]
             key = (kind, cell["lambda"], cell["temperature"])
             out.setdefault(key, {})[n] = (acc, [a - x for a, x in zip(acc, b)])
+    order = ("same", "whole", "patient-labels", "patient")
+    out = dict(sorted(out.items(), key=lambda kv: (order.index(kv[0][0]), kv[0][1] or 0, kv[0][2] or 0)))
     # With every image labelled, "whole set" is the "same N" run.
     for (kind, a, t), by_n in out.items():
         if kind == "whole" and ns[-1] not in by_n and ("same", a, t) in out:
@@ -53,7 +70,14 @@ def check_baselines(runs):
     return diffs
 
 
-NAMES = {"same": "distilled, same N images", "whole": "distilled, all 60,000 images as transfer set"}
+NAMES = {"same": "distilled, same N images", "whole": "distilled, all 60,000 images as transfer set",
+         "patient-labels": "label-only, shifted ≤ 1 px, 100 epochs at a constant rate",
+         "patient": "distilled, all 60,000 images shifted ≤ 1 px, clean-image targets, 100 epochs at a constant rate (patient)"}
+
+
+def describe(kind, a, t):
+    """A row's student: its kind, and the loss's T and α where it has one."""
+    return NAMES[kind] + (f", hinton T {t:g} α {a:g}" if a is not None else "")
 
 
 def table(doc):
@@ -79,13 +103,35 @@ def table(doc):
                 continue
             acc, gains = by_n[n]
             am, asd = mean_sd(acc)
-            rows.append(f"| {n:,} | {NAMES[kind]}, hinton T {t:g} α {a:g} | {am:.2f} ± {asd:.2f} | "
+            rows.append(f"| {n:,} | {describe(kind, a, t)} | {am:.2f} ± {asd:.2f} | "
                         f"{ci(*interval(gains))} | {signed(gains)} |")
     diffs = check_baselines(runs)
     rows += ["", "Every baseline was trained once per kind of run (same N, seed): "
-             + ("identical results in both." if not diffs else f"**they differed** for (N, seed) {diffs}.")
-             + " From `docs/results/few-labels.json`."]
+             + ("identical results in both." if not diffs else f"**they differed** for (N, seed) {diffs}.")]
+    rows += patient_lines(out, doc)
+    rows += ["", "From `docs/results/few-labels.json`."]
     return "\n".join(rows)
+
+
+def patient_lines(out, doc):
+    """The patient teacher against the study's schedule on the same whole set and α, paired per
+    seed, for each N both have; and which teacher its runs learnt from."""
+    lines = []
+    for (kind, a, t), by_n in out.items():
+        whole = out.get(("whole", a, t), {})
+        if kind != "patient":
+            continue
+        for n, (acc, _) in sorted(by_n.items()):
+            if n in whole and len(whole[n][0]) == len(acc):
+                d = [x - y for x, y in zip(acc, whole[n][0])]
+                lines.append(f"- N {n:,}, hinton T {t:g} α {a:g}: {ci(*interval(d))} points "
+                             f"({signed(d)})")
+    if not lines:
+        return []
+    st = doc.get("second_teacher")
+    who = f" Its teacher is `{st['file']}`, the same teacher published in half precision ({100 * st['val_acc']:.2f} %)." if st and "file" in st else ""
+    return ["", "The patient teacher on the whole set against the study's schedule on it (same N, T, α), "
+            "paired per seed; only N whose five seeds are all run have patient rows." + who, ""] + lines
 
 
 def svg(doc):
@@ -107,9 +153,12 @@ def svg(doc):
     parts.append(f'<text x="{(left + w - right) / 2}" y="{h - 10}" text-anchor="middle">labelled training images N (log scale)</text>'
                  f'<text transform="translate(16 {(top + h - bottom) / 2}) rotate(-90)" text-anchor="middle">test accuracy %</text>')
     lines = [("baseline (labels only)", "#444", {n: (base[n], None) for n in ns})]
-    colours = {("same", 0.5): "#9ecae1", ("same", 0.9): "#2171b5", ("whole", 0.5): "#fdae6b", ("whole", 0.9): "#d94801"}
+    colours = {("same", 0.5): "#9ecae1", ("same", 0.9): "#2171b5", ("whole", 0.5): "#fdae6b", ("whole", 0.9): "#d94801",
+               ("patient", 0.5): "#238b45", ("patient-labels", None): "#999"}
+    short = {"patient": "patient teacher, whole set", "patient-labels": "label-only, shifted, 100 epochs"}
     for (kind, a, t), by_n in out.items():
-        lines.append((f"{NAMES[kind].replace('distilled, ', '')}, α {a:g}", colours.get((kind, round(a, 2)), "#888"), by_n))
+        label = short.get(kind, NAMES[kind].replace("distilled, ", "")) + (f", α {a:g}" if a is not None else "")
+        lines.append((label, colours.get((kind, a if a is None else round(a, 2)), "#888"), by_n))
     for i, (label, colour, by_n) in enumerate(lines):
         pts = [(n, mean_sd(by_n[n][0])) for n in ns if n in by_n and by_n[n][0]]
         parts.append('<polyline fill="none" stroke="%s" stroke-width="2" points="%s"/>' % (

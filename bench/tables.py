@@ -23,6 +23,7 @@ import beyond  # noqa: E402
 import few_labels  # noqa: E402
 import fuzz  # noqa: E402
 import gpu_report  # noqa: E402
+import matmul_kernels  # noqa: E402
 import paired  # noqa: E402
 import patient  # noqa: E402
 import perf  # noqa: E402
@@ -44,8 +45,10 @@ SCRIPTS = {"lessons": "bench/lessons.sh", "full-scale": "bench/fashion_full.sh",
            "few-labels": "bench/few_labels.sh", "beyond": "bench/beyond.sh",
            "beyond-strong": "bench/beyond_strong.sh", "patient": "bench/patient.sh",
            "patient-2000": "bench/patient.sh with LIMIT=2000 (docs/RESULTS.md says how)",
+           "patient-10000": "bench/patient.sh with LIMIT=10000 (docs/RESULTS.md says how)",
            "gpu-h200": "bench/gpu.sh on an H200 (docs/PERFORMANCE.md)", "bench": "cargo xtask bench",
            "fuzz": "cargo xtask fuzz --libfuzzer",
+           "matmul-kernels": "bench/matmul_kernels.sh",
            "perf-log": "nothing: a dated log, kept as measured (bench/perf_log.py)"}
 
 
@@ -159,7 +162,9 @@ TABLES = {
     "patient": lambda: patient.table(results("patient")),
     "headline-patient": lambda: patient.headline(results("patient")),
     "patient-2000": lambda: patient.table(results("patient-2000"), "patient-2000"),
+    "patient-10000": lambda: patient.table(results("patient-10000"), "patient-10000"),
     "gpu-h200": lambda: gpu_report.table(results("gpu-h200")),
+    "matmul-kernels": lambda: matmul_kernels.table(results("matmul-kernels")),
     "fuzz": lambda: fuzz.table(results("fuzz")),
     "fuzz-summary": lambda: fuzz.summary(results("fuzz")),
     **{name: (lambda f=f: f(results("bench"))) for name, f in perf.TABLES.items()},

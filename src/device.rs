@@ -203,12 +203,16 @@ pub fn native_wgpu() -> Result<(Device, DeviceInfo), String> {
         .map_err(|e| format!("no usable GPU adapter for wgpu: {e}"))?;
     // The adapter's own name and API, so a benchmark's figures say what they were measured on.
     let adapter = setup.adapter.get_info();
+    // The dense layers' matmul kernel, measured on this adapter (model/dense.rs).
+    let t0 = std::time::Instant::now();
+    let clock = move || t0.elapsed().as_secs_f64();
+    pollster::block_on(crate::model::dense::pick(&device, &clock))?;
     Ok((
         device,
         DeviceInfo {
             backend: "wgpu".into(),
             name: format!("{} ({:?}, wgpu)", adapter.name, setup.backend),
-            reason: String::new(),
+            reason: crate::model::dense::measured(),
             measured: None,
         },
     ))

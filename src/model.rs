@@ -3,6 +3,7 @@
 
 pub mod conv_relu_pool;
 mod conv_relu_pool_forward;
+pub mod dense;
 pub mod dropout;
 pub mod hinted;
 pub mod max_pool;

@@ -125,7 +125,11 @@ pub(super) fn pick_device(choice: DeviceChoice) -> Result<(Device, DeviceInfo)> 
     match choice {
         DeviceChoice::Cpu => Ok(device::cpu()),
         #[cfg(feature = "wgpu")]
-        DeviceChoice::Wgpu => device::native_wgpu().map_err(anyhow::Error::msg),
+        DeviceChoice::Wgpu => {
+            let (device, info) = device::native_wgpu().map_err(anyhow::Error::msg)?;
+            eprintln!("{}: {}", info.name, info.reason);
+            Ok((device, info))
+        }
         #[cfg(not(feature = "wgpu"))]
         DeviceChoice::Wgpu => bail!(
             "this build has no GPU support; rebuild with `cargo build --release --features wgpu`"

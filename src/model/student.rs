@@ -2,7 +2,7 @@
 //! For C = 26: 415,258 parameters (401,920 + 13,338).
 
 use super::teacher::GLOROT;
-use super::{Classifier, dropout};
+use super::{Classifier, dense, dropout};
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig, Relu};
 use burn::prelude::*;
 
@@ -46,12 +46,12 @@ impl Student {
 
     /// `[batch, 784]` → `[batch, 512]`: the hidden layer after its ReLU (FitNets' guided layer).
     pub fn hidden(&self, images: Tensor<2>) -> Tensor<2> {
-        self.relu.forward(self.fc1.forward(images))
+        self.relu.forward(dense::forward(&self.fc1, images))
     }
 
     /// `[batch, 512]` hidden units → `[batch, classes]`: dropout, then the output layer.
     pub fn head(&self, hidden: Tensor<2>) -> Tensor<2> {
-        self.fc2.forward(dropout::forward(&self.dropout, hidden))
+        dense::forward(&self.fc2, dropout::forward(&self.dropout, hidden))
     }
 
     /// Hidden units.

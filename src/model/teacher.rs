@@ -4,7 +4,8 @@
 //! (640 + 73,856 + 3,277,824 + 26,650).
 
 use super::{
-    Classifier, conv_relu_pool, dropout, max_pool, multi_channel_conv, on_cpu, single_channel_conv,
+    Classifier, conv_relu_pool, dense, dropout, max_pool, multi_channel_conv, on_cpu,
+    single_channel_conv,
 };
 use burn::nn::{
     Dropout, DropoutConfig, Initializer, Linear, LinearConfig, Relu,
@@ -77,8 +78,7 @@ impl Teacher {
     /// `[batch, 1024]` hint-layer outputs → `[batch, classes]`: dropout, the output layer. With
     /// a cached hint layer the logits need no second pass through the convolutions.
     pub fn head(&self, hint: Tensor<2>) -> Tensor<2> {
-        self.fc2
-            .forward(dropout::forward(&self.dropout_hidden, hint))
+        dense::forward(&self.fc2, dropout::forward(&self.dropout_hidden, hint))
     }
 
     /// `[batch, 784]` → `[batch, 1024]`: the dense layer after its ReLU, FitNets' hint layer.
@@ -89,7 +89,7 @@ impl Teacher {
         let x = self.relu.forward(self.conv2(x)); // [B, 128, 11, 11]
         let x = dropout::forward(&self.dropout_conv, self.pool(x)); // [B, 128, 5, 5]
         let x = x.flatten(1, 3); // [B, 3200]
-        self.relu.forward(self.fc1.forward(x)) // [B, 1024]
+        self.relu.forward(dense::forward(&self.fc1, x)) // [B, 1024]
     }
 
     /// Units of the hint layer.

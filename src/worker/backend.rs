@@ -52,6 +52,13 @@ pub async fn pick(shared: &SharedRef, pref: DevicePref, slice: SliceSpec) -> (De
 }
 
 fn webgpu_info(adapter: String, reason: String, measured: Option<Box<Measured>>) -> DeviceInfo {
+    // The matmul kernel start_webgpu measured for the dense layers, after why WebGPU.
+    let kernel = crate::model::dense::measured();
+    let reason = match (reason.is_empty(), kernel.is_empty()) {
+        (_, true) => reason,
+        (true, false) => kernel,
+        (false, false) => format!("{reason}; {kernel}"),
+    };
     DeviceInfo {
         backend: "webgpu".into(),
         name: adapter,
@@ -122,6 +129,11 @@ async fn start_webgpu(shared: &SharedRef) -> Result<Device, WorkerError> {
             })
             .await
             .map_err(|e| WorkerError::Other(format!("WebGPU failed to start ({e})")))?;
+            // The dense layers' matmul kernel, measured once on this adapter (model/dense.rs).
+            let clock = || super::web::now_ms() / 1e3;
+            crate::model::dense::pick(&d, &clock).await.map_err(|e| {
+                WorkerError::Other(format!("WebGPU failed its first matmuls ({e})"))
+            })?;
             let shared = shared.clone();
             wasm_bindgen_futures::spawn_local(async move {
                 if let Ok(why) = rx.await {
