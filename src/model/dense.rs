@@ -21,7 +21,6 @@ use burn::backend::{Autodiff, Backend, Dispatch, Flex, backend_extension};
 use burn::nn::Linear;
 use burn::prelude::*;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU8, Ordering};
 
 /// A matmul kernel of cubek's that needs no tensor cores.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,6 +44,8 @@ impl Kernel {
         }
     }
 
+    /// The extension passes a kernel as `Kernel as u8`; back on the cubecl side.
+    #[cfg(any(feature = "wgpu", feature = "webgpu"))]
     fn from_u8(k: u8) -> Kernel {
         match k {
             1 => Kernel::Naive,
@@ -54,26 +55,34 @@ impl Kernel {
     }
 }
 
-/// The kernel [`pick`] measured fastest on this process's GPU device (a worker or the CLI
-/// opens at most one). `Auto` until then.
-static CHOSEN: AtomicU8 = AtomicU8::new(0);
+/// What [`pick`] measured on this process's GPU device (a worker or the CLI opens at most
+/// one): each candidate's seconds, `None` where it was not timed. Empty until then, and so
+/// `Auto`.
+static MEASURED: Mutex<Vec<(Kernel, Option<f64>)>> = Mutex::new(Vec::new());
+
+/// The fastest timed candidate; `Auto` when none was.
+fn fastest(times: &[(Kernel, Option<f64>)]) -> Kernel {
+    times
+        .iter()
+        .filter_map(|&(k, s)| s.map(|s| (k, s)))
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .map_or(Kernel::Auto, |(k, _)| k)
+}
 
 /// The kernel the dense layers run on a GPU device.
 pub fn chosen() -> Kernel {
-    Kernel::from_u8(CHOSEN.load(Ordering::Relaxed))
+    MEASURED.lock().map_or(Kernel::Auto, |m| fastest(&m))
 }
 
-/// What [`pick`] measured, in words, for the device badge and the CLI.
-static MEASURED: Mutex<String> = Mutex::new(String::new());
-
-/// "dense layers' matmul: naive (auto 512 ms, naive 243 ms, cpu gemm 248 ms)", once [`pick`]
+/// "dense layers' matmul: naive (auto 482 ms, naive 236 ms, cpu gemm 243 ms)", once [`pick`]
 /// has run on this process's GPU device; empty before.
 pub fn measured() -> String {
-    MEASURED.lock().map(|m| m.clone()).unwrap_or_default()
-}
-
-fn choose(k: Kernel, times: &[(Kernel, Option<f64>)]) {
-    CHOSEN.store(k as u8, Ordering::Relaxed);
+    let Ok(times) = MEASURED.lock() else {
+        return String::new();
+    };
+    if times.is_empty() {
+        return String::new();
+    }
     let each: Vec<String> = times
         .iter()
         .map(|(k, s)| match s {
@@ -84,9 +93,17 @@ fn choose(k: Kernel, times: &[(Kernel, Option<f64>)]) {
             ),
         })
         .collect();
-    if let Ok(mut m) = MEASURED.lock() {
-        *m = format!("dense layers' matmul: {} ({})", k.name(), each.join(", "));
-    }
+    format!(
+        "dense layers' matmul: {} ({})",
+        fastest(&times).name(),
+        each.join(", ")
+    )
+}
+
+/// The kernel to launch for a matmul on `device`: the [`chosen`] one on a GPU, `None` (burn's
+/// own matmul) on the CPU or while that is `Auto`.
+fn kernel_on(device: &Device) -> Option<Kernel> {
+    Some(chosen()).filter(|&k| k != Kernel::Auto && !super::on_cpu(device))
 }
 
 #[backend_extension(Cube: cfg(any(feature = "wgpu", feature = "webgpu")), Flex, Autodiff)]
@@ -181,22 +198,20 @@ pub fn matmul(lhs: Tensor<2>, rhs: Tensor<2>, kernel: Kernel) -> Tensor<2> {
     ))
 }
 
-/// `lhs · rhs` as the dense layers run it on this device: through the [`chosen`] kernel on a
-/// GPU, burn's `matmul` on the CPU or while that is `Auto`.
+/// `lhs · rhs` as the dense layers run it on this device ([`kernel_on`]).
 pub fn chosen_matmul(lhs: Tensor<2>, rhs: Tensor<2>) -> Tensor<2> {
-    match chosen() {
-        k if k != Kernel::Auto && !super::on_cpu(&lhs.device()) => matmul(lhs, rhs, k),
-        _ => lhs.matmul(rhs),
+    match kernel_on(&lhs.device()) {
+        Some(k) => matmul(lhs, rhs, k),
+        None => lhs.matmul(rhs),
     }
 }
 
 /// `layer`'s forward pass, `x [batch, in] · W [in, out] + b`, with the matmul on the
 /// [`chosen`] kernel on a GPU; burn's own `Linear::forward` on the CPU or while it is `Auto`.
 pub fn forward(layer: &Linear, x: Tensor<2>) -> Tensor<2> {
-    let kernel = chosen();
-    if kernel == Kernel::Auto || super::on_cpu(&x.device()) {
+    let Some(kernel) = kernel_on(&x.device()) else {
         return layer.forward(x);
-    }
+    };
     let y = matmul(x, layer.weight.val(), kernel);
     match &layer.bias {
         Some(b) => y + b.val().unsqueeze_dim(0),
@@ -207,14 +222,11 @@ pub fn forward(layer: &Linear, x: Tensor<2>) -> Tensor<2> {
 /// Each candidate's seconds for `lhs [256, 784] · rhs [784, 512]` (the student's largest
 /// matmul, at the study's batch) on `device`, after one untimed launch that compiles it; a
 /// candidate whose first launch took over four times the fastest one's is not timed again
-/// (`None`). Then the dense layers use the fastest ([`chosen`]). On the CPU: nothing measured,
-/// nothing chosen. `clock`: seconds, from the shell.
-pub async fn pick(
-    device: &Device,
-    clock: &dyn Fn() -> f64,
-) -> Result<Vec<(Kernel, Option<f64>)>, String> {
+/// (`None`). Then the dense layers use the fastest ([`chosen`], returned). On the CPU: nothing
+/// measured, nothing chosen. `clock`: seconds, from the shell.
+pub async fn pick(device: &Device, clock: &dyn Fn() -> f64) -> Result<Kernel, String> {
     if super::on_cpu(device) {
-        return Ok(Vec::new());
+        return Ok(Kernel::Auto);
     }
     let device = device.clone().without_autodiff();
     let lhs = Tensor::<2>::random([256, 784], burn::tensor::Distribution::Default, &device);
@@ -242,13 +254,11 @@ pub async fn pick(
         };
         times.push((k, timed));
     }
-    let best = times
-        .iter()
-        .filter_map(|&(k, s)| s.map(|s| (k, s)))
-        .min_by(|a, b| a.1.total_cmp(&b.1))
-        .map_or(Kernel::Auto, |(k, _)| k);
-    choose(best, &times);
-    Ok(times)
+    let best = fastest(&times);
+    if let Ok(mut m) = MEASURED.lock() {
+        *m = times;
+    }
+    Ok(best)
 }
 
 #[cfg(any(feature = "wgpu", feature = "webgpu"))]
