@@ -1,4 +1,5 @@
-//! Issue 31, item 3: which of cubek's matmul kernels is fastest for the student's step on a
+//! Issue 31, item 3: which of cubek's matmul kernels — and our register-tiled one
+//! (`dense::Kernel::Tiled`, src/model/tiled_matmul.rs) — is fastest for the student's step on a
 //! given wgpu adapter. burn 0.22 launches `Strategy::Auto` without autotune (on an adapter
 //! without tensor cores: "simple unit", its largest tile); this times every candidate that
 //! needs no tensor cores on the three matmuls of the student's step at batch 256:
@@ -22,6 +23,7 @@ use cubek::matmul::multi_level::routines::gemm::GemmStrategy;
 use cubek::matmul::routine::BlueprintStrategy;
 use cubek::matmul::strategy::Strategy;
 use cubek::std::InputBinding;
+use distill_lab::model::dense::{self, Kernel};
 use std::time::Instant;
 
 /// (name, m, k, n, lhs transposed, rhs transposed)
@@ -138,9 +140,50 @@ fn time_kernel(
     Ok((s, first_s, sum))
 }
 
+/// Ours, through the lab's own path (burn tensors on the same adapter, `dense::matmul`): the
+/// same operands, timed the same way.
+fn time_tiled(
+    device: &burn::prelude::Device,
+    (m, k, n): (usize, usize, usize),
+    (tl, tr): (bool, bool),
+) -> Result<(f64, f64, f32), String> {
+    use burn::prelude::{Tensor, TensorData};
+    const REPS: usize = 3;
+    let operand = |rows: usize, cols: usize, transposed: bool| {
+        let data: Vec<f32> = (0..rows * cols)
+            .map(|i| ((i * 7919) % 1000) as f32 / 1000.0)
+            .collect();
+        let (r, c) = if transposed {
+            (cols, rows)
+        } else {
+            (rows, cols)
+        };
+        let t = Tensor::<2>::from_data(TensorData::new(data, [r, c]), device);
+        if transposed { t.transpose() } else { t }
+    };
+    let (lhs, rhs) = (operand(m, k, tl), operand(k, n, tr));
+    let run = || dense::matmul(lhs.clone(), rhs.clone(), Kernel::Tiled);
+    let sync = |t: Tensor<2>| {
+        t.into_data()
+            .try_to_vec::<f32>()
+            .map_err(|e| format!("{e:?}"))
+    };
+    let t0 = Instant::now();
+    sync(run())?;
+    let first_s = t0.elapsed().as_secs_f64();
+    let t0 = Instant::now();
+    let mut out = None;
+    for _ in 0..REPS {
+        out = Some(run());
+    }
+    let values = sync(out.expect("REPS > 0"))?;
+    let s = t0.elapsed().as_secs_f64() / REPS as f64;
+    Ok((s, first_s, values.iter().sum()))
+}
+
 fn main() {
     // The lab's own adapter choice (and its name), then cubecl's client for that same device.
-    let (_, info) = distill_lab::device::native_wgpu().expect("a wgpu adapter");
+    let (device, info) = distill_lab::device::native_wgpu().expect("a wgpu adapter");
     let client = cubecl::Device::Wgpu(Default::default()).client();
     println!("adapter: {}", info.name);
     let mut shapes = Vec::new();
@@ -149,8 +192,14 @@ fn main() {
         println!("\n{what}: [{m}, {k}] · [{k}, {n}] ({mflop:.0} MFLOP)");
         let (lhs, rhs) = (operand(&client, m, k, tl), operand(&client, k, n, tr));
         let mut kernels = Vec::new();
-        for (name, strategy) in candidates() {
-            match time_kernel(&client, &strategy, (&lhs, &rhs), (m, n)) {
+        let ours = ("tiled 8×8 (ours)", None);
+        let theirs = candidates().into_iter().map(|(name, s)| (name, Some(s)));
+        for (name, strategy) in theirs.chain([ours]) {
+            let timed = match &strategy {
+                Some(strategy) => time_kernel(&client, strategy, (&lhs, &rhs), (m, n)),
+                None => time_tiled(&device, (m, k, n), (tl, tr)),
+            };
+            match timed {
                 Ok((s, first_s, sum)) => {
                     println!(
                         "  {name:<24} {:>8.1} ms  {:>6.2} GFLOP/s  first {first_s:>6.2} s  checksum {sum:.1}",

@@ -8,10 +8,13 @@ pub mod dropout;
 pub mod hinted;
 pub mod max_pool;
 pub mod multi_channel_conv;
+pub mod patch_conv;
 pub mod single_channel_conv;
 pub mod snapshot;
 pub mod student;
 pub mod teacher;
+#[cfg(any(feature = "wgpu", feature = "webgpu"))]
+mod tiled_matmul;
 
 pub use hinted::HintedStudent;
 pub use student::{Student, StudentConfig};

@@ -75,7 +75,7 @@ async fn losses<M: Classifier>(
 // The `worker` bundle's WebGPU path; `cargo xtask test` runs these tests with `--features webgpu`.
 #[cfg(feature = "webgpu")]
 #[wasm_bindgen_test]
-async fn webgpu_trains_with_async_reads_and_weights_come_back() {
+async fn webgpu_trains_with_async_reads_and_weights_come_back_and_kernels_agree() {
     let device = distill_lab::device::webgpu(|_| {})
         .await
         .expect("WebGPU adapter (run Chromium with --enable-unsafe-webgpu)");
@@ -118,6 +118,84 @@ async fn webgpu_trains_with_async_reads_and_weights_come_back() {
     for (a, b) in gpu.iter().zip(&cpu_logits) {
         assert!((a - b).abs() < 1e-3, "GPU {gpu:?} vs CPU {cpu_logits:?}");
     }
+    matmul_kernels_and_the_patch_convolution_match_burns(&device).await;
+}
+
+/// A tensor's values, read asynchronously (a synchronous read panics on WebGPU).
+#[cfg(feature = "webgpu")]
+async fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+    t.into_data_async()
+        .await
+        .unwrap()
+        .try_to_vec::<f32>()
+        .unwrap()
+}
+
+#[cfg(feature = "webgpu")]
+fn assert_close(ours: &[f32], theirs: &[f32], what: &str) {
+    assert_eq!(ours.len(), theirs.len(), "{what}");
+    for (i, (a, b)) in ours.iter().zip(theirs).enumerate() {
+        assert!(
+            (a - b).abs() <= 1e-4 * (1.0 + b.abs()),
+            "{what}: [{i}] {a} vs {b}"
+        );
+    }
+}
+
+/// The kernels `dense::pick` chooses among on a GPU (issue 31), on a real WebGPU adapter: each
+/// gives burn's matmul's values, on shapes that need padding and through a transposed operand
+/// (as the backward pass passes them); the convolution as a patch matrix gives burn's
+/// convolution's values and gradients on the same adapter. (A page opens one WebGPU device:
+/// the test below calls this with its own.)
+#[cfg(feature = "webgpu")]
+async fn matmul_kernels_and_the_patch_convolution_match_burns(device: &Device) {
+    use burn::nn::conv::Conv2dConfig;
+    use burn::tensor::Distribution;
+    use distill_lab::model::dense::{self, Kernel};
+    use distill_lab::model::patch_conv;
+
+    let device = device.clone();
+    for (m, k, n) in [(37, 29, 19), (64, 40, 24)] {
+        let a = Tensor::<2>::random([m, k], Distribution::Default, &device);
+        let b = Tensor::<2>::random([k, n], Distribution::Default, &device);
+        let at = Tensor::<2>::random([k, m], Distribution::Default, &device);
+        let want = values(a.clone().matmul(b.clone())).await;
+        let want_t = values(at.clone().transpose().matmul(b.clone())).await;
+        for kernel in Kernel::ALL {
+            let what = format!("{} [{m}, {k}] · [{k}, {n}]", kernel.name());
+            let got = values(dense::matmul(a.clone(), b.clone(), kernel)).await;
+            assert_close(&got, &want, &what);
+            let got = values(dense::matmul(at.clone().transpose(), b.clone(), kernel)).await;
+            assert_close(&got, &want_t, &format!("{what}, lhs transposed"));
+        }
+    }
+
+    let ad = device.clone().autodiff();
+    let conv = Conv2dConfig::new([6, 5], [3, 3]).init(&ad);
+    let x = Tensor::<4>::random([3, 6, 9, 9], Distribution::Default, &ad).require_grad();
+    let theirs = conv.forward(x.clone());
+    let ours = patch_conv::forward(&conv, x.clone(), Kernel::Tiled);
+    let (v_theirs, v_ours) = (values(theirs.clone()).await, values(ours.clone()).await);
+    assert_close(&v_ours, &v_theirs, "convolution");
+    let g1 = (theirs.clone() * theirs).sum().backward();
+    let g2 = (ours.clone() * ours).sum().backward();
+    let weight = conv.weight.val();
+    let bias = conv.bias.as_ref().unwrap().val();
+    assert_close(
+        &values(x.grad(&g2).unwrap()).await,
+        &values(x.grad(&g1).unwrap()).await,
+        "input gradient",
+    );
+    assert_close(
+        &values(weight.grad(&g2).unwrap()).await,
+        &values(weight.grad(&g1).unwrap()).await,
+        "weight gradient",
+    );
+    assert_close(
+        &values(bias.grad(&g2).unwrap()).await,
+        &values(bias.grad(&g1).unwrap()).await,
+        "bias gradient",
+    );
 }
 
 #[wasm_bindgen_test]

@@ -1,14 +1,16 @@
 //! The dense layers' matmuls on a GPU, through the matmul kernel measured fastest on the
 //! adapter (issue 31, item 3). burn's `matmul` always launches cubek's `Strategy::Auto` ("simple
-//! unit" on an adapter without tensor cores); on SwiftShader two other cubek kernels do the
-//! student's matmuls in less than half its time, and on llvmpipe the same two are slower
-//! (docs/PERFORMANCE.md, docs/results/matmul-kernels.json). So [`pick`] times the candidates
-//! on the adapter once, and [`forward`] runs a `Linear` through the winner — burn's own
+//! unit" on an adapter without tensor cores). The candidates: that, two other cubek kernels,
+//! and our register-tiled one (`tiled_matmul`), which on both software adapters here does the
+//! student's matmuls several times faster than any of cubek's (docs/PERFORMANCE.md,
+//! docs/results/matmul-kernels.json); a real GPU may favour cubek's. So [`pick`] times them on
+//! the adapter once, and [`forward`] runs a `Linear` through the winner — burn's own
 //! `Linear::forward` where that is `Auto` or the device is the CPU, so the CPU path and any
-//! adapter where burn's kernel wins are exactly what they were.
+//! adapter where burn's kernel wins are exactly what they were. Where the tiled kernel wins,
+//! the teacher's convolutions run on it too (`patch_conv`).
 //!
 //! The operation is a backend extension (burn's `#[backend_extension]`): on the cubecl
-//! backend it launches cubek's kernel; on flex it is `float_matmul`; under autodiff its
+//! backend it launches the chosen kernel; on flex it is `float_matmul`; under autodiff its
 //! backward pass is the two matmuls of a matmul's gradient, through the same kernel.
 
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
@@ -22,7 +24,7 @@ use burn::nn::Linear;
 use burn::prelude::*;
 use std::sync::Mutex;
 
-/// A matmul kernel of cubek's that needs no tensor cores.
+/// A matmul kernel that needs no tensor cores: cubek's or ours.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kernel {
     /// What burn's `matmul` launches.
@@ -31,16 +33,19 @@ pub enum Kernel {
     Naive,
     /// The tiled routine cubek tuned for its CPU runtime.
     CpuGemm,
+    /// Ours: an 8 × 8 block of the output per invocation, in registers (`tiled_matmul`).
+    Tiled,
 }
 
 impl Kernel {
-    pub const ALL: [Kernel; 3] = [Kernel::Auto, Kernel::Naive, Kernel::CpuGemm];
+    pub const ALL: [Kernel; 4] = [Kernel::Auto, Kernel::Naive, Kernel::CpuGemm, Kernel::Tiled];
 
     pub fn name(self) -> &'static str {
         match self {
             Kernel::Auto => "auto",
             Kernel::Naive => "naive",
             Kernel::CpuGemm => "cpu gemm",
+            Kernel::Tiled => "tiled 8×8",
         }
     }
 
@@ -50,6 +55,7 @@ impl Kernel {
         match k {
             1 => Kernel::Naive,
             2 => Kernel::CpuGemm,
+            3 => Kernel::Tiled,
             _ => Kernel::Auto,
         }
     }
@@ -102,7 +108,7 @@ pub fn measured() -> String {
 
 /// The kernel to launch for a matmul on `device`: the [`chosen`] one on a GPU, `None` (burn's
 /// own matmul) on the CPU or while that is `Auto`.
-fn kernel_on(device: &Device) -> Option<Kernel> {
+pub fn kernel_on(device: &Device) -> Option<Kernel> {
     Some(chosen()).filter(|&k| k != Kernel::Auto && !super::on_cpu(device))
 }
 
@@ -263,7 +269,8 @@ pub async fn pick(device: &Device, clock: &dyn Fn() -> f64) -> Result<Kernel, St
 
 #[cfg(any(feature = "wgpu", feature = "webgpu"))]
 mod cube {
-    //! The launch on the cubecl backend: cubek's `launch_ref` with the kernel's strategy.
+    //! The launch on the cubecl backend: cubek's `launch_ref` with the kernel's strategy, or
+    //! the tiled kernel.
     use super::Kernel;
     use burn::backend::Cube;
     use burn::backend::DType;
@@ -275,11 +282,15 @@ mod cube {
     use cubek::matmul::strategy::Strategy;
     use cubek::std::InputBinding;
 
-    fn strategy(kernel: Kernel) -> Strategy {
+    /// cubek's strategy for one of its kernels; `None` for ours.
+    fn strategy(kernel: Kernel) -> Option<Strategy> {
         match kernel {
-            Kernel::Auto => Strategy::Auto,
-            Kernel::Naive => cubek::matmul::multi_level::Strategy::Naive.into(),
-            Kernel::CpuGemm => cubek::matmul::tiled::Strategy::CpuGemm(Default::default()).into(),
+            Kernel::Auto => Some(Strategy::Auto),
+            Kernel::Naive => Some(cubek::matmul::multi_level::Strategy::Naive.into()),
+            Kernel::CpuGemm => {
+                Some(cubek::matmul::tiled::Strategy::CpuGemm(Default::default()).into())
+            }
+            Kernel::Tiled => None,
         }
     }
 
@@ -297,11 +308,14 @@ mod cube {
         {
             return Cube::float_matmul(lhs, rhs);
         }
+        let Some(strategy) = strategy(kernel) else {
+            return crate::model::tiled_matmul::matmul(lhs, rhs);
+        };
         let out = Cube::float_empty([l[0], r[1]].into(), &lhs.device, DType::F32.into());
         let elem = ElemType::Float(FloatKind::F32);
         let client = out.client.clone();
         let launched = launch_ref(
-            &strategy(kernel),
+            &strategy,
             &client,
             InputBinding::Normal(lhs.clone().binding(), elem),
             InputBinding::Normal(rhs.clone().binding(), elem),

@@ -3,8 +3,9 @@
 //! dropout .25 → dense 1024 relu → dropout .5 → dense C. For C = 26: 3,378,970 parameters
 //! (640 + 73,856 + 3,277,824 + 26,650).
 
+use super::dense::Kernel;
 use super::{
-    Classifier, conv_relu_pool, dense, dropout, max_pool, multi_channel_conv, on_cpu,
+    Classifier, conv_relu_pool, dense, dropout, max_pool, multi_channel_conv, on_cpu, patch_conv,
     single_channel_conv,
 };
 use burn::nn::{
@@ -113,6 +114,8 @@ impl Teacher {
     fn conv1(&self, x: Tensor<4>) -> Tensor<4> {
         if on_cpu(&x.device()) && single_channel_conv::applies(&self.conv1) {
             single_channel_conv::forward(&self.conv1, x)
+        } else if patch_conv::wanted(&x.device()) && patch_conv::applies(&self.conv1) {
+            patch_conv::forward(&self.conv1, x, Kernel::Tiled)
         } else {
             self.conv1.forward(x)
         }
@@ -123,6 +126,8 @@ impl Teacher {
     fn conv2(&self, x: Tensor<4>) -> Tensor<4> {
         if on_cpu(&x.device()) && multi_channel_conv::applies(&self.conv2) {
             multi_channel_conv::forward(&self.conv2, x)
+        } else if patch_conv::wanted(&x.device()) && patch_conv::applies(&self.conv2) {
+            patch_conv::forward(&self.conv2, x, Kernel::Tiled)
         } else {
             self.conv2.forward(x)
         }

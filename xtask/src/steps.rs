@@ -497,7 +497,7 @@ pub fn bench(args: &[String]) -> Result<()> {
             cmd("python3").current_dir(&root).args([
                 "bench/tables.py",
                 "--only",
-                "bench-native,bench-layers,bench-browser,bench-downloads,bench-summary,bench-goals,bench-headline",
+                "bench-native,bench-layers,bench-browser,bench-counts,bench-downloads,bench-summary,bench-goals,bench-headline",
             ]),
             "could not regenerate docs/PERFORMANCE.md's tables",
         )?;
