@@ -104,7 +104,9 @@ for dev in cpu wgpu; do
 done
 
 browser=skipped
-if [ "${BROWSER:-auto}" != off ] && command -v node >/dev/null && [ -d "$here/browser/node_modules" ] &&
+if [ "${BROWSER:-auto}" = off ]; then
+  browser="skipped (BROWSER=off)"
+elif command -v node >/dev/null && [ -d "$here/browser/node_modules" ] &&
   [ -f "${DIST:-$here/../target/dist-bench}/index.html" ]; then
   say "browser bench (GPU=${GPU:-0})"
   (cd "$here/browser" && node run.mjs --dist "${DIST:-../../target/dist-bench}" \
