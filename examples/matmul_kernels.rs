@@ -77,18 +77,26 @@ fn candidates() -> Vec<(&'static str, Strategy)> {
     ]
 }
 
-/// A `[rows, cols]` f32 tensor of small values; `transposed`: stored as a contiguous
-/// `[cols, rows]` and read through swapped strides, as burn passes `x.transpose()`.
-fn operand(client: &Client, rows: usize, cols: usize, transposed: bool) -> TensorHandle {
-    let data: Vec<f32> = (0..rows * cols)
+/// The values of a `[rows, cols]` operand (small, deterministic) and the `[r, c]` memory holds
+/// them as: `[cols, rows]` when `transposed`, read through swapped strides, as burn passes
+/// `x.transpose()`.
+fn values(rows: usize, cols: usize, transposed: bool) -> (Vec<f32>, [usize; 2]) {
+    let data = (0..rows * cols)
         .map(|i| ((i * 7919) % 1000) as f32 / 1000.0)
         .collect();
-    let (r, c) = if transposed {
-        (cols, rows)
-    } else {
-        (rows, cols)
-    };
-    // r × c is what memory holds; the swap below makes the logical shape rows × cols.
+    (
+        data,
+        if transposed {
+            [cols, rows]
+        } else {
+            [rows, cols]
+        },
+    )
+}
+
+/// A `[rows, cols]` operand as cubek takes it ([`values`]).
+fn operand(client: &Client, rows: usize, cols: usize, transposed: bool) -> TensorHandle {
+    let (data, [r, c]) = values(rows, cols, transposed);
     let handle = client.create_from_slice(f32::as_bytes(&data));
     let mut t = TensorHandle::new_contiguous([1, r, c], handle, ElemType::Float(FloatKind::F32));
     if transposed {
@@ -150,15 +158,8 @@ fn time_tiled(
     use burn::prelude::{Tensor, TensorData};
     const REPS: usize = 3;
     let operand = |rows: usize, cols: usize, transposed: bool| {
-        let data: Vec<f32> = (0..rows * cols)
-            .map(|i| ((i * 7919) % 1000) as f32 / 1000.0)
-            .collect();
-        let (r, c) = if transposed {
-            (cols, rows)
-        } else {
-            (rows, cols)
-        };
-        let t = Tensor::<2>::from_data(TensorData::new(data, [r, c]), device);
+        let (data, shape) = values(rows, cols, transposed);
+        let t = Tensor::<2>::from_data(TensorData::new(data, shape), device);
         if transposed { t.transpose() } else { t }
     };
     let (lhs, rhs) = (operand(m, k, tl), operand(k, n, tr));
