@@ -93,12 +93,12 @@ fn buffer(t: FloatTensor<Cube>) -> BufferArg {
 }
 
 /// `lhs [m, k] · rhs [k, n]` (f32, rank 2, any strides); burn's own matmul where the output
-/// is too large for one dispatch or `k` is 0.
+/// is too large for one dispatch or a dimension is 0.
 pub fn matmul(lhs: FloatTensor<Cube>, rhs: FloatTensor<Cube>) -> FloatTensor<Cube> {
     let (m, k, n) = (lhs.meta.shape[0], lhs.meta.shape[1], rhs.meta.shape[1]);
     let (m8, n8) = (m.next_multiple_of(TILE), n.next_multiple_of(TILE));
     let groups = |len: usize| (len / TILE).div_ceil(GROUP as usize);
-    if groups(m8) > MAX_GROUPS || groups(n8) > MAX_GROUPS || k == 0 {
+    if groups(m8) > MAX_GROUPS || groups(n8) > MAX_GROUPS || m * k * n == 0 {
         return Cube::float_matmul(lhs, rhs);
     }
     let lhs_t = padded(into_contiguous(Cube::float_transpose(lhs)), m8);
