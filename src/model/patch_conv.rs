@@ -32,9 +32,37 @@ pub fn wanted(device: &Device) -> bool {
     dense::kernel_on(device) == Some(Kernel::Tiled)
 }
 
+/// The most bytes one patch matrix may take: a batch whose patches would need more is
+/// convolved a slice of images at a time (at the page's largest batch the second layer's
+/// patches would be 571 MB, beside a GPU's limit on one buffer and its memory).
+pub const MAX_PATCH_BYTES: usize = 64 << 20;
+
 /// `[B, C, H, W]` → `[B, O, H - k + 1, W - k + 1]`, the same as `conv.forward(x)` for a layer
-/// [`applies`] accepts, through `kernel`.
-pub fn forward(conv: &Conv2d, x: Tensor<4>, kernel: Kernel) -> Tensor<4> {
+/// [`applies`] accepts, through `kernel`; at most `max_bytes` of patches at a time
+/// ([`MAX_PATCH_BYTES`] in the models).
+pub fn forward(conv: &Conv2d, x: Tensor<4>, kernel: Kernel, max_bytes: usize) -> Tensor<4> {
+    let [b, c, h, w] = x.dims();
+    let [_, _, k, _] = conv.weight.dims();
+    let per_image = c * k * k * (h + 1 - k) * (w + 1 - k) * size_of::<f32>();
+    let chunk = (max_bytes / per_image.max(1)).clamp(1, b.max(1));
+    if chunk >= b {
+        return images(conv, x, kernel);
+    }
+    let parts = (0..b)
+        .step_by(chunk)
+        .map(|s| {
+            images(
+                conv,
+                x.clone().slice([s..(s + chunk).min(b), 0..c, 0..h, 0..w]),
+                kernel,
+            )
+        })
+        .collect();
+    Tensor::cat(parts, 0)
+}
+
+/// [`forward`] for images whose patches are built at once.
+fn images(conv: &Conv2d, x: Tensor<4>, kernel: Kernel) -> Tensor<4> {
     let [b, c, h, w] = x.dims();
     let [o, _, k, _] = conv.weight.dims();
     let (oh, ow) = (h + 1 - k, w + 1 - k);
@@ -77,27 +105,25 @@ mod tests {
                 Tensor::<4>::random([3, channels_in, side, side], Distribution::Default, &device)
                     .require_grad();
             let theirs = conv.forward(x.clone());
-            let ours = forward(&conv, x.clone(), Kernel::Tiled);
-            ours.clone()
-                .into_data()
-                .assert_approx_eq::<f32>(&theirs.clone().into_data(), Default::default());
-            let g1 = (theirs.clone() * theirs).sum().backward();
-            let g2 = (ours.clone() * ours).sum().backward();
-            let pairs = [
-                (x.grad(&g1).unwrap(), x.grad(&g2).unwrap()),
-                (
-                    conv.weight.val().grad(&g1).unwrap(),
-                    conv.weight.val().grad(&g2).unwrap(),
-                ),
-            ];
-            for (a, b) in pairs {
+            let g1 = (theirs.clone() * theirs.clone()).sum().backward();
+            let weight = conv.weight.val();
+            let bias = conv.bias.as_ref().unwrap().val();
+            // Whole, then one image's patches at a time (three slices).
+            for max_bytes in [MAX_PATCH_BYTES, 1] {
+                let ours = forward(&conv, x.clone(), Kernel::Tiled, max_bytes);
+                ours.clone()
+                    .into_data()
+                    .assert_approx_eq::<f32>(&theirs.clone().into_data(), Default::default());
+                let g2 = (ours.clone() * ours).sum().backward();
+                for t in [&x, &weight] {
+                    let (a, b) = (t.grad(&g1).unwrap(), t.grad(&g2).unwrap());
+                    b.into_data()
+                        .assert_approx_eq::<f32>(&a.into_data(), Default::default());
+                }
+                let (a, b) = (bias.grad(&g1).unwrap(), bias.grad(&g2).unwrap());
                 b.into_data()
                     .assert_approx_eq::<f32>(&a.into_data(), Default::default());
             }
-            let bias = conv.bias.as_ref().unwrap().val();
-            let (a, b) = (bias.grad(&g1).unwrap(), bias.grad(&g2).unwrap());
-            b.into_data()
-                .assert_approx_eq::<f32>(&a.into_data(), Default::default());
         }
     }
 

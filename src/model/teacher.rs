@@ -115,7 +115,7 @@ impl Teacher {
         if on_cpu(&x.device()) && single_channel_conv::applies(&self.conv1) {
             single_channel_conv::forward(&self.conv1, x)
         } else if patch_conv::wanted(&x.device()) && patch_conv::applies(&self.conv1) {
-            patch_conv::forward(&self.conv1, x, Kernel::Tiled)
+            patch_conv::forward(&self.conv1, x, Kernel::Tiled, patch_conv::MAX_PATCH_BYTES)
         } else {
             self.conv1.forward(x)
         }
@@ -127,7 +127,7 @@ impl Teacher {
         if on_cpu(&x.device()) && multi_channel_conv::applies(&self.conv2) {
             multi_channel_conv::forward(&self.conv2, x)
         } else if patch_conv::wanted(&x.device()) && patch_conv::applies(&self.conv2) {
-            patch_conv::forward(&self.conv2, x, Kernel::Tiled)
+            patch_conv::forward(&self.conv2, x, Kernel::Tiled, patch_conv::MAX_PATCH_BYTES)
         } else {
             self.conv2.forward(x)
         }

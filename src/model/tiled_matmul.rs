@@ -98,7 +98,7 @@ pub fn matmul(lhs: FloatTensor<Cube>, rhs: FloatTensor<Cube>) -> FloatTensor<Cub
     let (m, k, n) = (lhs.meta.shape[0], lhs.meta.shape[1], rhs.meta.shape[1]);
     let (m8, n8) = (m.next_multiple_of(TILE), n.next_multiple_of(TILE));
     let groups = |len: usize| (len / TILE).div_ceil(GROUP as usize);
-    if groups(m8) > MAX_GROUPS || groups(n8) > MAX_GROUPS || m * k * n == 0 {
+    if groups(m8) > MAX_GROUPS || groups(n8) > MAX_GROUPS || m == 0 || k == 0 || n == 0 {
         return Cube::float_matmul(lhs, rhs);
     }
     let lhs_t = padded(into_contiguous(Cube::float_transpose(lhs)), m8);
