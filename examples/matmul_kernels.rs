@@ -149,7 +149,8 @@ fn time_kernel(
 }
 
 /// Ours, through the lab's own path (burn tensors on the same adapter, `dense::matmul`): the
-/// same operands, timed the same way.
+/// same operands and launches; its timed window ends with reading the last output back
+/// (`[m, n]` floats) rather than a bare sync, which can only make ours look slower.
 fn time_tiled(
     device: &burn::prelude::Device,
     (m, k, n): (usize, usize, usize),

@@ -1,10 +1,10 @@
 //! A register-tiled matmul for the cubecl backend: each invocation keeps an 8 × 8 block of the
-//! output in registers and, per step along `k`, reads one 4-wide vector of two rows of `lhsᵀ`
-//! and two of `rhs` for 64 multiply-adds — 4 vectors read per 64 multiply-adds, where cubek's
-//! naive kernel reads 2 per 4. No shared memory and no barriers: on a software adapter
-//! (SwiftShader, llvmpipe) the loads are what a kernel pays for, and a workgroup barrier is a
-//! switch between threads of the CPU. Whether it beats cubek's kernels on an adapter is
-//! measured there (`dense::pick`; docs/results/matmul-kernels.json).
+//! output in registers and, per step along `k`, reads two 4-wide vectors of `lhsᵀ` (its 8 rows)
+//! and two of `rhs` (its 8 columns) for 64 multiply-adds — 4 vectors read per 64
+//! multiply-adds, where cubek's naive kernel reads 2 per 4. No shared memory and no barriers.
+//! On the software adapters here (SwiftShader, llvmpipe) it is several times faster than any of
+//! cubek's kernels; whether it beats them on an adapter is measured there (`dense::pick`;
+//! docs/results/matmul-kernels.json).
 //!
 //! Operands are laid out for it first: `lhsᵀ [k, m]` and `rhs [k, n]` contiguous (a copy only
 //! where they are not already), zero-padded to multiples of 8 in `m` and `n`; the padding's
