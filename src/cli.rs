@@ -7,6 +7,7 @@ pub mod fit;
 pub mod http;
 pub mod methods;
 pub mod prepare;
+pub mod resume;
 pub mod source;
 pub mod store;
 pub mod sweep;

@@ -17,6 +17,8 @@ pub mod experiment;
 pub mod fit;
 #[cfg(feature = "train")]
 mod objective;
+#[cfg(feature = "train")]
+mod optim_state;
 pub mod role;
 #[cfg(feature = "train")]
 pub mod run_config;
@@ -26,6 +28,8 @@ pub mod schedule;
 #[cfg(feature = "train")]
 mod step_metrics;
 pub mod sweep;
+#[cfg(feature = "train")]
+mod train_config;
 #[cfg(feature = "train")]
 pub mod trainer;
 

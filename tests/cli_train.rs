@@ -5,12 +5,13 @@
 mod common;
 
 use burn::prelude::*;
+use distill_lab::cli::resume::Saved;
 use distill_lab::model::snapshot;
 use distill_lab::model::{StudentConfig, TeacherConfig};
 use distill_lab::train::RunConfig;
 use serde_json::json;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
 fn distill(args: &[&str]) -> Output {
@@ -332,4 +333,142 @@ fn missing_data_prints_the_prepare_command() {
         err.contains("distill -- prepare --dataset emnist-letters --out nowhere"),
         "{err}"
     );
+}
+
+/// A sweep killed mid-run and run again continues each network from its last finished epoch
+/// and ends exactly as the uninterrupted sweep: the same curves and accuracies to the last bit
+/// (the optimizer's running averages come back with the weights, the plateau schedule's state
+/// with them, and the views, data order and masks are functions of the seed and the epoch).
+/// Killed once in the baseline just before the epoch where its plateau cuts the rate, once in
+/// the distilled student (live targets: a fresh view each epoch). A damaged checkpoint, or one
+/// of another network under this one's name, stops the sweep with the file's name and the fix,
+/// and stays where it is.
+#[test]
+fn a_killed_sweep_resumes_exactly() {
+    let work = common::scratch("cli-resume");
+    let teacher = Path::new(env!("CARGO_MANIFEST_DIR")).join("teachers/fashion-mnist.dlw");
+    let sweep_for = |out: &Path, epochs: &str| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_distill"));
+        c.args(["sweep", "--data", s(data()), "--teacher", s(&teacher)]);
+        c.args([
+            "--subset", "512", "--val", "300", "--epochs", epochs, "--seed", "3",
+        ]);
+        c.args([
+            "--loss",
+            "hinton",
+            "--temperatures",
+            "4",
+            "--lambdas",
+            "0.5",
+        ]);
+        c.args(["--augment", "shift=1", "--targets", "live", "--out", s(out)]);
+        c
+    };
+    let sweep = |out: &Path| sweep_for(out, "4");
+    let whole_out = work.join("whole");
+    let whole = ok(sweep(&whole_out).output().unwrap());
+    // The checkpoint named `prefix`-… in `out` and what it holds.
+    let ckpt = |out: &Path, prefix: &str| {
+        let dir = std::fs::read_dir(out.join("checkpoints")).ok()?;
+        let path = (dir.filter_map(|e| e.ok().map(|e| e.path())))
+            .find(|p| p.file_name().unwrap().to_str().unwrap().starts_with(prefix))?;
+        let saved = Saved::decode("c", &std::fs::read(&path).ok()?).ok()?;
+        Some((path, saved))
+    };
+    // The baseline's plateau cuts its rate after epoch `cut` (this seed: 3).
+    let (_, base) = ckpt(&whole_out, "baseline-").expect("the baseline's checkpoint");
+    let cut = (base.head.history.iter())
+        .find(|r| r.lr_reduced && r.epoch > 1)
+        .expect("the baseline's rate is cut in this run")
+        .epoch;
+
+    let out = work.join("killed");
+    // Run the sweep into `out` until `prefix`'s checkpoint holds `epoch` epochs, then kill it.
+    let kill_at = |prefix: &str, epoch: usize| {
+        let mut child = (sweep(&out).stdout(Stdio::null()).stderr(Stdio::null()))
+            .spawn()
+            .unwrap();
+        loop {
+            if let Some((_, saved)) = ckpt(&out, prefix)
+                && saved.head.epoch >= epoch
+            {
+                child.kill().unwrap();
+                child.wait().unwrap();
+                assert_eq!(saved.head.epoch, epoch, "killed too late");
+                return;
+            }
+            assert!(child.try_wait().unwrap().is_none(), "the sweep ended first");
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+    };
+    kill_at("baseline-", cut - 1);
+    kill_at("student-", 1);
+
+    let o = sweep(&out).output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    let resumed = ok(o);
+    assert!(
+        err.contains("baseline student: resumed from") && err.contains("(4 of 4 epochs, done)"),
+        "{err}"
+    );
+    assert!(err.contains("distilled student: resumed from") && err.contains("(1 of 4 epochs)"));
+    for key in ["baseline_curve", "baseline_val_acc"] {
+        assert_eq!(resumed[key], whole[key], "{key}");
+    }
+    for key in ["curve", "val_acc", "epochs"] {
+        assert_eq!(resumed["grid"][0][key], whole["grid"][0][key], "{key}");
+    }
+    assert!(resumed["resumed_seconds"].as_f64().unwrap() > 0.0);
+
+    // The same command with more epochs trains the finished networks on: a longer schedule
+    // from where the shorter one ended (its first 4 epochs are the same run).
+    let o = sweep_for(&out, "5").output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    let longer = ok(o);
+    assert!(err.contains("(4 of 5 epochs)"), "{err}");
+    for (curve, short) in [
+        (&longer["baseline_curve"], &whole["baseline_curve"]),
+        (&longer["grid"][0]["curve"], &whole["grid"][0]["curve"]),
+    ] {
+        let (c, s) = (curve.as_array().unwrap(), short.as_array().unwrap());
+        assert_eq!((c.len(), &c[..4]), (5, &s[..]));
+    }
+
+    // A checkpoint that cannot be written (here `checkpoints` is a file, not a folder) is said
+    // once, and the sweep goes on to its end.
+    let blocked = work.join("blocked");
+    std::fs::create_dir_all(&blocked).unwrap();
+    std::fs::write(blocked.join("checkpoints"), b"in the way").unwrap();
+    let o = sweep_for(&blocked, "2").output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    ok(o);
+    assert_eq!(
+        err.matches("could not save the checkpoint").count(),
+        2,
+        "{err}"
+    );
+
+    // Fewer epochs than a network has trained cannot be had from its checkpoint: refused.
+    let o = sweep(&out).output().unwrap();
+    assert!(String::from_utf8_lossy(&o.stderr).contains("has trained 5 epochs, more than the 4"));
+
+    // Damaged: cut short. Refused by name, kept.
+    let (student_ckpt, _) = ckpt(&out, "student-").unwrap();
+    let bytes = std::fs::read(&student_ckpt).unwrap();
+    std::fs::write(&student_ckpt, &bytes[..bytes.len() / 2]).unwrap();
+    let o = sweep_for(&out, "5").output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(
+        err.contains(s(&student_ckpt)) && err.contains("move it away"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&student_ckpt).unwrap().len(), bytes.len() / 2);
+    // Another network's checkpoint (the baseline's) under the student's name.
+    let (baseline, _) = ckpt(&out, "baseline-").unwrap();
+    std::fs::copy(&baseline, &student_ckpt).unwrap();
+    let o = sweep_for(&out, "5").output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(err.contains("holds another network"), "{err}");
 }

@@ -541,3 +541,146 @@ fn a_shard_must_hold_what_its_manifest_says() {
         assert!(err.contains(expect) && err.contains(&info.file), "{err}");
     }
 }
+
+/// A `distill sweep` checkpoint cut short or with a byte changed is refused by name (its
+/// records' sha256 is in its head); one crafted to pass that check — a record changed and the
+/// sha256 made to match — is refused or resumes, never panics (burn's record loaders would, on
+/// optimizer state that does not fit the model). The unchanged file resumes. A student 4 units
+/// wide keeps the records small enough to change every byte of their headers.
+#[test]
+fn a_sweep_checkpoint_damaged_anywhere_is_refused_or_resumes_never_panicking() {
+    use distill_lab::cli::resume::{FORMAT, Head, Resume, Saved};
+    use distill_lab::data::batch::Norm;
+    use distill_lab::data::prepare::Split;
+    use distill_lab::train::{EpochRecord, Objective, Role as TrainRole, TrainConfig, Trainer};
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+
+    let ad = Device::flex().autodiff();
+    let mut split = Split::default();
+    for i in 0..64u32 {
+        split.labels.push((i % 10) as u8);
+        split
+            .pixels
+            .extend((0..784u32).map(|p| ((p * 7 + i * 13) % 251) as u8));
+    }
+    let norm = Norm {
+        mean: 0.3,
+        std: 0.4,
+    };
+    let cfg = TrainConfig {
+        epochs: 3,
+        batch_size: 32,
+        ..TrainConfig::study()
+    };
+    let fresh = || {
+        distill_lab::model::seed(&ad, 1);
+        let m = StudentConfig::new(10).with_hidden(4).init(&ad);
+        Trainer::new(m, cfg.clone(), Objective::CrossEntropy, 64, &ad)
+    };
+    let mut t = fresh();
+    while t.step(&split, norm).is_some() {}
+    t.end_epoch(1.0);
+    let weights = pollster::block_on(snapshot::record_bytes(t.model())).unwrap();
+    let optimizer = t.optimizer_record().unwrap();
+    let key = serde_json::json!({ "role": "baseline" });
+    let record = EpochRecord {
+        epoch: 1,
+        loss: 2.0,
+        accuracy: 0.1,
+        val_loss: 1.0,
+        val_accuracy: 0.1,
+        lr: 1.0,
+        lr_reduced: false,
+        steps: 2,
+    };
+    let saved = Saved {
+        head: Head {
+            format: FORMAT,
+            key: key.clone(),
+            epoch: 1,
+            lr: t.lr(),
+            schedule: t.schedule().clone(),
+            stopped_early: false,
+            history: vec![record],
+            seconds: 1.0,
+            weights_len: weights.len(),
+            optimizer_len: optimizer.len(),
+            records_sha256: distill_lab::data::sha256_hex(
+                &[weights.clone(), optimizer.clone()].concat(),
+            ),
+        },
+        weights,
+        optimizer,
+    };
+    let good = saved.encode();
+    let resume = Resume {
+        dir: common::scratch("hostile-resume"),
+        baseline: key.clone(),
+        distilled: None,
+    };
+    let path = resume.path(TrainRole::Baseline, &key);
+    std::fs::create_dir_all(&resume.dir).unwrap();
+    // Whether `bytes` resumes (Ok) or is refused (Err, naming the file); a panic fails.
+    let try_bytes = |bytes: &[u8]| {
+        std::fs::write(&path, bytes).unwrap();
+        let r = catch_unwind(AssertUnwindSafe(|| {
+            // Resumed, it must train on: burn panics at the step, on state that does not fit.
+            resume
+                .start(TrainRole::Baseline, fresh())
+                .map(|(mut t, _)| t.step(&split, norm).map(|h| h.samples))
+        }))
+        .unwrap_or_else(|_| panic!("a damaged checkpoint panicked ({} bytes)", bytes.len()));
+        if let Err(e) = &r {
+            assert!(format!("{e:#}").contains(path.to_str().unwrap()), "{e:#}");
+        }
+        r.is_ok()
+    };
+    assert!(try_bytes(&good), "the checkpoint as written resumes");
+    let head_end = good.len() - saved.weights.len() - saved.optimizer.len();
+    for cut in (0..good.len()).step_by(151) {
+        assert!(!try_bytes(&good[..cut]), "cut at {cut} of {}", good.len());
+    }
+    for i in (0..12).chain((0..good.len()).step_by(151)) {
+        let mut bad = good.clone();
+        bad[i] ^= 0xFF;
+        assert!(
+            !(try_bytes(&bad) && i >= head_end),
+            "byte {i} changed, yet it resumed"
+        );
+    }
+    // Crafted: a record changed, its lengths and sha256 made to match.
+    let sealed = |weights: Vec<u8>, optimizer: Vec<u8>| {
+        let mut s = saved.clone();
+        s.head.weights_len = weights.len();
+        s.head.optimizer_len = optimizer.len();
+        s.head.records_sha256 = distill_lab::data::sha256_hex(&[&weights[..], &optimizer].concat());
+        (s.weights, s.optimizer) = (weights, optimizer);
+        s.encode()
+    };
+    let (w, o) = (&saved.weights, &saved.optimizer);
+    for i in 0..320.min(o.len()) {
+        let mut bad = o.clone();
+        bad[i] ^= 0xFF;
+        try_bytes(&sealed(w.clone(), bad));
+    }
+    for i in 0..320.min(w.len()) {
+        let mut bad = w.clone();
+        bad[i] ^= 0xFF;
+        try_bytes(&sealed(bad, o.clone()));
+    }
+    for cut in (0..o.len()).step_by(97) {
+        assert!(
+            !try_bytes(&sealed(w.clone(), o[..cut].to_vec())),
+            "optimizer cut at {cut}"
+        );
+    }
+    // Another network's optimizer state (a wider student's) with these weights.
+    let other = {
+        distill_lab::model::seed(&ad, 1);
+        let m = StudentConfig::new(10).with_hidden(5).init(&ad);
+        let mut t = Trainer::new(m, cfg.clone(), Objective::CrossEntropy, 64, &ad);
+        while t.step(&split, norm).is_some() {}
+        t.optimizer_record().unwrap()
+    };
+    assert!(!try_bytes(&sealed(w.clone(), other)));
+}

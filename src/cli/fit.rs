@@ -1,6 +1,7 @@
 //! What the CLI's commands share to fit a network: progress bars and epoch lines, the plan of
 //! a fit (data, samples, device), its outcome.
 
+use super::resume::SaveTo;
 use super::store::Loaded;
 use crate::data::batch::Norm;
 use crate::model::Classifier;
@@ -17,7 +18,11 @@ pub(super) struct CliHooks {
     label: String,
     pub(super) history: Vec<EpochRecord>,
     pub(super) started: Instant,
+    /// Seconds spent on the network before this process (a resumed checkpoint's).
+    pub(super) before: f64,
     quiet: bool,
+    /// Where each epoch is checkpointed (`distill sweep`).
+    pub(super) save: Option<SaveTo>,
 }
 
 impl CliHooks {
@@ -38,8 +43,15 @@ impl CliHooks {
             label: label.to_string(),
             history: Vec::new(),
             started: Instant::now(),
+            before: 0.0,
             quiet,
+            save: None,
         }
+    }
+
+    /// Seconds spent on the network, over every process that trained it.
+    pub(super) fn seconds(&self) -> f64 {
+        self.before + self.started.elapsed().as_secs_f64()
     }
 }
 
@@ -48,8 +60,12 @@ impl<M: Classifier> FitHooks<M> for CliHooks {
         self.bar.inc(steps.len() as u64);
     }
 
-    fn on_epoch(&mut self, r: &EpochRecord, _eval: &EvalResult, _trainer: &Trainer<M>) {
+    fn on_epoch(&mut self, r: &EpochRecord, _eval: &EvalResult, trainer: &Trainer<M>) {
         self.epoch(r);
+        let seconds = self.seconds();
+        if let Some(save) = &mut self.save {
+            save.save(trainer, &self.history, seconds);
+        }
     }
 }
 
@@ -88,7 +104,10 @@ pub(super) struct Fitted<M> {
     pub(super) model: M,
     pub(super) history: Vec<EpochRecord>,
     pub(super) end: FitEnd,
+    /// Over every process that trained it.
     pub(super) seconds: f64,
+    /// Of those, the seconds before this process (a checkpoint's).
+    pub(super) resumed: f64,
 }
 
 /// Where and how the CLI fits a network: on the first `n` training samples of `data`,

@@ -4,6 +4,7 @@
 //! dropout masks as the baseline of the same seed.
 
 use super::fit::{CliHooks, FitPlan, Fitted};
+use super::resume::{Resume, SaveTo};
 use super::store::Loaded;
 use crate::data::augment::TargetsFrom;
 use crate::data::batch::Norm;
@@ -109,16 +110,14 @@ pub(super) fn run(
     students: &StudentsSpec,
     teaching: &Teaching,
     plan: &FitPlan,
+    resume: Option<&Resume>,
 ) -> Result<MethodRun> {
     let method = students.method.context("no method to run")?;
     let students = StudentsSpec {
         baseline: false,
         ..students.clone()
     };
-    let mut hooks = CliRun {
-        label: method.name(),
-        quiet: plan.quiet,
-    };
+    let mut hooks = CliRun::new(method.name(), plan.quiet, resume);
     let r = pollster::block_on(train::run_students(
         &students,
         &plan.sets(),
@@ -158,6 +157,7 @@ pub(super) fn run(
                 history: h0.history,
                 end,
                 seconds: h0.started.elapsed().as_secs_f64(),
+                resumed: 0.0,
             };
             Ok(MethodRun {
                 student,
@@ -169,16 +169,17 @@ pub(super) fn run(
 }
 
 /// The label-only baseline of `students` as `plan` says ([`train::run_students`], no method).
-pub(super) fn baseline(students: &StudentsSpec, plan: &FitPlan) -> Result<Fitted<Student>> {
+pub(super) fn baseline(
+    students: &StudentsSpec,
+    plan: &FitPlan,
+    resume: Option<&Resume>,
+) -> Result<Fitted<Student>> {
     let students = StudentsSpec {
         baseline: true,
         method: None,
         ..students.clone()
     };
-    let mut hooks = CliRun {
-        label: "baseline",
-        quiet: plan.quiet,
-    };
+    let mut hooks = CliRun::new("baseline", plan.quiet, resume);
     let none = Teaching::default();
     let r = pollster::block_on(train::run_students(
         &students,
@@ -196,10 +197,7 @@ pub(super) fn teacher(
     cfg: &TrainConfig,
     plan: &FitPlan,
 ) -> Result<Fitted<Teacher>> {
-    let mut hooks = CliRun {
-        label: "teacher",
-        quiet: plan.quiet,
-    };
+    let mut hooks = CliRun::new("teacher", plan.quiet, None);
     let (trainer, fitted) =
         pollster::block_on(train::run_teacher(classes, cfg, &plan.sets(), &mut hooks))
             .map_err(|e| anyhow!(e))?;
@@ -219,27 +217,54 @@ fn fitted_cli<M: Classifier>(
 ) -> Result<Fitted<M>> {
     let end = end?;
     hooks.bar.finish_and_clear();
+    let seconds = hooks.seconds();
     Ok(Fitted {
         model: trainer.into_model(),
         history: hooks.history,
         end,
-        seconds: hooks.started.elapsed().as_secs_f64(),
+        seconds,
+        resumed: hooks.before,
     })
 }
 
-/// The CLI's side of [`train::run_students`]: fresh networks, a progress bar and epoch lines
-/// per fit under `label` (the peer's hidden).
-pub(super) struct CliRun {
-    pub(super) label: &'static str,
-    pub(super) quiet: bool,
+/// The CLI's side of [`train::run_students`]: networks fresh or from their checkpoints
+/// (`resume`), a progress bar and epoch lines per fit under `label` (the peer's hidden).
+pub(super) struct CliRun<'a> {
+    label: &'static str,
+    quiet: bool,
+    resume: Option<&'a Resume>,
+    /// What each resumed network's checkpoint held: its curve and seconds so far.
+    restored: Vec<(Role, Vec<EpochRecord>, f64)>,
 }
 
-impl RunHooks for CliRun {
+impl<'a> CliRun<'a> {
+    pub(super) fn new(label: &'static str, quiet: bool, resume: Option<&'a Resume>) -> Self {
+        CliRun {
+            label,
+            quiet,
+            resume,
+            restored: Vec::new(),
+        }
+    }
+}
+
+impl RunHooks for CliRun<'_> {
     type Error = String;
     type Fit = CliHooks;
     type Cohort = CohortCli;
 
-    async fn start<M: Classifier>(&mut self, _: Role, t: Trainer<M>) -> Result<Trainer<M>, String> {
+    async fn start<M: Classifier>(
+        &mut self,
+        role: Role,
+        t: Trainer<M>,
+    ) -> Result<Trainer<M>, String> {
+        let Some(resume) = self.resume else {
+            return Ok(t);
+        };
+        let (t, restored) = resume.start(role, t).map_err(|e| format!("{e:#}"))?;
+        if let Some((history, seconds)) = restored {
+            self.restored.push((role, history, seconds));
+        }
         Ok(t)
     }
 
@@ -249,7 +274,22 @@ impl RunHooks for CliRun {
             (_, Stage::Hints) => "fitnets hints",
             _ => self.label,
         };
-        CliHooks::new(label, t.steps_per_epoch(), self.quiet)
+        let mut hooks = CliHooks::new(label, t.steps_per_epoch(), self.quiet);
+        if stage == Stage::Hints {
+            return hooks;
+        }
+        if let Some(i) = self.restored.iter().position(|(r, ..)| *r == role) {
+            let (_, history, seconds) = self.restored.swap_remove(i);
+            (hooks.history, hooks.before) = (history, seconds);
+        }
+        let key = self.resume.and_then(|r| r.key(role).map(|k| (r, k)));
+        hooks.save = key.map(|(r, key)| SaveTo {
+            path: r.path(role, key),
+            key: key.clone(),
+            asked: t.config().epochs,
+            failed: false,
+        });
+        hooks
     }
 
     fn cohort(&mut self, _: [Role; 2], (_, steps): (usize, usize)) -> CohortCli {

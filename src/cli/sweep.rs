@@ -3,10 +3,12 @@
 
 use super::fit::FitPlan;
 use super::methods;
+use super::resume::{self, ResumeKeys};
 use super::store::{Loaded, write_atomic};
 use super::train::{Common, pick_device, train_config};
 use super::weights::load_network;
 use crate::data::batch::Norm;
+use crate::data::sha256_hex;
 use crate::distill::{DistillConfig, LossForm, Method};
 use crate::model::Arch;
 use crate::presets::{PRESETS, Preset};
@@ -53,7 +55,10 @@ pub struct SweepArgs {
     /// those options (the seed stays --seed), so the page's outcome can be measured natively.
     #[arg(long)]
     pub preset: Option<String>,
-    /// Where to write sweep.csv.
+    /// Where to write sweep.csv, and after every epoch each student's checkpoint
+    /// (OUT/checkpoints/): run the same command again and the sweep goes on where it stopped,
+    /// every network ending exactly as it would have without the interruption; one already
+    /// finished is not trained again. (Deep mutual learning and FitNets' hint stage start over.)
     #[arg(long)]
     pub out: PathBuf,
 }
@@ -210,7 +215,22 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
         lambdas: args.lambdas.clone(),
         mutual_t: args.knobs.mutual_t,
     };
+    let teacher_sha256 = match &teacher {
+        Some(t) => Some(sha256_hex(
+            &pollster::block_on(t.record_bytes()).map_err(anyhow::Error::msg)?,
+        )),
+        None => None,
+    };
+    let keys = ResumeKeys::new(
+        args.out.join(resume::DIR),
+        &data.manifest,
+        (base_n, labelled_n),
+        &exp,
+        &format!("{:?}", c.device),
+        teacher_sha256,
+    );
     let mut hooks = Cells {
+        keys,
         args: &args,
         plan: &plan,
         base_plan: &base_plan,
@@ -218,6 +238,7 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
         teaching: &teaching,
         labelled_n,
         baseline_curve: Vec::new(),
+        resumed: 0.0,
         csv: String::from("loss,temperature,lambda,val_acc,gain,epochs,method\n"),
         rows: Vec::new(),
     };
@@ -242,7 +263,8 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
             "baseline_epochs": hooks.baseline_curve.len(),
             "baseline_curve": hooks.baseline_curve,
             "augment": cfg.augment.to_string(), "targets": args.knobs.targets.to_string(),
-            "seconds": (started.elapsed().as_secs_f64() * 10.0).round() / 10.0,
+            "seconds": ((started.elapsed().as_secs_f64() + hooks.resumed) * 10.0).round() / 10.0,
+            "resumed_seconds": (hooks.resumed * 10.0).round() / 10.0,
             "experiment": exp.to_json()
         })
     );
@@ -252,6 +274,7 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
 /// The CLI's side of [`train::sweep`]: each student fitted with progress on stderr, a CSV line
 /// and a JSON row per cell.
 struct Cells<'a> {
+    keys: ResumeKeys,
     args: &'a SweepArgs,
     plan: &'a FitPlan<'a>,
     base_plan: &'a FitPlan<'a>,
@@ -263,6 +286,9 @@ struct Cells<'a> {
     /// The baseline's validation accuracy after each epoch ([`curve`]); its length is the
     /// baseline's epochs.
     baseline_curve: Vec<f64>,
+    /// Seconds its networks had trained before this process (their checkpoints'): part of the
+    /// sweep's time.
+    resumed: f64,
     csv: String,
     rows: Vec<serde_json::Value>,
 }
@@ -271,9 +297,11 @@ impl SweepHooks for Cells<'_> {
     type Error = anyhow::Error;
 
     async fn baseline(&mut self) -> Result<Option<f32>> {
-        let base = methods::baseline(self.students, self.base_plan)?;
+        let resume = self.keys.baseline();
+        let base = methods::baseline(self.students, self.base_plan, Some(&resume))?;
         let acc = base.history.last().map_or(0.0, |r| r.val_accuracy);
         self.baseline_curve = curve(&base.history);
+        self.resumed += base.resumed;
         let (labelled_n, base_n) = (self.labelled_n, self.base_plan.n);
         eprintln!("baseline student ({labelled_n} labelled samples, {base_n} an epoch): {acc:.4}");
         Ok(Some(acc))
@@ -287,8 +315,10 @@ impl SweepHooks for Cells<'_> {
             distill,
             ..self.students.clone()
         };
-        let r = methods::run(&students, self.teaching, self.plan)?;
+        let resume = self.keys.cell(&students);
+        let r = methods::run(&students, self.teaching, self.plan, Some(&resume))?;
         let f = &r.student;
+        self.resumed += f.resumed;
         let acc = f.history.last().map_or(0.0, |r| r.val_accuracy);
         eprintln!(
             "{method} T {t:>5} λ {l:>4}: {acc:.4} ({:+.2} points, {} epochs, {:.0} s)",

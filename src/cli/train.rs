@@ -314,7 +314,7 @@ fn fit_network(
             plan.n,
             device,
         )?;
-        let r = methods::run(students, &targets, plan)?;
+        let r = methods::run(students, &targets, plan, None)?;
         if let Some(acc) = r.peer_acc {
             eprintln!("the cohort's peer reached {acc:.4}");
         }
@@ -327,7 +327,7 @@ fn fit_network(
             (Network::Teacher(f.model), f.history, f.end, f.seconds)
         }
         NetworkConfig::Student(_) => {
-            let f = methods::baseline(students, plan)?;
+            let f = methods::baseline(students, plan, None)?;
             (Network::Student(f.model), f.history, f.end, f.seconds)
         }
     })

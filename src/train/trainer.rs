@@ -2,13 +2,12 @@
 //! pause and resume. Metrics come back as tensors ([`StepHandle`]) and are read in batches with
 //! [`read_steps`], one device round trip for many steps.
 
-use super::OptimizerKind;
-use super::adadelta::AdadeltaConfig;
 pub use super::objective::Objective;
+use super::optim_state;
 use super::schedule::{EpochOutcome, Schedule};
 pub use super::step_metrics::{StepHandle, StepMetrics, read_steps};
+pub use super::train_config::TrainConfig;
 use crate::data::Split;
-use crate::data::augment::Augment;
 use crate::data::batch::{self, Norm};
 use crate::distill::{
     cross_entropy, distill_loss, distill_loss_partly_labelled, hint_loss, mixed_cross_entropy,
@@ -16,43 +15,8 @@ use crate::distill::{
 };
 use crate::model::{Classifier, dropout};
 use crate::rng::epoch_order;
-use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
-use serde::{Deserialize, Serialize};
-
-/// How to train: the study's `train.py` flags.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TrainConfig {
-    pub epochs: usize,
-    pub batch_size: usize,
-    pub optimizer: OptimizerKind,
-    pub lr: f64,
-    pub seed: u64,
-    /// ReduceLROnPlateau(patience 1, factor 0.1) on validation loss.
-    pub plateau: bool,
-    /// EarlyStopping(patience 3) on validation loss.
-    pub early_stopping: bool,
-    /// How each step's training images are varied ([`crate::data::augment`]); off by default,
-    /// and then left out of the stored config (files written before it read back as off).
-    #[serde(default, skip_serializing_if = "Augment::is_off")]
-    pub augment: Augment,
-}
-
-impl TrainConfig {
-    /// The study's schedule: 50 epochs of Adadelta (lr 1.0) at batch 256, both callbacks on.
-    pub fn study() -> Self {
-        TrainConfig {
-            epochs: 50,
-            batch_size: 256,
-            optimizer: OptimizerKind::Adadelta,
-            lr: OptimizerKind::Adadelta.default_lr(),
-            seed: 0,
-            plateau: true,
-            early_stopping: true,
-            augment: Augment::OFF,
-        }
-    }
-}
 
 /// One step's forward pass, before its loss: the batch's sample indices, labels `[B]` and
 /// logits `[B, C]` (on the autodiff graph), and for FitNets' stage 1 the regressed guided layer.
@@ -107,11 +71,7 @@ impl<M: Classifier> Trainer<M> {
         n: usize,
         device: &Device,
     ) -> Self {
-        let optim = match config.optimizer {
-            OptimizerKind::Adadelta => AdadeltaConfig::new().init(),
-            // Keras' Adam epsilon (1e-7) rather than burn's 1e-5.
-            OptimizerKind::Adam => AdamConfig::new().with_epsilon(1e-7).init(),
-        };
+        let optim = optim_state::fresh(config.optimizer);
         Trainer {
             mask_seed: config.seed,
             model,
@@ -186,6 +146,28 @@ impl<M: Classifier> Trainer<M> {
         self.schedule = schedule;
         self.cursor = 0;
         self.step = epoch * self.steps_per_epoch();
+    }
+
+    /// The optimizer's running averages as a burnpack record, keyed by the ids of the model's
+    /// parameters (which the model's own record carries): with the weights, what a checkpoint
+    /// needs for the resumed run to take exactly the steps the uninterrupted one would. Reads
+    /// every state tensor, so for the native CLI (in the browser, WebGPU reads are async).
+    pub fn optimizer_record(&self) -> Result<Vec<u8>, String> {
+        let bytes = (self.optim.into_bytes())
+            .map_err(|e| format!("serialising the optimizer's state failed: {e}"))?;
+        Ok(bytes.to_vec())
+    }
+
+    /// Continue with the optimizer state `record` ([`Trainer::optimizer_record`] of this run),
+    /// after the model's weights were restored from the same checkpoint. A record that does not
+    /// fit the model (a parameter it does not have, another shape, a number that is not finite)
+    /// is refused and nothing changes: burn would panic on it at the next step.
+    pub fn restore_optimizer(&mut self, record: Vec<u8>) -> Result<(), String> {
+        optim_state::fits(&self.model, &record)?;
+        let fresh = optim_state::fresh(self.config.optimizer);
+        self.optim = (fresh.from_bytes(burn::tensor::Bytes::from_bytes_vec(record)))
+            .map_err(|e| format!("the optimizer's state is damaged ({e})"))?;
+        Ok(())
     }
 
     pub fn samples(&self) -> usize {
