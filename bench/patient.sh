@@ -30,8 +30,11 @@
 #                    AUGMENT), trained into AUG_TEACHER_RUNS (runs/aug-teacher) when unset
 # Distillation in Hinton's form at T ∈ TS with α ∈ AS (α 1: the teacher's targets alone, as in
 # function matching). Writes docs/results/patient.json and regenerates the tables made from it;
-# prints them and how long it took. Re-running skips what OUT already holds. TEACHER (a weights
-# file, e.g. the shipped teachers/fashion-mnist.dlw) replaces the teacher trained into TEACHER_RUNS. Not part of CI:
+# prints them and how long it took. Re-running skips what OUT already holds, and a sweep killed
+# half-way resumes at its students' last finished epochs (their checkpoints, OUT/checkpoints, are
+# shared by the variants: a label-only run that several variants share is trained once per seed).
+# TEACHER (a weights file, e.g. the shipped teachers/fashion-mnist.dlw) replaces the teacher
+# trained into TEACHER_RUNS. Not part of CI:
 # about five hours of one core (the live variant, a teacher pass per step, is half of it); on 2
 # cores run two streams of single-threaded runs (1.6× the throughput of one two-thread run):
 #   RAYON_NUM_THREADS=1 SEEDS="0 1 2" bench/patient.sh & RAYON_NUM_THREADS=1 SEEDS="3 4" bench/patient.sh
@@ -104,6 +107,7 @@ for seed in $SEEDS; do
     teacher=$TEACHER; case $v in augteacher-*) teacher=$AUG_TEACHER ;; esac
     $B sweep --data $D --teacher $teacher --seed $seed --epochs $epochs \
       ${LIMIT:+--subset $LIMIT} --loss hinton $(variant $v) --out $OUT/$v-seed$seed \
+      --checkpoints $OUT/checkpoints \
       2>$OUT/$v-seed$seed.log > $f.tmp
     mv $f.tmp $f
     echo "seed $seed $v: $(( $(date +%s) - s0 )) s"

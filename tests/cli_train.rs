@@ -347,7 +347,7 @@ fn missing_data_prints_the_prepare_command() {
 fn a_killed_sweep_resumes_exactly() {
     let work = common::scratch("cli-resume");
     let teacher = Path::new(env!("CARGO_MANIFEST_DIR")).join("teachers/fashion-mnist.dlw");
-    let sweep_for = |out: &Path, epochs: &str| {
+    let sweep_with = |out: &Path, epochs: &str, targets: &str| {
         let mut c = Command::new(env!("CARGO_BIN_EXE_distill"));
         c.args(["sweep", "--data", s(data()), "--teacher", s(&teacher)]);
         c.args([
@@ -361,12 +361,21 @@ fn a_killed_sweep_resumes_exactly() {
             "--lambdas",
             "0.5",
         ]);
-        c.args(["--augment", "shift=1", "--targets", "live", "--out", s(out)]);
+        c.args([
+            "--augment",
+            "shift=1",
+            "--targets",
+            targets,
+            "--out",
+            s(out),
+        ]);
         c
     };
+    let sweep_for = |out: &Path, epochs: &str| sweep_with(out, epochs, "live");
     let sweep = |out: &Path| sweep_for(out, "4");
     let whole_out = work.join("whole");
     let whole = ok(sweep(&whole_out).output().unwrap());
+    let ckpts_of = |out: &Path| out.join("checkpoints");
     // The checkpoint named `prefix`-… in `out` and what it holds.
     let ckpt = |out: &Path, prefix: &str| {
         let dir = std::fs::read_dir(out.join("checkpoints")).ok()?;
@@ -433,6 +442,18 @@ fn a_killed_sweep_resumes_exactly() {
         let (c, s) = (curve.as_array().unwrap(), short.as_array().unwrap());
         assert_eq!((c.len(), &c[..4]), (5, &s[..]));
     }
+
+    // Another sweep sharing these checkpoints (`--checkpoints`) whose students differ only in
+    // the teacher's targets takes the finished baseline rather than training it again.
+    let mut other = sweep_with(&work.join("views"), "5", "views=2");
+    other.args(["--checkpoints", s(&ckpts_of(&out))]);
+    let o = other.output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    let views = ok(o);
+    assert!(
+        err.contains("baseline student: resumed from") && err.contains("(5 of 5 epochs, done)")
+    );
+    assert_eq!(views["baseline_curve"], longer["baseline_curve"]);
 
     // A checkpoint that cannot be written (here `checkpoints` is a file, not a folder) is said
     // once, and the sweep goes on to its end.

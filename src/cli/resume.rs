@@ -19,7 +19,8 @@
 
 use crate::data::{MAX_WEIGHTS_BYTES, Manifest, sha256_hex};
 use crate::distill::Method;
-use crate::model::{Classifier, snapshot};
+use crate::model::Classifier;
+use crate::model::snapshot::{self, Network};
 use crate::train::{EpochRecord, Experiment, Role, Schedule, StudentsSpec, TrainConfig, Trainer};
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
@@ -290,6 +291,16 @@ impl ResumeKeys {
             ..self.baseline()
         }
     }
+}
+
+/// The sha256 of `teacher`'s weights (as its record serialises them), for the keys of the
+/// students it teaches: a teacher trained again or replaced makes them other networks.
+pub fn identity(teacher: Option<&Network>) -> Result<Option<String>> {
+    let Some(t) = teacher else {
+        return Ok(None);
+    };
+    let record = pollster::block_on(t.record_bytes()).map_err(anyhow::Error::msg)?;
+    Ok(Some(sha256_hex(&record)))
 }
 
 /// The checkpoint at `path`, `None` if there is none; its size is checked before it is read.

@@ -8,7 +8,6 @@ use super::store::{Loaded, write_atomic};
 use super::train::{Common, pick_device, train_config};
 use super::weights::load_network;
 use crate::data::batch::Norm;
-use crate::data::sha256_hex;
 use crate::distill::{DistillConfig, LossForm, Method};
 use crate::model::Arch;
 use crate::presets::{PRESETS, Preset};
@@ -61,6 +60,12 @@ pub struct SweepArgs {
     /// finished is not trained again. (Deep mutual learning and FitNets' hint stage start over.)
     #[arg(long)]
     pub out: PathBuf,
+    /// Keep the checkpoints in DIR rather than OUT/checkpoints: sweeps that share it take a
+    /// network another of them trained (the same data, loop, seed, device, and for a taught
+    /// student the same method, loss, teacher and targets) rather than train it again — e.g.
+    /// one label-only baseline per seed for variants that differ only in the teacher's targets.
+    #[arg(long, value_name = "DIR")]
+    pub checkpoints: Option<PathBuf>,
 }
 
 /// `args` with a lesson's settings in place of its own (see `SweepArgs::preset`).
@@ -215,19 +220,13 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
         lambdas: args.lambdas.clone(),
         mutual_t: args.knobs.mutual_t,
     };
-    let teacher_sha256 = match &teacher {
-        Some(t) => Some(sha256_hex(
-            &pollster::block_on(t.record_bytes()).map_err(anyhow::Error::msg)?,
-        )),
-        None => None,
-    };
     let keys = ResumeKeys::new(
-        args.out.join(resume::DIR),
+        (args.checkpoints.clone()).unwrap_or_else(|| args.out.join(resume::DIR)),
         &data.manifest,
         (base_n, labelled_n),
         &exp,
         &format!("{:?}", c.device),
-        teacher_sha256,
+        resume::identity(teacher.as_ref())?,
     );
     let mut hooks = Cells {
         keys,
