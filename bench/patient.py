@@ -159,6 +159,7 @@ def table(doc, name="patient"):
     if lines:
         out += ["", "Ablations (distilled students, paired per seed):", ""] + lines
     out += flattening(runs, seeds)
+    out += by_epoch(runs, seeds)
     out += ["", f"From `docs/results/{name}.json`."]
     return "\n".join(out)
 
@@ -191,6 +192,33 @@ def flattening(runs, seeds, window=10):
     if not lines:
         return []
     return ["", "Has the curve flattened? The change over the last quarter of the run:", ""] + lines
+
+
+def by_epoch(runs, seeds, min_epochs=150):
+    """For runs of at least `min_epochs` epochs at a constant rate that kept their curves: each
+    student's accuracy and the distilled one's paired gain over its own baseline at every
+    quarter of the run — the same run read at earlier epochs is the shorter schedule (at a
+    constant rate and without early stopping the first N epochs do not depend on how many
+    follow)."""
+    lines = []
+    for v in sorted(runs, key=order):
+        by_seed = [runs[v][s] for s in seeds]
+        if not all("baseline_curve" in r for r in by_seed):
+            continue
+        n = min(len(r["baseline_curve"]) for r in by_seed)
+        if n < min_epochs or any(len(r["grid"][0]["curve"]) != n for r in by_seed):
+            continue
+        if not lines:
+            lines = ["", "The long runs read along the way (the same runs at earlier epochs):", "",
+                     "| variant | epochs | label-only % | distilled % | gain over its own baseline |",
+                     "| --- | ---: | ---: | ---: | ---: |"]
+        for e in sorted({n // 4, n // 2, 3 * n // 4, n}):
+            b = {s: 100 * runs[v][s]["baseline_curve"][e - 1] for s in seeds}
+            d = {s: 100 * runs[v][s]["grid"][0]["curve"][e - 1] for s in seeds}
+            (bm, bsd), (dm, dsd) = mean_sd(list(b.values())), mean_sd(list(d.values()))
+            lines.append(f"| {VARIANTS.get(v, v)} | {e} | {bm:.2f} ± {bsd:.2f} | {dm:.2f} ± {dsd:.2f} | "
+                         f"{ci(*interval(paired(d, b, seeds)))} |")
+    return lines
 
 
 def second_teacher(doc):
