@@ -2,12 +2,14 @@
 //! shell: files, network and progress bars here, everything else in the core.
 
 pub mod bench;
+pub mod common;
 pub mod eval;
 pub mod fit;
 pub mod http;
 pub mod methods;
 pub mod prepare;
 pub mod resume;
+pub mod resume_file;
 pub mod source;
 pub mod store;
 pub mod sweep;

@@ -469,6 +469,40 @@ fn a_killed_sweep_resumes_exactly() {
         "{err}"
     );
 
+    // `distill train` checkpoints too: the same command again finds its teacher trained, and
+    // with more epochs trains its network on (the first epochs' history unchanged).
+    let run = |model: &str, epochs: &str| {
+        let dir = work.join(model);
+        let o = distill(&[
+            "train",
+            "--data",
+            s(data()),
+            "--model",
+            model,
+            "--subset",
+            "256",
+            "--val",
+            "100",
+            "--epochs",
+            epochs,
+            "--out",
+            s(&dir),
+        ]);
+        let err = String::from_utf8_lossy(&o.stderr).to_string();
+        ok(o);
+        let history = std::fs::read_to_string(dir.join("history.json")).unwrap();
+        let history: serde_json::Value = serde_json::from_str(&history).unwrap();
+        (err, history["epochs"].as_array().unwrap().clone())
+    };
+    let (_, cnn) = run("cnn", "1");
+    let (err, again) = run("cnn", "1");
+    assert!(err.contains("teacher CNN: resumed from") && err.contains("(1 of 1 epochs, done)"));
+    assert_eq!(again, cnn);
+    let (_, short) = run("mlp", "2");
+    let (err, long) = run("mlp", "3");
+    assert!(err.contains("baseline student: resumed from") && err.contains("(2 of 3 epochs)"));
+    assert_eq!((long.len(), &long[..2]), (3, &short[..]));
+
     // Fewer epochs than a network has trained cannot be had from its checkpoint: refused.
     let o = sweep(&out).output().unwrap();
     assert!(String::from_utf8_lossy(&o.stderr).contains("has trained 5 epochs, more than the 4"));

@@ -617,6 +617,7 @@ fn a_sweep_checkpoint_damaged_anywhere_is_refused_or_resumes_never_panicking() {
         dir: common::scratch("hostile-resume"),
         baseline: key.clone(),
         distilled: None,
+        teacher: None,
     };
     let path = resume.path(TrainRole::Baseline, &key);
     std::fs::create_dir_all(&resume.dir).unwrap();

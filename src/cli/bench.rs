@@ -5,7 +5,7 @@
 mod device_layers;
 mod layers;
 
-use super::train::DeviceChoice;
+use super::common::DeviceChoice;
 use crate::bench::{self, BenchSpec, STUDENT_FWD_FLOPS, TEACHER_FWD_FLOPS};
 use anyhow::{Context, Result};
 use clap::Args;
@@ -75,7 +75,7 @@ fn keras(args: &BenchArgs) -> Result<serde_json::Value> {
 
 // Over 80 lines: the figures, then each printed beside Keras' in one table.
 pub fn run(args: BenchArgs) -> Result<()> {
-    let (device, info) = super::train::pick_device(args.device)?;
+    let (device, info) = super::common::pick_device(args.device)?;
     let b = args.batch;
     eprintln!(
         "distill bench on {} ({}), batch {b}, {} timed steps",

@@ -1,7 +1,7 @@
 //! `distill eval`: accuracy, per-class accuracy and the confusion matrix of saved weights.
 
+use super::common::{DeviceChoice, pick_device};
 use super::store::{self};
-use super::train::{DeviceChoice, pick_device};
 use super::weights::load_network;
 use crate::data::batch::Norm;
 use crate::model::snapshot;

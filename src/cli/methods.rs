@@ -196,13 +196,27 @@ pub(super) fn teacher(
     classes: usize,
     cfg: &TrainConfig,
     plan: &FitPlan,
+    resume: Option<&Resume>,
 ) -> Result<Fitted<Teacher>> {
-    let mut hooks = CliRun::new("teacher", plan.quiet, None);
+    let mut run = CliRun::new("teacher", plan.quiet, resume);
     let (trainer, fitted) =
-        pollster::block_on(train::run_teacher(classes, cfg, &plan.sets(), &mut hooks))
+        pollster::block_on(train::run_teacher(classes, cfg, &plan.sets(), &mut run))
             .map_err(|e| anyhow!(e))?;
-    let (end, hooks) = fitted.context("the teacher did not train")?;
-    fitted_cli(trainer, end, hooks)
+    match fitted {
+        Some((end, hooks)) => fitted_cli(trainer, end, hooks),
+        // Its checkpoint says it is trained: its curve and seconds are the checkpoint's.
+        None => {
+            let (_, history, seconds) =
+                (run.restored.pop()).context("the teacher did not train")?;
+            Ok(Fitted {
+                model: trainer.into_model(),
+                history,
+                end: FitEnd::Finished,
+                seconds,
+                resumed: seconds,
+            })
+        }
+    }
 }
 
 /// A core fit as the CLI reports it.

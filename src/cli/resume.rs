@@ -1,145 +1,46 @@
-//! `distill sweep`'s checkpoints: after every epoch of a student (the baseline, a distilled or
-//! FitNets student in its second stage), its weights, the optimizer's running averages, the
-//! schedule and the curve so far go to `OUT/checkpoints/`. Run the same command again and each
-//! network continues from its last finished epoch — and ends exactly as it would have without
-//! the interruption: the data order, the views and the dropout masks are functions of the seed
-//! and the epoch, and the optimizer's state comes back too. A finished network is not trained
-//! again. (Deep mutual learning's cohorts and FitNets' hint stage are not checkpointed: they
-//! start over.)
+//! `distill sweep`'s and `distill train`'s checkpoints: after every epoch of a network (the
+//! teacher, the baseline, a distilled or FitNets student in its second stage), its weights, the
+//! optimizer's running averages, the schedule and the curve so far go to `OUT/checkpoints/`.
+//! Run the same command again and each network continues from its last finished epoch — and
+//! ends exactly as it would have without the interruption: the data order, the views and the
+//! dropout masks are functions of the seed and the epoch, and the optimizer's state comes back
+//! too. A finished network is not trained again. (Deep mutual learning's cohorts and FitNets'
+//! hint stage are not checkpointed: they start over.)
 //!
-//! One file per network, named for its role and a hash of everything that shapes it
-//! ([`Resume`]'s keys), so another sweep's networks never overwrite each other's and one that
+//! One file per network (cli/resume_file.rs), named for its role and a hash of everything that
+//! shapes it ([`ResumeKeys`]), so other runs' networks never overwrite each other and one that
 //! differs is never taken for this one. The number of epochs is not part of it: the first N
 //! epochs of a run do not depend on how many follow, so the same command with more `--epochs`
-//! trains the finished networks on from where they ended (a patient schedule made longer):
-//!
-//! ```text
-//! magic "DLRESUME" | u32 LE head length | head JSON | weights record | optimizer record
-//! ```
+//! trains the finished networks on from where they ended (a patient schedule made longer).
 
-use crate::data::{MAX_WEIGHTS_BYTES, Manifest, sha256_hex};
+use super::resume_file::MAX_BYTES;
+pub use super::resume_file::{FORMAT, Head, MAGIC, Saved};
+use crate::data::{Manifest, sha256_hex};
 use crate::distill::Method;
 use crate::model::Classifier;
 use crate::model::snapshot::{self, Network};
-use crate::train::{EpochRecord, Experiment, Role, Schedule, StudentsSpec, TrainConfig, Trainer};
+use crate::train::{EpochRecord, Experiment, Role, StudentsSpec, TrainConfig, Trainer};
 use anyhow::{Context, Result, bail};
-use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 
-pub const MAGIC: &[u8; 8] = b"DLRESUME";
-pub const FORMAT: u32 = 1;
 /// The folder under `--out` that holds them.
 pub const DIR: &str = "checkpoints";
-/// The largest head read: a 1,000-epoch curve is about 200 kB.
-const MAX_HEAD: usize = 16 << 20;
-/// The largest checkpoint read: the weights and twice as much optimizer state (Adam's two
-/// moments), each at most a weights file's limit, and the head.
-const MAX_BYTES: usize = 3 * MAX_WEIGHTS_BYTES + MAX_HEAD;
-
-/// Where one network's training stands, but for its weights and optimizer state.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Head {
-    pub format: u32,
-    /// Everything that shapes the network's training ([`Resume`]); the file is refused if it
-    /// differs from this run's.
-    pub key: serde_json::Value,
-    /// Completed epochs.
-    pub epoch: usize,
-    /// The learning rate for the next epoch.
-    pub lr: f64,
-    pub schedule: Schedule,
-    /// Early stopping ended it: no more epochs, however many are asked for. (A network that
-    /// ran all it was asked to goes on when a later command asks for more.)
-    pub stopped_early: bool,
-    /// One record per completed epoch.
-    pub history: Vec<EpochRecord>,
-    /// Seconds spent on it so far, over every process that trained it.
-    pub seconds: f64,
-    pub weights_len: usize,
-    pub optimizer_len: usize,
-    /// sha256 of the weights and optimizer records as written: a damaged file is refused, not
-    /// resumed into another run.
-    pub records_sha256: String,
-}
-
-/// One network's checkpoint.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Saved {
-    pub head: Head,
-    pub weights: Vec<u8>,
-    pub optimizer: Vec<u8>,
-}
-
-impl Saved {
-    pub fn encode(&self) -> Vec<u8> {
-        let json = serde_json::to_vec(&self.head).expect("a checkpoint's head serialises");
-        let mut out =
-            Vec::with_capacity(12 + json.len() + self.weights.len() + self.optimizer.len());
-        out.extend_from_slice(MAGIC);
-        out.extend_from_slice(&(json.len() as u32).to_le_bytes());
-        out.extend_from_slice(&json);
-        out.extend_from_slice(&self.weights);
-        out.extend_from_slice(&self.optimizer);
-        out
-    }
-
-    /// Read `bytes` (the file `name`), every length checked against the bytes there are. The
-    /// records themselves are checked when they are loaded into the network.
-    pub fn decode(name: &str, bytes: &[u8]) -> std::result::Result<Saved, String> {
-        let bad = |why: &str| format!("{name}: not a checkpoint this build can read ({why})");
-        if bytes.len() > MAX_BYTES {
-            return Err(bad("larger than any checkpoint"));
-        }
-        let rest = bytes
-            .strip_prefix(MAGIC)
-            .ok_or_else(|| bad("no DLRESUME header"))?;
-        let (len, rest) = rest.split_at_checked(4).ok_or_else(|| bad("cut short"))?;
-        let len = u32::from_le_bytes(len.try_into().expect("four bytes")) as usize;
-        if len > MAX_HEAD {
-            return Err(bad("its head is larger than any checkpoint's"));
-        }
-        let (json, rest) = rest.split_at_checked(len).ok_or_else(|| bad("cut short"))?;
-        let head: Head =
-            serde_json::from_slice(json).map_err(|e| bad(&format!("its head: {e}")))?;
-        if head.format != FORMAT {
-            return Err(bad(&format!(
-                "format {}, this build reads {FORMAT}",
-                head.format
-            )));
-        }
-        if head.weights_len.checked_add(head.optimizer_len) != Some(rest.len()) {
-            return Err(bad("its records are not the length its head gives"));
-        }
-        if head.history.len() != head.epoch {
-            return Err(bad("its curve does not have one point per epoch"));
-        }
-        if sha256_hex(rest) != head.records_sha256 {
-            return Err(bad(
-                "its records are damaged: their sha256 differs from its head's",
-            ));
-        }
-        let (weights, optimizer) = rest.split_at(head.weights_len);
-        Ok(Saved {
-            head,
-            weights: weights.to_vec(),
-            optimizer: optimizer.to_vec(),
-        })
-    }
-}
 
 /// What a resumed network's checkpoint held beside its state: its curve and seconds so far.
 pub type Restored = (Vec<EpochRecord>, f64);
 
-/// A sweep's checkpoints: the folder and, per role, what shapes that role's network (the
-/// sweep's settings as the core's config gives them, the data's and the teacher's identity).
+/// A run's checkpoints: the folder and, per role, what shapes that role's network (the
+/// run's settings as the core's config gives them, the data's and the teacher's identity).
 #[derive(Debug, Clone)]
 pub struct Resume {
     pub dir: PathBuf,
     pub baseline: serde_json::Value,
     /// `None` where the method's student is not checkpointed (deep mutual learning).
     pub distilled: Option<serde_json::Value>,
+    /// `distill train --model cnn`'s teacher.
+    pub teacher: Option<serde_json::Value>,
 }
 
 impl Resume {
@@ -148,7 +49,8 @@ impl Resume {
         match role {
             Role::Baseline => Some(&self.baseline),
             Role::Distilled => self.distilled.as_ref(),
-            Role::Teacher | Role::Peer => None,
+            Role::Teacher => self.teacher.as_ref(),
+            Role::Peer => None,
         }
     }
 
@@ -156,14 +58,15 @@ impl Resume {
     pub fn path(&self, role: Role, key: &serde_json::Value) -> PathBuf {
         let hash = sha256_hex(key.to_string().as_bytes());
         let name = match role {
+            Role::Teacher => "teacher",
             Role::Baseline => "baseline",
-            _ => "student",
+            Role::Distilled | Role::Peer => "student",
         };
         self.dir.join(format!("{name}-{}.ckpt", &hash[..16]))
     }
 
     /// `t` as `role`'s checkpoint left it, or unchanged where there is none. A file that cannot
-    /// be read, or holds another network, stops the sweep with its name and the fix: it is the
+    /// be read, or holds another network, stops the run with its name and the fix: it is the
     /// user's, so it is neither trained over nor removed.
     pub fn start<M: Classifier>(
         &self,
@@ -181,7 +84,7 @@ impl Resume {
         let fix = "move it away to train this network afresh";
         if &saved.head.key != key {
             bail!(
-                "{name} holds another network than this sweep's {role:?} (its settings differ); {fix}"
+                "{name} holds another network than this run's {role:?} (its settings differ); {fix}"
             );
         }
         let (h, asked) = (&saved.head, t.config().epochs);
@@ -219,7 +122,7 @@ impl Resume {
     }
 }
 
-/// What shapes each of the sweep's networks, for its checkpoint's name and check
+/// What shapes each of a run's networks, for its checkpoint's name and check
 /// ([`Resume`]): the data (its manifest, which names every shard's sha256, and the samples
 /// drawn), the training loop, the device, and for a taught student its method, loss and the
 /// teacher (its weights' sha256) and how its targets reach it.
@@ -271,6 +174,15 @@ impl ResumeKeys {
             dir: self.dir.clone(),
             baseline: json!({ "role": "baseline", "run": self.run }),
             distilled: None,
+            teacher: None,
+        }
+    }
+
+    /// `distill train --model cnn`'s teacher, on the baseline's samples and loop.
+    pub fn teacher(&self) -> Resume {
+        Resume {
+            teacher: Some(json!({ "role": "teacher", "run": self.run })),
+            ..self.baseline()
         }
     }
 
@@ -309,7 +221,7 @@ fn read(path: &Path) -> Result<Option<Saved>> {
     let meta = match std::fs::metadata(path) {
         Ok(m) => m,
         // No checkpoint there (or `checkpoints` is not a folder: then nothing can be saved
-        // either, which the sweep says).
+        // either, which the run says).
         Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::NotADirectory) => {
             return Ok(None);
         }

@@ -1,11 +1,11 @@
 //! `distill sweep`: the baseline and, from its initial weights, data order and masks, every
 //! method's students — classic distillation over a T × λ grid, FitNets, deep mutual learning.
 
+use super::common::{Common, pick_device, train_config};
 use super::fit::FitPlan;
 use super::methods;
 use super::resume::{self, ResumeKeys};
 use super::store::{Loaded, write_atomic};
-use super::train::{Common, pick_device, train_config};
 use super::weights::load_network;
 use crate::data::batch::Norm;
 use crate::distill::{DistillConfig, LossForm, Method};

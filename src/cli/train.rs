@@ -1,20 +1,20 @@
 //! `distill train`: the study's `train.py`, natively (`eval.rs` and `sweep.rs` hold the other
 //! two commands; `fit.rs` the progress and the fitting they share).
 
+use super::common::{Common, pick_device, train_config};
 use super::fit::FitPlan;
 use super::methods;
-use super::store::{self, Loaded, write_atomic};
+use super::resume::{self, ResumeKeys};
+use super::store::write_atomic;
 use super::weights::{WEIGHTS_FILE, load_network};
 use crate::data::Manifest;
-use crate::data::augment::Augment;
-use crate::data::subset::subset_notes;
-use crate::device::{self, DeviceInfo};
+use crate::device::DeviceInfo;
 use crate::distill::{DistillConfig, LossForm, Method};
 use crate::model::snapshot::{self, Network, WeightsMeta};
 use crate::model::{Arch, StudentConfig, TeacherConfig};
 use crate::train::{
-    DataConfig, EpochRecord, Experiment, FitEnd, NetworkConfig, ObjectiveConfig, OptimizerKind,
-    RunConfig, StudentsSpec, TeacherSpec, TrainConfig,
+    DataConfig, EpochRecord, Experiment, FitEnd, NetworkConfig, ObjectiveConfig, RunConfig,
+    StudentsSpec, TeacherSpec,
 };
 use anyhow::{Context, Result, bail};
 use burn::prelude::*;
@@ -30,61 +30,6 @@ pub enum ModelChoice {
     Mlp,
     /// The student MLP distilled from --teacher.
     Student,
-}
-
-#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DeviceChoice {
-    /// burn's flex backend on the CPU.
-    Cpu,
-    /// A GPU through wgpu (build with `--features wgpu`).
-    Wgpu,
-}
-
-/// Options shared by `train` and `sweep`.
-#[derive(Args, Debug, Clone)]
-pub struct Common {
-    /// A prepared dataset folder (data/DATASET).
-    #[arg(long)]
-    pub data: PathBuf,
-    #[arg(long, default_value_t = 50)]
-    pub epochs: usize,
-    #[arg(long, default_value_t = 256)]
-    pub batch: usize,
-    #[arg(long, default_value = "adadelta")]
-    pub optimizer: OptimizerKind,
-    /// Learning rate [default: 1.0 for adadelta, 0.001 for adam].
-    #[arg(long)]
-    pub lr: Option<f64>,
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
-    /// Train on the first N training samples only (the page's `subset=`; `--limit` is the
-    /// older name).
-    #[arg(long, alias = "limit")]
-    pub subset: Option<usize>,
-    /// Validate on the first N test samples only (the page's `val=`; `--val-limit` is the
-    /// older name).
-    #[arg(long, alias = "val-limit")]
-    pub val: Option<usize>,
-    /// Repeat a training set of fewer than M samples, whole, until an epoch holds at least M:
-    /// a few hundred images then still make epochs of several steps, so the plateau schedule
-    /// and early stopping work as on a full set. (With `sweep --labelled`, the baseline's
-    /// labelled samples are repeated; the transfer set is not.)
-    #[arg(long)]
-    pub repeat_to: Option<usize>,
-    /// Turn off ReduceLROnPlateau (patience 1, factor 0.1).
-    #[arg(long)]
-    pub no_plateau: bool,
-    /// Turn off EarlyStopping (patience 3).
-    #[arg(long)]
-    pub no_early_stopping: bool,
-    #[arg(long, value_enum, default_value = "cpu")]
-    pub device: DeviceChoice,
-    /// Vary each training image at every step: `off`, `jitter` (2 pixels, 10 degrees, ±10 %
-    /// size) or `shift=PX,rotate=DEG,scale=FRACTION,mixup=ALPHA` (any of them; mixup blends
-    /// each image with another by a Beta(α, α) share, labels alike). A sweep's baseline and
-    /// students all see it; `--targets` says what the teacher's targets are for.
-    #[arg(long, default_value = "off", value_parser = Augment::parse)]
-    pub augment: Augment,
 }
 
 #[derive(Args, Debug)]
@@ -112,58 +57,16 @@ pub struct TrainArgs {
     pub method: Method,
     #[command(flatten)]
     pub knobs: methods::Knobs,
-    /// The run directory to write: weights.dlw, history.json, summary.json.
+    /// The run directory to write: weights.dlw, history.json, summary.json, and after every
+    /// epoch the network's checkpoint (checkpoints/): run the same command again and it goes on
+    /// from its last finished epoch, ending exactly as without the interruption; with more
+    /// --epochs, a finished network trains on.
     #[arg(long)]
     pub out: PathBuf,
     /// Also publish a trained teacher as DIR/teacher.dlw (e.g. data/emnist-letters), for the
     /// page's "use the pretrained teacher".
     #[arg(long)]
     pub publish: Option<PathBuf>,
-}
-
-pub(super) fn pick_device(choice: DeviceChoice) -> Result<(Device, DeviceInfo)> {
-    match choice {
-        DeviceChoice::Cpu => Ok(device::cpu()),
-        #[cfg(feature = "wgpu")]
-        DeviceChoice::Wgpu => {
-            let (device, info) = device::native_wgpu().map_err(anyhow::Error::msg)?;
-            eprintln!("{}: {}", info.name, info.reason);
-            Ok((device, info))
-        }
-        #[cfg(not(feature = "wgpu"))]
-        DeviceChoice::Wgpu => bail!(
-            "this build has no GPU support; rebuild with `cargo build --release --features wgpu`"
-        ),
-    }
-}
-
-impl Common {
-    /// The first `--subset` training and `--val` test samples of `--data`.
-    /// Says (on stderr) where the samples taken are not what was asked for.
-    pub(super) fn load(&self) -> Result<Loaded> {
-        let (subset, val) = (self.subset, self.val);
-        let (subset, val) = (subset.unwrap_or(usize::MAX), val.unwrap_or(usize::MAX));
-        let data = store::load(&self.data, subset, val)?;
-        let asked = (subset, val, None);
-        let (train, test) = (&data.train.labels, &data.test.labels);
-        for note in subset_notes(asked, train, test, &data.manifest.classes) {
-            eprintln!("note: {note}");
-        }
-        Ok(data)
-    }
-}
-
-pub(super) fn train_config(c: &Common) -> TrainConfig {
-    TrainConfig {
-        epochs: c.epochs,
-        batch_size: c.batch.max(1),
-        optimizer: c.optimizer,
-        lr: c.lr.unwrap_or(c.optimizer.default_lr()),
-        seed: c.seed,
-        plateau: !c.no_plateau,
-        early_stopping: !c.no_early_stopping,
-        augment: c.augment,
-    }
 }
 
 pub fn train(args: TrainArgs) -> Result<()> {
@@ -182,8 +85,7 @@ pub fn train(args: TrainArgs) -> Result<()> {
     let (device, info) = pick_device(c.device)?;
     let config = run_config(&args, data.manifest.num_classes(), n);
     let exp = experiment(&args, &config, &data.manifest, (n, val_n));
-    let students = exp.students.clone();
-    let config = config.with_experiment(Some(exp));
+    let config = config.with_experiment(Some(exp.clone()));
     let (arch, role) = match args.model {
         ModelChoice::Cnn => (Arch::Cnn, "teacher"),
         ModelChoice::Mlp => (Arch::Mlp, "baseline"),
@@ -200,7 +102,7 @@ pub fn train(args: TrainArgs) -> Result<()> {
         device: &device,
         quiet: false,
     };
-    let (network, history, end, seconds) = fit_network(&args, &config, &students, &plan)?;
+    let (network, history, end, seconds) = fit_network(&args, &config, &exp, &plan)?;
     let last = history
         .last()
         .context("no epoch completed; nothing to save")?;
@@ -289,14 +191,27 @@ fn experiment(
 }
 
 /// Train the network `config` describes as `plan` says (a student by its method, from the
-/// teacher in `args`): the network, its epochs, how it ended and the seconds it took.
+/// teacher in `args`), checkpointed after every epoch in OUT/checkpoints and resumed from
+/// there (cli/resume.rs): the network, its epochs, how it ended and the seconds it took.
 fn fit_network(
     args: &TrainArgs,
     config: &RunConfig,
-    students: &StudentsSpec,
+    exp: &Experiment,
     plan: &FitPlan,
 ) -> Result<(Network, Vec<EpochRecord>, FitEnd, f64)> {
-    let (cfg, device) = (&config.train, plan.device);
+    let (cfg, device, students) = (&config.train, plan.device, &exp.students);
+    let keys = |teacher| {
+        let device = format!("{:?}", args.common.device);
+        let dir = args.out.join(resume::DIR);
+        ResumeKeys::new(
+            dir,
+            &plan.data.manifest,
+            (plan.n, plan.n),
+            exp,
+            &device,
+            teacher,
+        )
+    };
     if let Some(method) = config.objective.method {
         let teacher = match (&args.teacher, method.needs_teacher()) {
             (_, false) => None,
@@ -314,7 +229,8 @@ fn fit_network(
             plan.n,
             device,
         )?;
-        let r = methods::run(students, &targets, plan, None)?;
+        let keys = keys(resume::identity(teacher.as_ref())?);
+        let r = methods::run(students, &targets, plan, Some(&keys.cell(students)))?;
         if let Some(acc) = r.peer_acc {
             eprintln!("the cohort's peer reached {acc:.4}");
         }
@@ -323,11 +239,11 @@ fn fit_network(
     }
     Ok(match &config.network {
         NetworkConfig::Teacher(nc) => {
-            let f = methods::teacher(nc.classes, cfg, plan)?;
+            let f = methods::teacher(nc.classes, cfg, plan, Some(&keys(None).teacher()))?;
             (Network::Teacher(f.model), f.history, f.end, f.seconds)
         }
         NetworkConfig::Student(_) => {
-            let f = methods::baseline(students, plan, None)?;
+            let f = methods::baseline(students, plan, Some(&keys(None).baseline()))?;
             (Network::Student(f.model), f.history, f.end, f.seconds)
         }
     })
