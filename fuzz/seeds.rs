@@ -226,4 +226,70 @@ fn weights(put: &dyn Fn(&str, &str, &[u8])) {
         "teacher-cut.dlw",
         &snapshot::encode(&m, &record[..4096]),
     );
+    resume_records(put);
+}
+
+/// The `resume` target's input: where the weights end (u16 LE), then the weights and the
+/// optimizer state of a 4-unit student after one step, as `distill sweep` checkpoints them; the
+/// same with Adam's state; and a checkpoint file whole, for its container parser.
+#[cfg(feature = "train")]
+fn resume_records(put: &dyn Fn(&str, &str, &[u8])) {
+    use burn::prelude::*;
+    use distill_lab::cli::resume::{FORMAT, Head, Saved};
+    use distill_lab::data::batch::Norm;
+    use distill_lab::data::prepare::Split;
+    use distill_lab::model::{StudentConfig, snapshot};
+    use distill_lab::train::{Objective, OptimizerKind, TrainConfig, Trainer};
+    let ad = Device::flex().autodiff();
+    let split = Split {
+        labels: vec![0, 3, 6, 9],
+        pixels: (0..4 * 784).map(|i| (i * 7 % 251) as u8).collect(),
+    };
+    for (name, optimizer) in [
+        ("adadelta", OptimizerKind::Adadelta),
+        ("adam", OptimizerKind::Adam),
+    ] {
+        let cfg = TrainConfig {
+            epochs: 2,
+            batch_size: 4,
+            optimizer,
+            lr: optimizer.default_lr(),
+            ..TrainConfig::study()
+        };
+        let model = StudentConfig::new(10).with_hidden(4).init(&ad);
+        let mut t = Trainer::new(model, cfg, Objective::CrossEntropy, 4, &ad);
+        t.step(
+            &split,
+            Norm {
+                mean: 0.3,
+                std: 0.4,
+            },
+        );
+        let weights = pollster::block_on(snapshot::record_bytes(t.model())).expect("record");
+        let state = t.optimizer_record().expect("optimizer state");
+        let len = u16::try_from(weights.len()).expect("a 4-unit student's record is small");
+        put(
+            "resume",
+            &format!("{name}.records"),
+            &[&len.to_le_bytes()[..], &weights, &state].concat(),
+        );
+        let saved = Saved {
+            head: Head {
+                format: FORMAT,
+                key: serde_json::json!({ "role": "baseline" }),
+                epoch: 0,
+                lr: 1.0,
+                schedule: t.schedule().clone(),
+                stopped_early: false,
+                history: Vec::new(),
+                seconds: 0.0,
+                weights_len: weights.len(),
+                optimizer_len: state.len(),
+                records_sha256: distill_lab::data::sha256_hex(&[&weights[..], &state].concat()),
+            },
+            weights,
+            optimizer: state,
+        };
+        put("resume", &format!("{name}.ckpt"), &saved.encode());
+    }
 }

@@ -18,6 +18,7 @@ use distill_lab::model::{Arch, StudentConfig, TeacherConfig};
 use distill_lab::protocol::Role;
 use distill_lab::settings::Settings;
 use distill_lab::train::Schedule;
+use std::path::Path;
 use std::time::Instant;
 
 /// At most what refusing a hostile file whose declared sizes are tiny may add to the peak
@@ -684,4 +685,16 @@ fn a_sweep_checkpoint_damaged_anywhere_is_refused_or_resumes_never_panicking() {
         t.optimizer_record().unwrap()
     };
     assert!(!try_bytes(&sealed(w.clone(), other)));
+    // Found by the libFuzzer `resume` target: a state tensor whose `param_id` is one parameter's
+    // and whose name begins with another's. burn filed it under the name and panicked at the
+    // step ("incompatible shapes … [10] … [4]"); the check read the id. (The input: where the
+    // weights end, u16 LE, then the two records.)
+    let found = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data/resume/state-named-for-another-parameter.records"),
+    )
+    .unwrap();
+    let (len, records) = found.split_at(2);
+    let (fw, fo) = records.split_at(usize::from(u16::from_le_bytes([len[0], len[1]])));
+    assert!(!try_bytes(&sealed(fw.to_vec(), fo.to_vec())));
 }

@@ -71,7 +71,7 @@ impl Resume {
     pub fn start<M: Classifier>(
         &self,
         role: Role,
-        mut t: Trainer<M>,
+        t: Trainer<M>,
     ) -> Result<(Trainer<M>, Option<Restored>)> {
         let Some(key) = self.key(role) else {
             return Ok((t, None));
@@ -80,46 +80,62 @@ impl Resume {
         let Some(saved) = read(&path)? else {
             return Ok((t, None));
         };
-        let name = path.display().to_string();
-        let fix = "move it away to train this network afresh";
-        if &saved.head.key != key {
-            bail!(
-                "{name} holds another network than this run's {role:?} (its settings differ); {fix}"
-            );
-        }
-        let (h, asked) = (&saved.head, t.config().epochs);
-        if h.epoch > asked {
-            bail!(
-                "{name} has trained {} epochs, more than the {asked} asked for; ask for at least {} or {fix}",
-                h.epoch,
-                h.epoch
-            );
-        }
-        if !(h.lr.is_finite() && h.lr > 0.0) {
-            bail!(
-                "{name}: its learning rate {} is not a positive number; {fix}",
-                h.lr
-            );
-        }
-        let model = snapshot::load_record(&name, t.model().clone(), saved.weights)
-            .map_err(|e| anyhow::anyhow!("{e}; {fix}"))?;
-        t = t.with_model(model);
-        t.restore_optimizer(saved.optimizer)
-            .map_err(|e| anyhow::anyhow!("{name}: {e}; {fix}"))?;
-        let h = saved.head;
-        t.restore(h.epoch, h.lr, h.schedule);
-        if h.stopped_early {
-            t.stop_here();
-        }
+        let (t, restored) = resume_from(&path.display().to_string(), saved, key, t)?;
         eprintln!(
-            "{}: resumed from {name} ({} of {} epochs{})",
+            "{}: resumed from {} ({} of {} epochs{})",
             role.label(),
-            h.epoch,
+            path.display(),
+            t.epoch(),
             t.config().epochs,
             if t.finished() { ", done" } else { "" }
         );
-        Ok((t, Some((h.history, h.seconds))))
+        Ok((t, Some(restored)))
     }
+}
+
+/// `t` as the checkpoint `saved` (the file `name`) left it, if it holds the network `key`
+/// names: weights, optimizer state, epoch, rate and schedule. Refused, naming the file and the
+/// fix, where it holds another network, more epochs than `t` is to train, or state that does not
+/// fit `t`'s model.
+pub fn resume_from<M: Classifier>(
+    name: &str,
+    saved: Saved,
+    key: &serde_json::Value,
+    mut t: Trainer<M>,
+) -> Result<(Trainer<M>, Restored)> {
+    let role = key
+        .get("role")
+        .and_then(|r| r.as_str())
+        .unwrap_or("network");
+    let fix = "move it away to train this network afresh";
+    if &saved.head.key != key {
+        bail!("{name} holds another network than this run's {role} (its settings differ); {fix}");
+    }
+    let (h, asked) = (&saved.head, t.config().epochs);
+    if h.epoch > asked {
+        bail!(
+            "{name} has trained {} epochs, more than the {asked} asked for; ask for at least {} or {fix}",
+            h.epoch,
+            h.epoch
+        );
+    }
+    if !(h.lr.is_finite() && h.lr > 0.0) {
+        bail!(
+            "{name}: its learning rate {} is not a positive number; {fix}",
+            h.lr
+        );
+    }
+    let model = snapshot::load_record(name, t.model().clone(), saved.weights)
+        .map_err(|e| anyhow::anyhow!("{e}; {fix}"))?;
+    t = t.with_model(model);
+    t.restore_optimizer(saved.optimizer)
+        .map_err(|e| anyhow::anyhow!("{name}: {e}; {fix}"))?;
+    let h = saved.head;
+    t.restore(h.epoch, h.lr, h.schedule);
+    if h.stopped_early {
+        t.stop_here();
+    }
+    Ok((t, (h.history, h.seconds)))
 }
 
 /// What shapes each of a run's networks, for its checkpoint's name and check

@@ -27,7 +27,8 @@ impl ModuleVisitor for ParamShapes {
 }
 
 /// Whether the optimizer state `record` fits `model`: every state tensor belongs to one of its
-/// parameters (by id, each id once in the model), has that parameter's shape and finite values;
+/// parameters (by id, each id once in the model; the id its name begins with, which is where
+/// burn files it, and its `param_id` alike), has that parameter's shape and finite values;
 /// every stored rank is its parameter's.
 pub(super) fn fits<M: Module>(model: &M, record: &[u8]) -> Result<(), String> {
     let mut shapes = ParamShapes(Vec::new());
@@ -58,9 +59,17 @@ pub(super) fn fits<M: Module>(model: &M, record: &[u8]) -> Result<(), String> {
     }
     for t in reader.into_tensors().map_err(damaged)? {
         let (path, dtype, shape, id, bytes) = t.into_parts().map_err(damaged)?;
-        let want = id.and_then(|id| by_id.get(&id)).ok_or_else(|| {
-            format!("the optimizer's state {path} belongs to no parameter of the model")
-        })?;
+        // burn files a state tensor under the parameter its name begins with, not under its
+        // `param_id`: the two must agree, or a tensor checked against one parameter would be
+        // stepped with another.
+        let named = path
+            .split_once('.')
+            .and_then(|(id, _)| id.parse::<u64>().ok());
+        let want = (id.filter(|&id| named == Some(id)))
+            .and_then(|id| by_id.get(&id))
+            .ok_or_else(|| {
+                format!("the optimizer's state {path} belongs to no parameter of the model")
+            })?;
         if !dtype.is_float() || shape.as_slice() != want.as_slice() {
             return Err(format!(
                 "the optimizer's state {path} is {dtype:?} {:?}, its parameter {want:?}",

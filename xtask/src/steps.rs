@@ -568,7 +568,7 @@ pub fn fuzz(args: &[String]) -> Result<()> {
 }
 
 /// The coverage-guided targets of fuzz/Cargo.toml, in the order they run.
-const FUZZ_TARGETS: [&str; 8] = [
+const FUZZ_TARGETS: [&str; 9] = [
     "idx",
     "zip",
     "mat",
@@ -577,9 +577,10 @@ const FUZZ_TARGETS: [&str; 8] = [
     "settings",
     "checkpoint",
     "dlw",
+    "resume",
 ];
 /// The targets that build burn networks: fuzz/'s `train` feature, built apart.
-const FUZZ_BURN: [&str; 1] = ["dlw"];
+const FUZZ_BURN: [&str; 2] = ["dlw", "resume"];
 
 /// Build fuzz/ with sanitizer coverage (what cargo-fuzz passes, less AddressSanitizer, so the
 /// stable toolchain does), write the seed corpora from real files, run each target within
