@@ -21,7 +21,7 @@ pub(super) struct CliHooks {
     /// Seconds spent on the network before this process (a resumed checkpoint's).
     pub(super) before: f64,
     quiet: bool,
-    /// Where each epoch is checkpointed (`distill sweep`).
+    /// Where each epoch is checkpointed (`distill train`, `distill sweep`).
     pub(super) save: Option<SaveTo>,
 }
 
