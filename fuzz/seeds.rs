@@ -235,7 +235,7 @@ fn weights(put: &dyn Fn(&str, &str, &[u8])) {
 #[cfg(feature = "train")]
 fn resume_records(put: &dyn Fn(&str, &str, &[u8])) {
     use burn::prelude::*;
-    use distill_lab::cli::resume::{FORMAT, Head, Saved};
+    use distill_lab::cli::resume::{Head, Saved};
     use distill_lab::data::batch::Norm;
     use distill_lab::data::prepare::Split;
     use distill_lab::model::{StudentConfig, snapshot};
@@ -275,7 +275,6 @@ fn resume_records(put: &dyn Fn(&str, &str, &[u8])) {
         );
         let saved = Saved {
             head: Head {
-                format: FORMAT,
                 key: serde_json::json!({ "role": "baseline" }),
                 epoch: 0,
                 lr: 1.0,
@@ -283,9 +282,6 @@ fn resume_records(put: &dyn Fn(&str, &str, &[u8])) {
                 stopped_early: false,
                 history: Vec::new(),
                 seconds: 0.0,
-                weights_len: weights.len(),
-                optimizer_len: state.len(),
-                records_sha256: distill_lab::data::sha256_hex(&[&weights[..], &state].concat()),
             },
             weights,
             optimizer: state,

@@ -1,14 +1,13 @@
 //! `distill train` and `distill sweep` checkpoints (cli/resume_file.rs, cli/resume.rs): the file
 //! as it is read from disk; then — a crafted file can carry its own records' sha256 — the
-//! input as the records of a well-formed file (its first two bytes: where the weights end),
+//! input as the records of a well-formed file (`encode` seals them) (its first two bytes: where the weights end),
 //! resumed into the 4-unit student the seeds were made from and trained a step. Refused or
 //! trained, never a panic.
 #![no_main]
 use burn::prelude::*;
-use distill_lab::cli::resume::{FORMAT, Head, Saved, resume_from};
+use distill_lab::cli::resume::{Head, Saved, resume_from};
 use distill_lab::data::batch::Norm;
 use distill_lab::data::prepare::Split;
-use distill_lab::data::sha256_hex;
 use distill_lab::model::StudentConfig;
 use distill_lab::train::{Objective, Schedule, TrainConfig, Trainer};
 use libfuzzer_sys::fuzz_target;
@@ -32,7 +31,6 @@ fuzz_target!(|data: &[u8]| {
     let key = serde_json::json!({ "role": "baseline" });
     let saved = Saved {
         head: Head {
-            format: FORMAT,
             key: key.clone(),
             epoch: 0,
             lr: 1.0,
@@ -40,9 +38,6 @@ fuzz_target!(|data: &[u8]| {
             stopped_early: false,
             history: Vec::new(),
             seconds: 0.0,
-            weights_len: weights.len(),
-            optimizer_len: optimizer.len(),
-            records_sha256: sha256_hex(records),
         },
         weights: weights.to_vec(),
         optimizer: optimizer.to_vec(),

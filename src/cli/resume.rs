@@ -14,7 +14,7 @@
 //! trains the finished networks on from where they ended (a patient schedule made longer).
 
 use super::resume_file::MAX_BYTES;
-pub use super::resume_file::{FORMAT, Head, MAGIC, Saved};
+pub use super::resume_file::{Head, MAGIC, Saved};
 use crate::data::{Manifest, sha256_hex};
 use crate::distill::Method;
 use crate::model::Classifier;
@@ -299,7 +299,6 @@ impl SaveTo {
         let optimizer = t.optimizer_record().map_err(anyhow::Error::msg)?;
         let saved = Saved {
             head: Head {
-                format: FORMAT,
                 key: self.key.clone(),
                 epoch: t.epoch(),
                 lr: t.lr(),
@@ -307,9 +306,6 @@ impl SaveTo {
                 stopped_early: t.finished() && t.epoch() < self.asked,
                 history: curve.to_vec(),
                 seconds,
-                weights_len: weights.len(),
-                optimizer_len: optimizer.len(),
-                records_sha256: sha256_hex(&[weights.as_slice(), &optimizer].concat()),
             },
             weights,
             optimizer,

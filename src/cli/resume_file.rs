@@ -11,7 +11,8 @@ use crate::train::{EpochRecord, Schedule};
 use serde::{Deserialize, Serialize};
 
 pub const MAGIC: &[u8; 8] = b"DLRESUME";
-pub const FORMAT: u32 = 1;
+/// The format this build writes and reads.
+const FORMAT: u32 = 1;
 /// The largest head read: a 1,000-epoch curve is about 200 kB.
 const MAX_HEAD: usize = 16 << 20;
 /// The largest checkpoint read: the weights and twice as much optimizer state (Adam's two
@@ -21,7 +22,6 @@ pub(super) const MAX_BYTES: usize = 3 * MAX_WEIGHTS_BYTES + MAX_HEAD;
 /// Where one network's training stands, but for its weights and optimizer state.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Head {
-    pub format: u32,
     /// Everything that shapes the network's training (`resume::ResumeKeys`); the file is refused if it
     /// differs from this run's.
     pub key: serde_json::Value,
@@ -37,11 +37,19 @@ pub struct Head {
     pub history: Vec<EpochRecord>,
     /// Seconds spent on it so far, over every process that trained it.
     pub seconds: f64,
-    pub weights_len: usize,
-    pub optimizer_len: usize,
-    /// sha256 of the weights and optimizer records as written: a damaged file is refused, not
-    /// resumed into another run.
-    pub records_sha256: String,
+}
+
+/// The head as the file stores it: [`Head`] and what the file's own bytes give — its format,
+/// the records' lengths and their sha256 (a damaged file is refused, not resumed into another
+/// run) — computed by [`Saved::encode`], checked by [`Saved::decode`].
+#[derive(Serialize, Deserialize)]
+struct Stored<H> {
+    format: u32,
+    #[serde(flatten)]
+    head: H,
+    weights_len: usize,
+    optimizer_len: usize,
+    records_sha256: String,
 }
 
 /// One network's checkpoint.
@@ -54,14 +62,20 @@ pub struct Saved {
 
 impl Saved {
     pub fn encode(&self) -> Vec<u8> {
-        let json = serde_json::to_vec(&self.head).expect("a checkpoint's head serialises");
-        let mut out =
-            Vec::with_capacity(12 + json.len() + self.weights.len() + self.optimizer.len());
+        let records = [self.weights.as_slice(), &self.optimizer].concat();
+        let stored = Stored {
+            format: FORMAT,
+            head: &self.head,
+            weights_len: self.weights.len(),
+            optimizer_len: self.optimizer.len(),
+            records_sha256: sha256_hex(&records),
+        };
+        let json = serde_json::to_vec(&stored).expect("a checkpoint's head serialises");
+        let mut out = Vec::with_capacity(12 + json.len() + records.len());
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&(json.len() as u32).to_le_bytes());
         out.extend_from_slice(&json);
-        out.extend_from_slice(&self.weights);
-        out.extend_from_slice(&self.optimizer);
+        out.extend_from_slice(&records);
         out
     }
 
@@ -81,28 +95,28 @@ impl Saved {
             return Err(bad("its head is larger than any checkpoint's"));
         }
         let (json, rest) = rest.split_at_checked(len).ok_or_else(|| bad("cut short"))?;
-        let head: Head =
+        let stored: Stored<Head> =
             serde_json::from_slice(json).map_err(|e| bad(&format!("its head: {e}")))?;
-        if head.format != FORMAT {
+        if stored.format != FORMAT {
             return Err(bad(&format!(
                 "format {}, this build reads {FORMAT}",
-                head.format
+                stored.format
             )));
         }
-        if head.weights_len.checked_add(head.optimizer_len) != Some(rest.len()) {
+        if stored.weights_len.checked_add(stored.optimizer_len) != Some(rest.len()) {
             return Err(bad("its records are not the length its head gives"));
         }
-        if head.history.len() != head.epoch {
+        if stored.head.history.len() != stored.head.epoch {
             return Err(bad("its curve does not have one point per epoch"));
         }
-        if sha256_hex(rest) != head.records_sha256 {
+        if sha256_hex(rest) != stored.records_sha256 {
             return Err(bad(
                 "its records are damaged: their sha256 differs from its head's",
             ));
         }
-        let (weights, optimizer) = rest.split_at(head.weights_len);
+        let (weights, optimizer) = rest.split_at(stored.weights_len);
         Ok(Saved {
-            head,
+            head: stored.head,
             weights: weights.to_vec(),
             optimizer: optimizer.to_vec(),
         })
