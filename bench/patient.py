@@ -88,7 +88,9 @@ def summary(doc):
     return seeds, best_base, best, gains
 
 
-def table(doc, name="patient"):
+def table(doc, name="patient", against=None):
+    """The table, its verdict, ablations and curves; `against` (a (results file name, its doc)
+    pair) adds each distilled student paired with the same variant's there."""
     runs = group(doc["sweeps"])
     seeds, base, dist = students(runs)
     t = doc["teacher"]
@@ -144,6 +146,7 @@ def table(doc, name="patient"):
              ("shift-patient", "shift", "patient (long, constant rate) − short, shift ≤ 1 px"),
              ("shift-patient", "plain-patient", "views (shift ≤ 1 px, cached) − none, patient"),
              ("shift-live-patient", "shift-patient", "live teacher − cached views, shift ≤ 1 px, patient"),
+             ("shift-live-patient", "shift-clean-patient", "live teacher (consistent) − inconsistent (clean-image targets), shift ≤ 1 px, patient"),
              ("shiftmix-patient", "shift-patient", "with mixup − without, shift ≤ 1 px, cached views, patient"),
              ("shiftmix-live-patient", "shiftmix-patient", "live teacher − cached views, shift ≤ 1 px + mixup, patient"),
              ("augteacher-plain", "plain", "the augmented teacher − the shipped one, no views, the study's schedule"),
@@ -158,10 +161,33 @@ def table(doc, name="patient"):
                              f"({signed(d)}); one sweep {seconds[a]:,.0f} s against {seconds[b]:,.0f} s")
     if lines:
         out += ["", "Ablations (distilled students, paired per seed):", ""] + lines
+    if against:
+        out += compared(runs, seeds, base, dist, *against)
     out += flattening(runs, seeds)
     out += by_epoch(runs, seeds)
     out += ["", f"From `docs/results/{name}.json`."]
     return "\n".join(out)
+
+
+def compared(runs, seeds, base, dist, ref_name, ref):
+    """Each distilled student here against the same variant's in the results file `ref`, paired
+    per seed; their label-only runs must be the same runs (same seeds, views and schedule)."""
+    _, ref_base, ref_dist = students(group(ref["sweeps"]))
+    lines = []
+    for key in sorted(dist, key=lambda k: order(k[0])):
+        v = key[0]
+        if v not in ref_base or any(s not in ref_base[v] for s in seeds):
+            continue
+        if any(abs(base[v][s] - ref_base[v][s]) > 1e-9 for s in seeds):
+            sys.exit(f"{v}: its label-only runs differ from docs/results/{ref_name}.json's")
+        for other in sorted(k for k in ref_dist if k[0] == v):
+            d = paired(dist[key], ref_dist[other], seeds)
+            lines.append(f"- {VARIANTS.get(v, v)}: T {key[1]:g} α {key[2]:g} − T {other[1]:g} "
+                         f"α {other[2]:g} {ci(*interval(d))} points ({signed(d)})")
+    if not lines:
+        return []
+    return ["", f"Against the same students of `docs/results/{ref_name}.json` (the same label-only "
+            "runs, paired per seed):", ""] + lines
 
 
 def flattening(runs, seeds, window=10):
@@ -194,12 +220,13 @@ def flattening(runs, seeds, window=10):
     return ["", "Has the curve flattened? The change over the last quarter of the run:", ""] + lines
 
 
-def by_epoch(runs, seeds, min_epochs=150):
+def by_epoch(runs, seeds, min_epochs=150, window=10):
     """For runs of at least `min_epochs` epochs at a constant rate that kept their curves: each
     student's accuracy and the distilled one's paired gain over its own baseline at every
     quarter of the run — the same run read at earlier epochs is the shorter schedule (at a
     constant rate and without early stopping the first N epochs do not depend on how many
-    follow)."""
+    follow) — and the same gain over the `window` epochs ending there, which a single epoch's
+    ups and downs at a constant rate do not move."""
     lines = []
     for v in sorted(runs, key=order):
         by_seed = [runs[v][s] for s in seeds]
@@ -210,14 +237,19 @@ def by_epoch(runs, seeds, min_epochs=150):
             continue
         if not lines:
             lines = ["", "The long runs read along the way (the same runs at earlier epochs):", "",
-                     "| variant | epochs | label-only % | distilled % | gain over its own baseline |",
-                     "| --- | ---: | ---: | ---: | ---: |"]
+                     "| variant | epochs | label-only % | distilled % | gain over its own baseline "
+                     f"| the same, means of the {window} epochs ending there |",
+                     "| --- | ---: | ---: | ---: | ---: | ---: |"]
         for e in sorted({n // 4, n // 2, 3 * n // 4, n}):
             b = {s: 100 * runs[v][s]["baseline_curve"][e - 1] for s in seeds}
             d = {s: 100 * runs[v][s]["grid"][0]["curve"][e - 1] for s in seeds}
+            mean = lambda c: 100 * sum(c[e - window:e]) / window  # noqa: E731
+            bw = {s: mean(runs[v][s]["baseline_curve"]) for s in seeds}
+            dw = {s: mean(runs[v][s]["grid"][0]["curve"]) for s in seeds}
             (bm, bsd), (dm, dsd) = mean_sd(list(b.values())), mean_sd(list(d.values()))
             lines.append(f"| {VARIANTS.get(v, v)} | {e} | {bm:.2f} ± {bsd:.2f} | {dm:.2f} ± {dsd:.2f} | "
-                         f"{ci(*interval(paired(d, b, seeds)))} |")
+                         f"{ci(*interval(paired(d, b, seeds)))} | "
+                         f"{ci(*interval(paired(dw, bw, seeds)))} |")
     return lines
 
 
@@ -237,14 +269,20 @@ def second_teacher(doc):
                "stronger, so no row here learns from it.")]
 
 
-def headline(doc):
-    """The README's bullet."""
+def headline(doc, more=()):
+    """The README's bullet; `more` adds, for each (words, results file) pair, the same comparison
+    within that file (the longer schedule, the paper's objective)."""
     seeds, best_base, best, gains = summary(doc)
     m, lo, hi = interval(gains)
-    return (f"- A patient, consistent teacher (Beyer et al. 2022) on all 60,000 labels: the best "
+    line = (f"- A patient, consistent teacher (Beyer et al. 2022) on all 60,000 labels: the best "
             f"distilled student ({VARIANTS.get(best[0], best[0])}) against the best label-only one "
             f"({recipe(best_base)}): {ci(m, lo, hi).replace('**', '')} points, "
-            f"{len(seeds)} seeds.")
+            f"{len(seeds)} seeds")
+    for words, other in more:
+        seeds, _, _, gains = summary(other)
+        line += (f"; {words}, the best against the best: "
+                 f"{ci(*interval(gains)).replace('**', '')} points ({len(seeds)} seeds)")
+    return line + "."
 
 
 if __name__ == "__main__":

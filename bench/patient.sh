@@ -38,13 +38,16 @@
 # about five hours of one core (the live variant, a teacher pass per step, is half of it); on 2
 # cores run two streams of single-threaded runs (1.6× the throughput of one two-thread run):
 #   RAYON_NUM_THREADS=1 SEEDS="0 1 2" bench/patient.sh & RAYON_NUM_THREADS=1 SEEDS="3 4" bench/patient.sh
-# docs/results/patient.json (docs/RESULTS.md's table) is, with the shipped teacher, three such
-# streams at nice 19 beside other work (2 h 10 min of wall time, 17,736 s of sweeps):
-#   RAYON_NUM_THREADS=1 TEACHER=teachers/fashion-mnist.dlw TS=4 AS=0.5 VIEWS=4 LONG=100 \
-#     VARIANTS="plain shift-patient shift-clean-patient shift" SEEDS="0 2" bench/patient.sh
-#   (and SEEDS="1 3", SEEDS=4)
-# docs/results/patient-2000.json is the same on the first 2,000 images (LIMIT=2000, NAME=patient-2000,
-# the live and mixup variants; the command is in docs/RESULTS.md).
+# docs/results/patient.json (docs/RESULTS.md's first table) is, with the shipped teacher, such
+# single-threaded streams at nice 19 beside other work:
+#   RAYON_NUM_THREADS=1 TEACHER=teachers/fashion-mnist.dlw AUG_TEACHER=runs/aug-teacher/teacher \
+#     TS=4 AS=0.5 VIEWS=4 LONG=100 SEEDS="0 2" VARIANTS="plain shift shift-patient \
+#     shift-clean-patient shiftmix-patient shift-live-patient" bench/patient.sh
+#   (and SEEDS="1 3", SEEDS=4); AUG_TEACHER only names the augmented teacher in the table.
+# docs/results/patient-long.json is shift-patient and shift-clean-patient again with LONG=200
+# (OUT=runs/patient-long NAME=patient-long), patient-kl.json the two with Beyer et al.'s
+# objective, TS=1 AS=1.0 (OUT=runs/patient-kl NAME=patient-kl); patient-2000.json and
+# patient-10000.json the first recipe on the first images (LIMIT); docs/RESULTS.md gives each command.
 #   LIMIT=2000 EPOCHS=2 LONG=3 SEEDS=0 VIEWS=2 OUT=runs/patient-check NAME=patient-check \
 #     bench/patient.sh    # the same script in a minute, checked
 set -euo pipefail
