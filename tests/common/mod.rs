@@ -29,9 +29,12 @@ pub fn emnist_labels_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/emnist")
 }
 
-/// A fresh, empty scratch folder under the target dir.
+/// A fresh, empty scratch folder under the target dir. A process's folders outlive it (a
+/// failed test's files stay to be read); the first call of the next removes those of ended ones.
 pub fn scratch(name: &str) -> PathBuf {
     static N: AtomicUsize = AtomicUsize::new(0);
+    static SWEEP: std::sync::Once = std::sync::Once::new();
+    SWEEP.call_once(remove_ended_scratch);
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!(
         "{name}-{}-{}",
         std::process::id(),
@@ -40,6 +43,33 @@ pub fn scratch(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+/// Removes the scratch folders (`NAME-PID-N`) of test processes that have ended, so that runs
+/// do not pile up hundreds of MB each under the target dir. Only where `/proc` tells which
+/// processes live; a folder whose process still runs, or that cannot be removed, is left.
+fn remove_ended_scratch() {
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(env!("CARGO_TARGET_TMPDIR")) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let mut parts = name.to_str().unwrap_or("").rsplitn(3, '-');
+        let (Some(n), Some(pid), Some(_)) = (parts.next(), parts.next(), parts.next()) else {
+            continue;
+        };
+        let (Ok(_), Ok(pid)) = (n.parse::<usize>(), pid.parse::<u32>()) else {
+            continue;
+        };
+        let dir = entry.path();
+        if pid != std::process::id() && dir.is_dir() && !Path::new(&format!("/proc/{pid}")).exists()
+        {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
 }
 
 pub fn gzip(bytes: &[u8]) -> Vec<u8> {
