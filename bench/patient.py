@@ -3,7 +3,9 @@ patient.json; bench/tables.py calls `table` and `headline`): every variant's lab
 and distilled students, each gain paired per seed over the variant's own baseline and over the
 best label-only recipe (the gain that counts), with 95 % intervals; then the ablations, each
 paired per seed: consistent against inconsistent targets, cached views against live, with and
-without mixup, the long schedule against the short one.
+without mixup, the long schedule against the short one; optionally the same students of another
+results file (another objective); whether the curves have flattened, and a long run read at each
+quarter.
 
     python3 bench/patient.py docs/results/patient.json   # print it from any such file
 """
