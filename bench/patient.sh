@@ -100,6 +100,7 @@ variant() {
     augteacher-*) variant ${1#augteacher-} ;;
   esac
 }
+ran=0
 for seed in $SEEDS; do
   for v in ${VARIANTS:-plain jitter mixup mixup-clean mixup-live mixup-long plain-patient jitter-patient mixup-patient shift shift-patient shift-clean-patient}; do
     f=$OUT/$v-seed$seed.json
@@ -113,13 +114,18 @@ for seed in $SEEDS; do
       --checkpoints $OUT/checkpoints \
       2>$OUT/$v-seed$seed.log > $f.tmp
     mv $f.tmp $f
+    ran=1
     echo "seed $seed $v: $(( $(date +%s) - s0 )) s"
   done
 done
 echo
-python3 bench/collect.py $NAME $OUT $TEACHER bench/patient.sh \
-  "${LIMIT:+the first }${LIMIT:-all 60,000} Fashion-MNIST training images, the 10,000 test images as validation; per seed one distill sweep per variant (hinton, T $TS, alpha $AS; $VIEWS cached views; long: $LONG epochs)" \
-  ${AUG_TEACHER:+$AUG_TEACHER}
+# Collected again only when a sweep ran (or nothing is collected yet): the committed file, its
+# augmented teacher's line included, is not rewritten by a run that had nothing to do.
+if [ $ran = 1 ] || [ ! -f docs/results/$NAME.json ]; then
+  python3 bench/collect.py $NAME $OUT $TEACHER bench/patient.sh \
+    "${LIMIT:+the first }${LIMIT:-all 60,000} Fashion-MNIST training images, the 10,000 test images as validation; per seed one distill sweep per variant (hinton, T $TS, alpha $AS; $VIEWS cached views; long: $LONG epochs)" \
+    ${AUG_TEACHER:+$AUG_TEACHER}
+  [ $NAME != patient ] || python3 bench/tables.py --only patient,headline-patient > /dev/null
+fi
 python3 bench/patient.py docs/results/$NAME.json
-[ $NAME != patient ] || python3 bench/tables.py --only patient,headline-patient > /dev/null
 echo "took $(( $(date +%s) - start )) s in all on $(nproc) cores (runs already in $OUT are not redone)"
