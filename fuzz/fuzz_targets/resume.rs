@@ -1,8 +1,8 @@
 //! `distill train` and `distill sweep` checkpoints (cli/resume_file.rs, cli/resume.rs): the file
 //! as it is read from disk; then — a crafted file can carry its own records' sha256 — the
-//! input as the records of a well-formed file (`encode` seals them) (its first two bytes: where the weights end),
-//! resumed into the 4-unit student the seeds were made from and trained a step. Refused or
-//! trained, never a panic.
+//! input as the records of a well-formed file, sealed by `encode` (the input's first two bytes
+//! say where the weights end), resumed into the 4-unit student the seeds were made from and
+//! trained a step. Refused or trained, never a panic.
 #![no_main]
 use burn::prelude::*;
 use distill_lab::cli::resume::{Head, Saved, resume_from};
