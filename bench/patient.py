@@ -164,32 +164,40 @@ def table(doc, name="patient", against=None):
     if lines:
         out += ["", "Ablations (distilled students, paired per seed):", ""] + lines
     if against:
-        out += compared(runs, seeds, base, dist, *against)
+        out += compared(runs, seeds, *against)
     out += flattening(runs, seeds)
     out += by_epoch(runs, seeds)
     out += ["", f"From `docs/results/{name}.json`."]
     return "\n".join(out)
 
 
-def compared(runs, seeds, base, dist, ref_name, ref):
-    """Each distilled student here against the same variant's in the results file `ref`, paired
-    per seed; their label-only runs must be the same runs (same seeds, views and schedule)."""
-    _, ref_base, ref_dist = students(group(ref["sweeps"]))
+def compared(runs, seeds, ref_name, ref, window=10):
+    """Each distilled student here against the same variant's in the results file `ref`, read at
+    this run's last epoch (a longer constant-rate run read early is the shorter run), paired per
+    seed: at that epoch and over the `window` epochs ending there. Both must keep their curves,
+    and their label-only runs must be the same run, epoch by epoch."""
+    ref_runs = group(ref["sweeps"])
     lines = []
-    for key in sorted(dist, key=lambda k: order(k[0])):
-        v = key[0]
-        if v not in ref_base or any(s not in ref_base[v] for s in seeds):
+    for v in sorted(runs, key=order):
+        if v not in ref_runs or any(s not in ref_runs[v] for s in seeds):
             continue
-        if any(abs(base[v][s] - ref_base[v][s]) > 1e-9 for s in seeds):
+        n = len(runs[v][seeds[0]]["baseline_curve"])
+        if any(runs[v][s]["baseline_curve"] != ref_runs[v][s]["baseline_curve"][:n] for s in seeds):
             sys.exit(f"{v}: its label-only runs differ from docs/results/{ref_name}.json's")
-        for other in sorted(k for k in ref_dist if k[0] == v):
-            d = paired(dist[key], ref_dist[other], seeds)
-            lines.append(f"- {VARIANTS.get(v, v)}: T {key[1]:g} α {key[2]:g} − T {other[1]:g} "
-                         f"α {other[2]:g} {ci(*interval(d))} points ({signed(d)})")
+        for i, c in enumerate(runs[v][seeds[0]]["grid"]):
+            for j, o in enumerate(ref_runs[v][seeds[0]]["grid"]):
+                a = {s: runs[v][s]["grid"][i]["curve"] for s in seeds}
+                b = {s: ref_runs[v][s]["grid"][j]["curve"][:n] for s in seeds}
+                end = [100 * (a[s][-1] - b[s][-1]) for s in seeds]
+                win = [100 * (sum(a[s][-window:]) - sum(b[s][-window:])) / window for s in seeds]
+                lines.append(f"- {VARIANTS.get(v, v)}: T {c['temperature']:g} α {c['lambda']:g} − "
+                             f"T {o['temperature']:g} α {o['lambda']:g}: {ci(*interval(end))} "
+                             f"points at epoch {n} ({signed(end)}); over the {window} epochs "
+                             f"ending there {ci(*interval(win))} ({signed(win)})")
     if not lines:
         return []
-    return ["", f"Against the same students of `docs/results/{ref_name}.json` (the same label-only "
-            "runs, paired per seed):", ""] + lines
+    return ["", f"Against the same students of `docs/results/{ref_name}.json` read at the same epoch "
+            "(the same label-only runs, paired per seed):", ""] + lines
 
 
 def flattening(runs, seeds, window=10):
@@ -238,19 +246,21 @@ def by_epoch(runs, seeds, min_epochs=150, window=10):
         if n < min_epochs or any(len(r["grid"][0]["curve"]) != n for r in by_seed):
             continue
         if not lines:
-            lines = ["", "The long runs read along the way (the same runs at earlier epochs):", "",
+            lines = ["", "The long runs read along the way (the same runs at earlier epochs; then "
+                     f"the means of the {window} epochs ending there):", "",
                      "| variant | epochs | label-only % | distilled % | gain over its own baseline "
-                     f"| the same, means of the {window} epochs ending there |",
-                     "| --- | ---: | ---: | ---: | ---: | ---: |"]
+                     f"| label-only %, {window} epochs | distilled %, {window} epochs | gain, "
+                     f"{window} epochs |",
+                     "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
         for e in sorted({n // 4, n // 2, 3 * n // 4, n}):
             b = {s: 100 * runs[v][s]["baseline_curve"][e - 1] for s in seeds}
             d = {s: 100 * runs[v][s]["grid"][0]["curve"][e - 1] for s in seeds}
             mean = lambda c: 100 * sum(c[e - window:e]) / window  # noqa: E731
             bw = {s: mean(runs[v][s]["baseline_curve"]) for s in seeds}
             dw = {s: mean(runs[v][s]["grid"][0]["curve"]) for s in seeds}
-            (bm, bsd), (dm, dsd) = mean_sd(list(b.values())), mean_sd(list(d.values()))
-            lines.append(f"| {VARIANTS.get(v, v)} | {e} | {bm:.2f} ± {bsd:.2f} | {dm:.2f} ± {dsd:.2f} | "
-                         f"{ci(*interval(paired(d, b, seeds)))} | "
+            acc = lambda a: "{:.2f} ± {:.2f}".format(*mean_sd(list(a.values())))  # noqa: E731
+            lines.append(f"| {VARIANTS.get(v, v)} | {e} | {acc(b)} | {acc(d)} | "
+                         f"{ci(*interval(paired(d, b, seeds)))} | {acc(bw)} | {acc(dw)} | "
                          f"{ci(*interval(paired(dw, bw, seeds)))} |")
     return lines
 
@@ -283,8 +293,26 @@ def headline(doc, more=()):
     for words, other in more:
         seeds, _, _, gains = summary(other)
         line += (f"; {words}, the best against the best: "
-                 f"{ci(*interval(gains)).replace('**', '')} points ({len(seeds)} seeds)")
+                 f"{ci(*interval(gains)).replace('**', '')} points ({len(seeds)} seeds"
+                 + last_epochs(other) + ")")
     return line + "."
+
+
+def last_epochs(doc, window=10):
+    """`, over its last N epochs: GAIN` — the best distilled student's gain over the best
+    label-only one, means of the last `window` epochs (one epoch moves by tenths at a constant
+    rate) — where both kept their curves; else empty."""
+    runs = group(doc["sweeps"])
+    seeds, best_base, best, _ = summary(doc)
+    cell = [(c["temperature"], round(c["lambda"], 4)) for c in runs[best[0]][seeds[0]]["grid"]]
+    i = cell.index(best[1:])
+    if not all("curve" in runs[best[0]][s]["grid"][i] and "baseline_curve" in runs[best_base][s]
+               for s in seeds):
+        return ""
+    mean = lambda c: 100 * sum(c[-window:]) / window  # noqa: E731
+    gains = [mean(runs[best[0]][s]["grid"][i]["curve"]) - mean(runs[best_base][s]["baseline_curve"])
+             for s in seeds]
+    return f"; over its last {window} epochs: {ci(*interval(gains)).replace('**', '')}"
 
 
 if __name__ == "__main__":

@@ -169,7 +169,7 @@ TABLES = {
     "patient-10000": lambda: patient.table(results("patient-10000"), "patient-10000"),
     "patient-long": lambda: patient.table(results("patient-long"), "patient-long"),
     "patient-kl": lambda: patient.table(results("patient-kl"), "patient-kl",
-                                        ("patient", results("patient"))),
+                                        ("patient-long", results("patient-long"))),
     "gpu-h200": lambda: gpu_report.table(results("gpu-h200")),
     "matmul-kernels": lambda: matmul_kernels.table(results("matmul-kernels")),
     "fuzz": lambda: fuzz.table(results("fuzz")),
