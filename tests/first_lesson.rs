@@ -90,14 +90,9 @@ fn the_first_lessons_gain_with_the_shipped_teacher() {
         assert!(base > 0.77, "seed {seed}: baseline {base}");
         assert!(teacher > 0.90, "seed {seed}: teacher {teacher}");
         gains.push((seed, 100.0 * (distilled - base)));
-        // The same run natively as bench/lessons.sh measured (same seed, same teacher).
-        let m = measured::lesson("quick").unwrap();
-        let run = m.runs.iter().find(|r| r.seed.to_string() == seed).unwrap();
-        assert!(
-            (run.baseline as f64 - base).abs() < 0.0051,
-            "seed {seed}: baseline {base}, measured {}",
-            run.baseline
-        );
+        // The same run natively as bench/lessons.sh measured (same seed, same teacher), to
+        // within what another CPU's rounding moves it.
+        near_the_measured_baseline("quick", seed, base);
     }
     assert!(
         gains.iter().all(|(_, g)| *g > 0.0),
@@ -117,22 +112,36 @@ fn the_first_lessons_gain_with_the_shipped_teacher() {
     gains_as_measured("patient", &r);
 }
 
-/// Lesson `key`'s seed-0 run `r` must reproduce the measured baseline and gain at least half
-/// the measured gain.
+/// Points another CPU may move a lesson's run away from its measurement (below).
+const OTHER_CPU: f64 = 2.0;
+
+/// A lesson's run is the measured one to the last digit only on a CPU like the one that
+/// measured it: burn's CPU backend picks its SIMD width (AVX-512 or AVX2) and its matmul (the
+/// `gemm` crate) its blocking, from the caches' sizes, at run time, so elsewhere the sums round
+/// differently and the runs part (docs/PERFORMANCE.md, "Runs across CPUs"). So the baseline
+/// must lie within [`OTHER_CPU`] points of the same seed's measured one.
+fn near_the_measured_baseline(key: &str, seed: &str, base: f64) {
+    let m = measured::lesson(key).expect("bench/lessons.sh measured the lesson");
+    let run = m.runs.iter().find(|r| r.seed.to_string() == seed).unwrap();
+    assert!(
+        (100.0 * (run.baseline as f64 - base)).abs() < OTHER_CPU,
+        "{key}, seed {seed}: baseline {base}, measured {}",
+        run.baseline
+    );
+}
+
+/// Lesson `key`'s seed-0 run `r` must be near the measured baseline and gain at least what the
+/// least-gaining measured seed did, less [`OTHER_CPU`] points (and always gain).
 fn gains_as_measured(key: &str, r: &serde_json::Value) {
     let base = r["baseline_val_acc"].as_f64().unwrap();
     let distilled = r["grid"][0]["val_acc"].as_f64().unwrap();
-    let m = measured::lesson(key).expect("bench/lessons.sh measured the lesson");
-    let run = m.runs.iter().find(|r| r.seed == 0).unwrap();
-    assert!(
-        (run.baseline as f64 - base).abs() < 0.0051,
-        "{key}: baseline {base}, measured {}",
-        run.baseline
-    );
+    near_the_measured_baseline(key, "0", base);
+    let (least, _) = measured::lesson(key).unwrap().gain_range();
+    let floor = (least as f64 - OTHER_CPU).max(0.0);
     let gain = 100.0 * (distilled - base);
     assert!(
-        gain > 100.0 * (run.distilled - run.baseline) as f64 / 2.0,
-        "the {key} lesson must gain as measured: {gain:+.2} points (measured {:+.2})",
-        100.0 * (run.distilled - run.baseline)
+        gain > floor,
+        "the {key} lesson must gain as measured: {gain:+.2} points, at least {floor:+.2} \
+         (the measured seeds' least gain {least:+.2}, less {OTHER_CPU})"
     );
 }

@@ -106,6 +106,31 @@ pub fn remove(dir: &Path) -> Result<(), String> {
     }
 }
 
+/// Removes the linked wasm binaries under a wasm32 profile folder (`dir` and `dir/deps`): the
+/// wasm-bindgen tests' executables, and the bins cargo built beside them with the tests'
+/// features. A later build that needs a bin links it again from the libraries, which stay.
+pub fn remove_wasm_binaries(dir: &Path) -> Result<(), String> {
+    let mut mb = 0;
+    for folder in [dir.to_path_buf(), dir.join("deps")] {
+        let Ok(entries) = std::fs::read_dir(&folder) else {
+            continue;
+        };
+        for path in entries.map_while(|e| e.ok()).map(|e| e.path()) {
+            if path.extension().is_some_and(|x| x == "wasm") && path.is_file() {
+                mb += std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+                std::fs::remove_file(&path)
+                    .map_err(|e| format!("could not remove {}: {e}", path.display()))?;
+            }
+        }
+    }
+    say(&format!(
+        "lean: removed the wasm binaries under {} ({} MB)",
+        dir.display(),
+        mb >> 20
+    ));
+    Ok(())
+}
+
 /// When a failed command's output says the disk filled up, a hint that says so plainly.
 pub fn full_disk_hint(lines: &[String], target: &Path) -> Option<String> {
     lines
@@ -152,6 +177,40 @@ mod tests {
         remove(&dir).unwrap();
         assert!(!dir.exists());
         remove(&dir).expect("a folder already gone is fine");
+    }
+
+    #[test]
+    fn removes_linked_wasm_binaries_and_keeps_the_libraries() {
+        let dir = std::env::temp_dir().join(format!("xtask-wasm-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("deps")).unwrap();
+        for f in [
+            "worker.wasm",
+            "deps/worker-0123.wasm",
+            "deps/wasm-4567.wasm",
+        ] {
+            std::fs::write(dir.join(f), b"\0asm").unwrap();
+        }
+        for f in [
+            "deps/libburn-89ab.rlib",
+            "deps/libburn-89ab.rmeta",
+            "worker.d",
+        ] {
+            std::fs::write(dir.join(f), b"kept").unwrap();
+        }
+        remove_wasm_binaries(&dir).unwrap();
+        let mut left: Vec<_> = ["", "deps"]
+            .iter()
+            .flat_map(|f| std::fs::read_dir(dir.join(f)).unwrap())
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .filter(|n| n != "deps")
+            .collect();
+        left.sort();
+        assert_eq!(
+            left,
+            ["libburn-89ab.rlib", "libburn-89ab.rmeta", "worker.d"]
+        );
+        remove(&dir).unwrap();
+        remove_wasm_binaries(&dir).expect("a folder not there is fine");
     }
 
     #[test]

@@ -345,6 +345,9 @@ pub fn test(args: &[String]) -> Result<()> {
         // them would not lower the peak, which the wasm step reaches with them beside it, and
         // telling them apart from the native outputs needs cargo's unstable unit graph.
         disk::remove(&target.join("debug"))?;
+        // The native tests' scratch folders (CARGO_TARGET_TMPDIR): kept after a failure to be
+        // read, not needed once the step passed.
+        disk::remove(&target.join("tmp"))?;
     }
     r.step(
         "wasm-bindgen tests (headless Chromium, WebGPU on SwiftShader)",
@@ -372,6 +375,11 @@ pub fn test(args: &[String]) -> Result<()> {
         },
     )?;
     if e2e {
+        if lean {
+            // The tests' executables and the bins built with their features: the page's
+            // bundles are linked again from the libraries, which the worker bundle shares.
+            disk::remove_wasm_binaries(&target.join("wasm32-unknown-unknown/debug"))?;
+        }
         r.step("end-to-end (headless Chromium)", || {
             run_logged(cmd("trunk").current_dir(&root).arg("build"), "trunk build")?;
             // The same site under a sub-path, as on GitHub Pages.
