@@ -111,13 +111,19 @@ pub fn remove(dir: &Path) -> Result<(), String> {
 /// features. A later build that needs a bin links it again from the libraries, which stay.
 pub fn remove_wasm_binaries(dir: &Path) -> Result<(), String> {
     let mut mb = 0;
+    // A bin in `dir` is a hard link to one in `deps`: its bytes are freed, and counted, once.
+    let mut seen = std::collections::HashSet::new();
     for folder in [dir.to_path_buf(), dir.join("deps")] {
         let Ok(entries) = std::fs::read_dir(&folder) else {
             continue;
         };
         for path in entries.map_while(|e| e.ok()).map(|e| e.path()) {
             if path.extension().is_some_and(|x| x == "wasm") && path.is_file() {
-                mb += std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+                if let Ok(m) = std::fs::metadata(&path)
+                    && seen.insert(file_id(&m, &path))
+                {
+                    mb += m.len();
+                }
                 std::fs::remove_file(&path)
                     .map_err(|e| format!("could not remove {}: {e}", path.display()))?;
             }
@@ -129,6 +135,18 @@ pub fn remove_wasm_binaries(dir: &Path) -> Result<(), String> {
         mb >> 20
     ));
     Ok(())
+}
+
+/// What tells hard links to one file apart from other files: its inode where there are inodes.
+#[cfg(unix)]
+fn file_id(m: &std::fs::Metadata, _: &Path) -> String {
+    use std::os::unix::fs::MetadataExt;
+    format!("{}:{}", m.dev(), m.ino())
+}
+
+#[cfg(not(unix))]
+fn file_id(_: &std::fs::Metadata, path: &Path) -> String {
+    path.display().to_string()
 }
 
 /// When a failed command's output says the disk filled up, a hint that says so plainly.
@@ -190,6 +208,8 @@ mod tests {
         ] {
             std::fs::write(dir.join(f), b"\0asm").unwrap();
         }
+        // What cargo does for a bin: the top-level file is a hard link to the one in deps.
+        std::fs::hard_link(dir.join("deps/worker-0123.wasm"), dir.join("app.wasm")).unwrap();
         for f in [
             "deps/libburn-89ab.rlib",
             "deps/libburn-89ab.rmeta",
