@@ -3,6 +3,7 @@
 //! in with a bare "No space left on device".
 
 use crate::setup::{output, say};
+use std::collections::HashSet;
 use std::path::Path;
 
 /// About the most `target/` grows to in a clean `cargo xtask test` (not lean), rounded up from
@@ -14,22 +15,43 @@ const LEAN_TEST_PEAK_MB: u64 = 2_300;
 /// dataset, npm's packages, temporary files.
 const MARGIN_MB: u64 = 3_000;
 
-/// Bytes under `dir`, not following links (what `du -s --apparent-size` counts).
+/// Bytes under `dir`, not following links, a hard-linked file once (what `du -sm` counts:
+/// cargo links each bin into the profile folder from `deps/`).
 pub fn size_mb(dir: &Path) -> u64 {
-    fn walk(dir: &Path) -> u64 {
+    fn walk(dir: &Path, seen: &mut HashSet<String>) -> u64 {
         let Ok(entries) = std::fs::read_dir(dir) else {
             return 0;
         };
         entries
             .map_while(|e| e.ok())
             .map(|e| match e.file_type() {
-                Ok(t) if t.is_dir() => walk(&e.path()),
-                Ok(t) if t.is_file() => e.metadata().map(|m| m.len()).unwrap_or(0),
+                Ok(t) if t.is_dir() => walk(&e.path(), seen),
+                Ok(t) if t.is_file() => bytes_once(&e.path(), seen),
                 _ => 0,
             })
             .sum()
     }
-    walk(dir) / (1 << 20)
+    walk(dir, &mut HashSet::new()) / (1 << 20)
+}
+
+/// A file's bytes, or 0 when `seen` already holds another link to it.
+fn bytes_once(path: &Path, seen: &mut HashSet<String>) -> u64 {
+    match std::fs::metadata(path) {
+        Ok(m) if seen.insert(file_id(&m, path)) => m.len(),
+        _ => 0,
+    }
+}
+
+/// What tells hard links to one file apart from other files: its inode where there are inodes.
+#[cfg(unix)]
+fn file_id(m: &std::fs::Metadata, _: &Path) -> String {
+    use std::os::unix::fs::MetadataExt;
+    format!("{}:{}", m.dev(), m.ino())
+}
+
+#[cfg(not(unix))]
+fn file_id(_: &std::fs::Metadata, path: &Path) -> String {
+    path.display().to_string()
 }
 
 /// MB free on the filesystem holding `dir`, or its parent if `dir` is not made yet (POSIX
@@ -110,20 +132,14 @@ pub fn remove(dir: &Path) -> Result<(), String> {
 /// wasm-bindgen tests' executables, and the bins cargo built beside them with the tests'
 /// features. A later build that needs a bin links it again from the libraries, which stay.
 pub fn remove_wasm_binaries(dir: &Path) -> Result<(), String> {
-    let mut mb = 0;
-    // A bin in `dir` is a hard link to one in `deps`: its bytes are freed, and counted, once.
-    let mut seen = std::collections::HashSet::new();
+    let (mut bytes, mut seen) = (0, HashSet::new());
     for folder in [dir.to_path_buf(), dir.join("deps")] {
         let Ok(entries) = std::fs::read_dir(&folder) else {
             continue;
         };
         for path in entries.map_while(|e| e.ok()).map(|e| e.path()) {
             if path.extension().is_some_and(|x| x == "wasm") && path.is_file() {
-                if let Ok(m) = std::fs::metadata(&path)
-                    && seen.insert(file_id(&m, &path))
-                {
-                    mb += m.len();
-                }
+                bytes += bytes_once(&path, &mut seen);
                 std::fs::remove_file(&path)
                     .map_err(|e| format!("could not remove {}: {e}", path.display()))?;
             }
@@ -132,21 +148,9 @@ pub fn remove_wasm_binaries(dir: &Path) -> Result<(), String> {
     say(&format!(
         "lean: removed the wasm binaries under {} ({} MB)",
         dir.display(),
-        mb >> 20
+        bytes >> 20
     ));
     Ok(())
-}
-
-/// What tells hard links to one file apart from other files: its inode where there are inodes.
-#[cfg(unix)]
-fn file_id(m: &std::fs::Metadata, _: &Path) -> String {
-    use std::os::unix::fs::MetadataExt;
-    format!("{}:{}", m.dev(), m.ino())
-}
-
-#[cfg(not(unix))]
-fn file_id(_: &std::fs::Metadata, path: &Path) -> String {
-    path.display().to_string()
 }
 
 /// When a failed command's output says the disk filled up, a hint that says so plainly.
@@ -191,6 +195,9 @@ mod tests {
         std::fs::create_dir_all(dir.join("a/b")).unwrap();
         std::fs::write(dir.join("a/b/f"), vec![0u8; 3 << 20]).unwrap();
         std::fs::write(dir.join("g"), vec![0u8; 1 << 20]).unwrap();
+        assert_eq!(size_mb(&dir), 4);
+        // A second link to a file is not more bytes on the disk.
+        std::fs::hard_link(dir.join("a/b/f"), dir.join("h")).unwrap();
         assert_eq!(size_mb(&dir), 4);
         remove(&dir).unwrap();
         assert!(!dir.exists());
